@@ -1,0 +1,50 @@
+# The README's two commands: `make run` (install, build the index if needed, start the chat page)
+# and `make test` (install with the dev extra, run the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_FLAGS := --disable-pip-version-check -q
+
+.PHONY: run test index eval bench lint browser clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
+	$(PY) -m pip install $(PIP_FLAGS) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m bot index
+	$(PY) -m bot serve
+
+test: $(VENV)/.installed-dev browser
+	$(PY) -m pytest
+
+# Debian's Chromium for the browser tests (installed when missing and we may use apt-get).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "chromium install failed: browser tests will be skipped"; \
+	  else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+index: $(VENV)/.installed
+	$(PY) -m bot index
+
+eval: $(VENV)/.installed
+	$(PY) -m bot eval --dataset evals/datasets/dev.jsonl --json evals/reports/dev-latest.json
+
+bench: $(VENV)/.installed
+	$(PY) -m bot bench
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check bot tools evals tests
+	$(VENV)/bin/mypy bot tools evals
+
+clean:
+	rm -rf $(VENV) index_store/*/ data

@@ -1,0 +1,1 @@
+"""Eval datasets (JSONL), runner and metrics."""
