@@ -1,0 +1,35 @@
+"""The one result type every tool returns: rows, a one-sentence Chinese answer, provenance and display hints."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+
+class ToolResult(BaseModel):
+    """What a table query or calculation returns (rendered by the UI, printed by the CLI, cited by answers)."""
+
+    rows: list[dict[str, Any]] = Field(default_factory=list, description="Result rows (English column keys).")
+    text: str = Field(description="One short Chinese sentence stating the values, with period and growth note.")
+    provenance: list[dict[str, Any]] = Field(
+        default_factory=list, description="Source rows used: {file, line, table}; empty for calculations on user data.")
+    columns: list[str] = Field(default_factory=list, description="Display order of the row keys.")
+    chart: dict[str, str] | None = Field(None, description='{"label": col, "value": col} when a bar chart fits.')
+
+    def to_frame(self, labels: bool = True) -> pd.DataFrame:
+        """Rows as a DataFrame in display order; with `labels`, Chinese column headers."""
+        from .tables import COLUMN_LABELS
+
+        cols = self.columns or (list(self.rows[0]) if self.rows else [])
+        frame = pd.DataFrame(self.rows, columns=cols)
+        return frame.rename(columns=COLUMN_LABELS) if labels else frame
+
+    def for_model(self) -> str:
+        """Compact text for a language model: the sentence, then the rows as JSON."""
+        rows = [{k: r.get(k) for k in (self.columns or r)} for r in self.rows[:50]]
+        return self.text + "\n" + json.dumps(rows, ensure_ascii=False, default=str)
+
+    def __str__(self) -> str:
+        return self.for_model()
