@@ -29,7 +29,7 @@ _WS = re.compile(r"\s+")
 _L1 = re.compile(r"^([一二三四五六七八九十]+、|序言[一二三四五六七八九十]*$|第[一二三四五六七八九十\d]+[章篇节]|"
                  r"\S{2,6}篇$|\d{1,2} [^\d\s]|摘要$|前言$|后记$|致谢$|目录$)")
 _L2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
-_L3 = re.compile(r"^\d{1,2}[、.．]\D")
+_L3 = re.compile(r"^(\d{1,2}[、.．]\D|[\u4e00-\u9fff]{2,6}：)")
 _AUTHOR_RAW = re.compile(r"^\s*([\u4e00-\u9fff·]{2,5}(?:\s+[\u4e00-\u9fff·]{2,5}){0,3})\s*\[image:[^\]]*\]\s*$")
 
 
@@ -149,9 +149,12 @@ def _is_heading(text: str) -> bool:
 def split_units(raw: str, c: Cleaned) -> list[Unit]:
     """Group lines into headings, paragraphs (joining lines wrapped mid-sentence) and table blocks."""
     lines = _lines(c, raw)
-    prose = sorted(len(t) for t, _, _ in lines if "\t" not in t)
-    p90 = prose[int(len(prose) * 0.9)] if prose else 0
-    wrapped_doc = 0 < p90 < 80
+    # A PDF extraction wraps lines at a fixed width: most lines near the longest length end mid-sentence.
+    prose = [t for t, _, _ in lines if "\t" not in t and len(t) >= 20]
+    lens = sorted(len(t) for t in prose)
+    p90 = lens[int(len(lens) * 0.9)] if lens else 0
+    near = [t for t in prose if len(t) >= 0.8 * p90]
+    wrapped_doc = bool(near) and sum(t[-1] not in _TERMINAL for t in near) > 0.6 * len(near)
     units: list[Unit] = []
     i = 0
     while i < len(lines):

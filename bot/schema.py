@@ -44,6 +44,8 @@ class Hit(BaseModel):
     score: float
     rank: int = 0
     sources: dict[str, int] = Field(default_factory=dict, description="Rank in each fused list (bm25, dense).")
+    bm25: float | None = Field(None, description="BM25 score, when the BM25 list had this chunk.")
+    dense: float | None = Field(None, description="Cosine similarity, when the dense list had this chunk.")
 
 
 class Citation(BaseModel):

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Bump when ingestion (cleaning, sectioning, chunking) changes its output, so the index hash changes.
-PARSER_VERSION = "ingest-v3"
+PARSER_VERSION = "ingest-v4"
 
 
 class _Section(BaseModel):

@@ -1,0 +1,121 @@
+"""Retrieval: BM25 (jieba tokens), dense (Chroma) and their reciprocal-rank fusion over the built index."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from typing import Any, Literal
+
+import numpy as np
+
+from .errors import IndexMissingError, InputError
+from .index import (build_index, chroma_client, current_name, index_is_valid, load_chunks, tokenize)
+from .embed import make_embedder
+from .schema import Chunk, Hit
+from .settings import Settings
+
+Mode = Literal["hybrid", "bm25", "dense"]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_query(query: str, max_chars: int) -> str:
+    """NFKC, control characters removed, length bounded; empty input is an InputError."""
+    if not isinstance(query, str):
+        raise InputError("问题必须是文本。")
+    q = _CONTROL.sub(" ", unicodedata.normalize("NFKC", query)).strip()
+    if not q:
+        raise InputError("问题为空，请输入一个问题，例如“基础设施指数今年增幅是多少？”。")
+    return q[:max_chars]
+
+
+class Retriever:
+    """Opens the current index once; `search` is then cheap (one embedding + two lookups)."""
+
+    def __init__(self, settings: Settings, name: str):
+        import bm25s
+
+        self.settings = settings
+        self.name = name
+        folder = settings.paths.index_dir / name
+        self.chunks: list[Chunk] = load_chunks(folder)
+        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.bm25 = bm25s.BM25.load(str(folder / "bm25"), load_corpus=False)
+        self.vocab = set(self.bm25.vocab_dict)
+        info = json.loads((folder / "build.json").read_text())
+        self.client = chroma_client(settings, folder / "chroma")
+        self.collection = self.client.get_collection(info["collection"])
+        self.embedder = make_embedder(settings)
+
+    @classmethod
+    def open(cls, settings: Settings, build_if_missing: bool = True) -> "Retriever":
+        """The retriever over the current index; a missing or broken index is rebuilt (and said so) or reported."""
+        if not index_is_valid(settings):
+            if not build_if_missing:
+                raise IndexMissingError("还没有可用的索引，请先运行 `python -m bot index`。")
+            print("索引缺失、损坏或已过期，正在重建……", file=sys.stderr)
+            build_index(settings, progress=True)
+        name = current_name(settings.paths.index_dir)
+        assert name
+        try:
+            return cls(settings, name)
+        except Exception as exc:  # a corrupted store: rebuild once
+            if not build_if_missing:
+                raise IndexMissingError(f"索引无法打开（{type(exc).__name__}），请运行 `python -m bot index --rebuild`。") from exc
+            print(f"索引无法打开（{type(exc).__name__}），正在重建……", file=sys.stderr)
+            build_index(settings, rebuild=True, progress=True)
+            return cls(settings, current_name(settings.paths.index_dir) or name)
+
+    def neighbours(self, chunk: Chunk) -> tuple[Chunk | None, Chunk | None]:
+        i = self.by_id[chunk.chunk_id]
+        prev = self.chunks[i - 1] if i > 0 and self.chunks[i - 1].doc_id == chunk.doc_id else None
+        nxt = self.chunks[i + 1] if i + 1 < len(self.chunks) and self.chunks[i + 1].doc_id == chunk.doc_id else None
+        return prev, nxt
+
+    def bm25_search(self, query: str, n: int) -> list[tuple[int, float]]:
+        toks = [t for t in tokenize(query) if t in self.vocab]
+        if not toks:
+            return []
+        docs, scores = self.bm25.retrieve([toks], k=min(n, len(self.chunks)), show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def dense_search(self, query: str, n: int) -> list[tuple[int, float]]:
+        vec = self.embedder.get_query_embedding(query)
+        res: dict[str, Any] = self.collection.query(query_embeddings=[vec], n_results=min(n, len(self.chunks)),
+                                                    include=["distances"])
+        return [(self.by_id[cid], 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])
+                if cid in self.by_id]
+
+    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        """Top-k chunks for a query. Hybrid = weighted reciprocal-rank fusion of BM25 and dense lists."""
+        r = self.settings.retrieval
+        k = k or r.top_k
+        if k < 1:
+            raise InputError("返回条数 k 至少为 1。")
+        q = clean_query(query, r.max_query_chars)
+        n = max(r.candidates, k)
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            lists["bm25"] = self.bm25_search(q, n)
+        if mode in ("hybrid", "dense"):
+            lists["dense"] = self.dense_search(q, n)
+        if mode != "hybrid":
+            ranked = lists[mode][:k]
+            return [Hit(chunk=self.chunks[i], score=s, rank=j + 1, sources={mode: j + 1},
+                        **{mode: s}) for j, (i, s) in enumerate(ranked)]
+        weights = {"bm25": r.bm25_weight, "dense": r.dense_weight}
+        fused: dict[int, float] = {}
+        ranks: dict[int, dict[str, int]] = {}
+        raw: dict[int, dict[str, float]] = {}
+        for name, items in lists.items():
+            for j, (i, s) in enumerate(items):
+                fused[i] = fused.get(i, 0.0) + weights[name] / (r.rrf_k + j + 1)
+                ranks.setdefault(i, {})[name] = j + 1
+                raw.setdefault(i, {})[name] = s
+        order = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [Hit(chunk=self.chunks[i], score=fused[i], rank=j + 1, sources=ranks[i],
+                    bm25=raw[i].get("bm25"), dense=raw[i].get("dense")) for j, i in enumerate(order)]
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
