@@ -1,0 +1,185 @@
+"""Index calculations as tools: the method on numbers from a question or a model, and on staff's CSV files."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from bot.errors import ToolError
+
+from . import method
+from .queries import num
+from .result import ToolResult
+from .userdata import mapping_frame, numeric_frame, read_csv, weights_series
+
+GrowthKind = Literal["yoy", "qoq"]
+_KIND = {"yoy": "同比增速", "qoq": "环比增速"}
+
+
+def _fmt(x: float, digits: int = 4) -> str:
+    return f"{x:.{digits}f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+
+
+def _dict_of_numbers(values: dict[str, float], what: str) -> pd.Series:
+    if not values:
+        raise ToolError(f"{what}为空，请至少给出一项。")
+    series = pd.Series(values, dtype=object)
+    bad = [k for k, v in values.items() if isinstance(v, bool) or not method._is_number(v)]
+    if bad:
+        raise ToolError(f"{what}中这些项不是数字：{'、'.join(bad)}。")
+    return series.astype(float)
+
+
+# ---------------------------------------------------------------- tools (JSON arguments)
+
+def calc_expert_weights(scores: dict[str, list[float]]) -> ToolResult:
+    """Indicator weights from expert scores (1-5): weight_j = sum of j's scores / sum of all scores.
+
+    Args:
+        scores: Indicator name -> list of scores, one per expert, each 1-5; all lists equally long,
+            e.g. {"A": [5, 4, 5], "B": [3, 3, 4], "C": [2, 3, 1]}.
+    """
+    if not scores:
+        raise ToolError("评分为空：请按“指标: [各专家评分]”给出。")
+    lengths = {k: len(v) for k, v in scores.items()}
+    if len(set(lengths.values())) != 1 or 0 in lengths.values():
+        shown = "、".join(f"{k} {n} 个" for k, n in lengths.items())
+        raise ToolError(f"每个指标的专家评分个数应相同且不为 0（现为 {shown}）。")
+    frame = pd.DataFrame(scores, index=[f"专家{i + 1}" for i in range(next(iter(lengths.values())))])
+    weights = method.expert_weights(frame)
+    total = float(frame.astype(float).sum().sum())
+    rows = [{"indicator": k, "score_sum": float(frame[k].astype(float).sum()), "weight": float(w),
+             "weight_pct": float(w) * 100} for k, w in weights.items()]
+    items = "、".join(f"{r['indicator']} {_fmt(r['weight'])}（{_fmt(r['score_sum'])}/{_fmt(total)}≈"
+                      f"{num(r['weight_pct'])}%）" for r in rows)
+    text = f"按专家评分赋权（指标得分之和 ÷ 全部得分之和），权重为：{items}。"
+    return ToolResult(rows=rows, text=text, columns=["indicator", "score_sum", "weight", "weight_pct"],
+                      chart={"label": "indicator", "value": "weight"})
+
+
+def calc_growth(current: float, previous: float, kind: GrowthKind = "yoy") -> ToolResult:
+    """Growth rate in percent: (current / previous - 1) × 100.
+
+    Args:
+        current: Value of the current period, e.g. 130.
+        previous: Value of the comparison period (same quarter last year for yoy, previous quarter for qoq), e.g. 100.
+        kind: "yoy" (同比, year on year) or "qoq" (环比, quarter on quarter).
+    """
+    if kind not in _KIND:
+        raise ToolError(f"增速类型“{kind}”无效，可选：yoy（同比）、qoq（环比）。")
+    g = method.growth_rate(current, previous)
+    text = f"{_KIND[kind]} = {_fmt(current)} ÷ {_fmt(previous)} − 1 = {num(g)}%。"
+    return ToolResult(rows=[{"previous": previous, "current": current, "kind": kind, "growth_pct": g}],
+                      text=text, columns=["previous", "current", "growth_pct"])
+
+
+def calc_two_year_growth(first: float, second: float, third: float) -> ToolResult:
+    """Two-year mean of YoY growth (the report's 两年同比增速均值), in percent.
+
+    Args:
+        first: Value two years ago (e.g. 2020Q1).
+        second: Value one year ago (e.g. 2021Q1).
+        third: Current value (e.g. 2022Q1).
+    """
+    g1, g2 = method.growth_rate(second, first), method.growth_rate(third, second)
+    mean = (g1 + g2) / 2
+    text = (f"两年同比增速均值 = （{num(g1)}% + {num(g2)}%）÷ 2 = {num(mean)}%"
+            f"（第一年 {_fmt(second)}÷{_fmt(first)}−1，第二年 {_fmt(third)}÷{_fmt(second)}−1）。")
+    return ToolResult(rows=[{"first": first, "second": second, "third": third, "yoy_1": g1, "yoy_2": g2,
+                             "two_year_mean": mean}], text=text,
+                      columns=["first", "second", "third", "yoy_1", "yoy_2", "two_year_mean"])
+
+
+def calc_normalise(values: dict[str, float], base_total: float | None = None) -> ToolResult:
+    """Normalise one indicator: each city's value / the base-period national total × 100 (percent share).
+
+    Args:
+        values: City -> raw indicator value, e.g. {"甲市": 30, "乙市": 70}.
+        base_total: National total of the indicator in the base period; omit to use the sum of `values`.
+    """
+    series = _dict_of_numbers(values, "指标数值")
+    totals = pd.Series({"x": float(base_total)}) if base_total is not None else None
+    frame = method.normalise(series.to_frame("x"), totals)
+    total = float(base_total) if base_total is not None else float(series.sum())
+    rows = [{"name": k, "value": float(series[k]), "normalised": float(frame.loc[k, "x"])} for k in series.index]
+    items = "、".join(f"{r['name']} {num(r['normalised'])}%" for r in rows)
+    text = f"标准化值（原始值 ÷ 基期全国合计 {_fmt(total)} × 100）：{items}。"
+    return ToolResult(rows=rows, text=text, columns=["name", "value", "normalised"],
+                      chart={"label": "name", "value": "normalised"})
+
+
+def calc_weighted_index(values: dict[str, float], weights: dict[str, float]) -> ToolResult:
+    """Weighted average Σ w_j v_j / Σ w_j: a layer index from its indicators, or the composite from the layers.
+
+    Args:
+        values: Name -> (normalised) value, e.g. {"基础设施": 120, "平台": 300, "应用": 180}.
+        weights: Name -> weight with the same names, e.g. {"基础设施": 0.3, "平台": 0.3, "应用": 0.4}.
+    """
+    v = _dict_of_numbers(values, "数值")
+    w = _dict_of_numbers(weights, "权重")
+    result = float(method.weighted_average(v.to_frame().T, w).iloc[0])
+    terms = " + ".join(f"{_fmt(w[k])}×{_fmt(v[k])}" for k in v.index)
+    text = f"加权平均 = （{terms}）÷ {_fmt(float(w.sum()))} = {num(result)}。"
+    rows = [{"name": k, "value": float(v[k]), "weight": float(w[k])} for k in v.index]
+    rows.append({"name": "加权平均", "value": result, "weight": float(w.sum())})
+    return ToolResult(rows=rows, text=text, columns=["name", "value", "weight"])
+
+
+def calc_industry_share(industry_value: float, region_total: float) -> ToolResult:
+    """An industry's share (占比) of a region's digital index, in percent.
+
+    Args:
+        industry_value: The industry's index value in the region.
+        region_total: The region's whole digital-transformation index.
+    """
+    share = method.industry_share(industry_value, region_total)
+    text = f"行业占比 = {_fmt(industry_value)} ÷ {_fmt(region_total)} = {num(share)}%。"
+    return ToolResult(rows=[{"industry_value": industry_value, "region_total": region_total, "share_pct": share}],
+                      text=text, columns=["industry_value", "region_total", "share_pct"])
+
+
+CALC_FUNCTIONS = [calc_expert_weights, calc_growth, calc_two_year_growth, calc_normalise, calc_weighted_index,
+                  calc_industry_share]
+
+
+# ---------------------------------------------------------------- staff's CSV files (CLI)
+
+def weights_from_scores_file(path: str | Path) -> pd.Series:
+    """Expert-score CSV (first column expert, one column per indicator, scores 1-5) -> weights."""
+    frame = numeric_frame(read_csv(path, "专家评分"), "专家评分", id_label="专家")
+    return method.expert_weights(frame)
+
+
+def weights_from_file(path: str | Path) -> pd.Series:
+    """Weights CSV with two columns: name (indicator or layer), weight."""
+    return weights_series(read_csv(path, "权重表"), "权重表")
+
+
+def index_from_files(indicators: str | Path, weights: str | Path | None = None, scores: str | Path | None = None,
+                     layers: str | Path | None = None, layer_weights: str | Path | None = None,
+                     layer_scores: str | Path | None = None, base: str | Path | None = None) -> method.IndexResult:
+    """Run the whole method on CSV files (see `python -m bot calc index --help` for the formats)."""
+    if (weights is None) == (scores is None):
+        raise ToolError("请给出指标权重：--weights（权重表）或 --scores（专家评分表），二选一。")
+    if layer_weights is not None and layer_scores is not None:
+        raise ToolError("层级权重请只给一种：--layer-weights 或 --layer-scores。")
+    values = numeric_frame(read_csv(indicators, "指标数据"), "指标数据", id_label="城市")
+    w = weights_from_file(weights) if weights is not None else weights_from_scores_file(scores)  # type: ignore[arg-type]
+    mapping = mapping_frame(read_csv(layers, "层级对照表"), "层级对照表", "指标", "层级") if layers else None
+    lw = None
+    if layer_weights is not None:
+        lw = weights_from_file(layer_weights)
+    elif layer_scores is not None:
+        lw = weights_from_scores_file(layer_scores)
+    totals = None
+    if base is not None:
+        base_values = numeric_frame(read_csv(base, "基期数据"), "基期数据", id_label="城市")
+        totals = method.base_totals(base_values)
+    return method.compute_index(values, w, mapping, lw, totals)
+
+
+def growth_from_file(path: str | Path) -> pd.DataFrame:
+    """Values CSV (first column region, then one column per quarter like 2021Q1) -> growth of the latest quarter."""
+    values = numeric_frame(read_csv(path, "时期数据"), "时期数据", id_label="地区")
+    return method.growth_table(values)
