@@ -128,8 +128,10 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
     report.name = name
     with _lock(index_dir):
         old = current_name(index_dir)
-        if old and not index_is_valid(settings, old):
-            report.rebuilt_reason = "检测到索引缺失或损坏，正在重建。"
+        if old and old.startswith(settings.index_key()) and not index_is_valid(settings, old):
+            report.rebuilt_reason = "检测到索引缺失或损坏，已重建。"
+        elif old and not old.startswith(settings.index_key()):
+            report.rebuilt_reason = "嵌入模型、分块参数或解析器已变化，已按新配置重建索引。"
         if not rebuild and old == name and index_is_valid(settings, name):
             report.noop = True
             report.chunks = sum(1 for _ in open(index_dir / name / "chunks.jsonl", encoding="utf-8"))

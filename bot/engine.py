@@ -1,0 +1,216 @@
+"""Answer engine: one interface, an offline engine (tools + extractive quotes) and the LLM engine when configured."""
+from __future__ import annotations
+
+import math
+import re
+import time
+import unicodedata
+from collections.abc import Iterator
+from typing import Protocol
+
+from . import prompts
+from .errors import BotError
+from .ingest import squash
+from .retrieve import Retriever, clean_query
+from .schema import Answer, Citation, Hit, ToolCall
+from .settings import Settings
+
+History = list[dict]  # [{"role": "user"|"assistant", "content": str}, ...]
+
+_SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
+_STOP = set("的 了 是 在 和 与 及 或 有 中 对 为 把 被 吗 呢 吧 啊 哪 哪些 哪个 什么 怎么 怎样 如何 为什么 多少 几 "
+            "请问 一下 是否 可以 能 会 这 那 其 它 他们 我们 报告 文中 书中 文章 提到 认为 指出 根据 说 讲 "
+            "主要 哪里 谁 哪一 个 之 所 从 到 以 等 里 上 下 中国 我国".split())
+_FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另外|同样)|[它其该此]")
+
+
+class ChatModel(Protocol):
+    """What every engine offers: a whole answer, or a stream of text pieces ending with the answer object."""
+
+    name: str
+
+    def answer(self, question: str, history: History | None = None) -> Answer: ...
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]: ...
+
+
+def user_questions(history: History | None) -> list[str]:
+    return [m["content"] for m in history or [] if m.get("role") == "user" and isinstance(m.get("content"), str)]
+
+
+class OfflineEngine:
+    """No LLM: structured questions through the tool layer, prose questions answered by quoting the corpus."""
+
+    name = "离线"
+
+    def __init__(self, settings: Settings, retriever: Retriever):
+        self.settings = settings
+        self.retriever = retriever
+        self._idf: dict[str, float] | None = None
+
+    # -- public interface -------------------------------------------------------------------------
+    def answer(self, question: str, history: History | None = None) -> Answer:
+        q = clean_query(question, self.settings.retrieval.max_query_chars)
+        previous = user_questions(history)
+        routed = self._route(q, previous)
+        if routed is not None:
+            return routed
+        return self._prose(q, previous)
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
+        ans = self.answer(question, history)
+        yield ans.answer
+        yield ans
+
+    # -- structured questions -------------------------------------------------------------------
+    def _route(self, question: str, previous: list[str]) -> Answer | None:
+        try:
+            from .router import route
+        except ModuleNotFoundError:
+            return None
+        try:
+            routed = route(question, previous)
+        except BotError as exc:
+            # A table question with a name we do not know: say so (with the closest names).
+            return Answer(question=question, answer=str(exc), answerable=False, mode="offline")
+        if routed is None:
+            return None
+        return Answer(question=question, answer=routed.answer, answerable=True, citations=routed.citations,
+                      tool_calls=routed.tool_calls, mode="offline")
+
+    # -- prose questions ---------------------------------------------------------------------------
+    def idf(self) -> dict[str, float]:
+        if self._idf is None:
+            from .index import passage_text, tokenize
+
+            df: dict[str, int] = {}
+            for c in self.retriever.chunks:
+                for t in set(tokenize(passage_text(c))):
+                    df[t] = df.get(t, 0) + 1
+            n = len(self.retriever.chunks)
+            self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        return self._idf
+
+    def _terms(self, text: str) -> dict[str, float]:
+        from .index import tokenize
+
+        idf = self.idf()
+        default = max(idf.values()) if idf else 1.0
+        terms = {}
+        for t in tokenize(text):
+            if t in _STOP or (len(t) == 1 and not t.isdigit() and not t.isascii()):
+                continue
+            terms[t] = idf.get(t, default)  # a term absent from the corpus weighs the most
+        return terms
+
+    def _search_query(self, question: str, previous: list[str]) -> str:
+        """A follow-up without its own subject borrows the previous question's terms."""
+        if previous and (len(self._terms(question)) <= 1 or (len(question) <= 12 and _FOLLOWUP.search(question))):
+            return previous[-1] + " " + question
+        return question
+
+    def _prose(self, question: str, previous: list[str]) -> Answer:
+        query = self._search_query(question, previous)
+        hits = self.retriever.search(query, k=6)
+        terms = self._terms(query)
+        total = sum(terms.values()) or 1.0
+        scored: list[tuple[float, float, Hit, str]] = []
+        for h in hits:
+            prior = 1.0 / (h.rank + 1)
+            for m in _SENT.finditer(h.chunk.text):
+                s = m.group(0).strip()
+                if len(squash(s)) < 6:
+                    continue
+                ns = unicodedata.normalize("NFKC", s).lower()
+                cov = sum(w for t, w in terms.items() if t in ns) / total
+                score = cov + 0.15 * prior - 0.0005 * max(0, len(s) - 120)
+                scored.append((score, cov, h, s))
+        scored.sort(key=lambda x: -x[0])
+        support = self._support(hits, scored, terms, total)
+        if not scored or support < self.settings.engine.refuse_threshold:
+            return self._refusal(question, hits)
+        best = scored[0]
+        picks = [best]
+        for cand in scored[1:4]:
+            if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and \
+                    len(best[3]) + len(cand[3]) <= self.settings.engine.max_quote_chars:
+                picks.append(cand)
+                break
+        parts = []
+        citations = []
+        for _, _, h, s in picks:
+            parts.append(prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s))
+            citations.append(_citation(h, s))
+        return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
+                      mode="offline")
+
+    def _support(self, hits: list[Hit], scored: list, terms: dict[str, float], total: float) -> float:
+        """Evidence strength in [0, 1]: how much of the question's weighted terms the best chunk covers."""
+        if not hits:
+            return 0.0
+        best_chunk = 0.0
+        for h in hits[:3]:
+            text = unicodedata.normalize("NFKC", h.chunk.section + h.chunk.text).lower()
+            best_chunk = max(best_chunk, sum(w for t, w in terms.items() if t in text) / total)
+        return best_chunk
+
+    def _refusal(self, question: str, hits: list[Hit]) -> Answer:
+        related = [_citation(h, h.chunk.text[:120]) for h in hits[:3]]
+        return Answer(question=question, answer=prompts.OFFLINE_REFUSAL, answerable=False, related=related,
+                      mode="offline")
+
+
+def _citation(hit: Hit, quote: str) -> Citation:
+    c = hit.chunk
+    # Quotes are checked against the chunk text: a quote that is not in it is replaced by the chunk's opening.
+    if squash(quote) not in squash(c.text):
+        quote = c.text[:120]
+    line = c.start_line
+    return Citation(doc_id=c.doc_id, title=c.title, section=c.section, quote=quote, chunk_id=c.chunk_id,
+                    score=round(hit.score, 4), line=line)
+
+
+class Engine:
+    """The facade the UI, CLI, briefing and evals call: picks the LLM engine when configured, else offline."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None):
+        self.settings = settings
+        self.retriever = retriever or Retriever.open(settings)
+        self.offline = OfflineEngine(settings, self.retriever)
+        self._llm: ChatModel | None = None
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Engine":
+        return cls(settings)
+
+    @property
+    def llm(self) -> ChatModel | None:
+        if self._llm is None and self.settings.llm.configured:
+            from .llm import LLMEngine
+
+            self._llm = LLMEngine(self.settings, self.retriever, self.offline)
+        return self._llm
+
+    def mode_label(self) -> str:
+        return f"LLM（{self.settings.llm.model}）" if self.settings.llm.configured else "离线"
+
+    def _pick(self, use_llm: bool | None) -> ChatModel:
+        if use_llm is False:
+            return self.offline
+        if use_llm and not self.settings.llm.configured:
+            raise BotError("没有配置语言模型：请设置 OPENAI_BASE_URL、OPENAI_API_KEY 和 OPENAI_MODEL。")
+        return self.llm or self.offline
+
+    def ask(self, question: str, history: History | None = None, use_llm: bool | None = None) -> Answer:
+        t0 = time.perf_counter()
+        ans = self._pick(use_llm).answer(question, history)
+        ans.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
+        return ans
+
+    def stream(self, question: str, history: History | None = None,
+               use_llm: bool | None = None) -> Iterator[str | Answer]:
+        t0 = time.perf_counter()
+        for piece in self._pick(use_llm).stream(question, history):
+            if isinstance(piece, Answer):
+                piece.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
+            yield piece
