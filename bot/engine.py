@@ -21,6 +21,9 @@ _SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
 _STOP = set("的 了 是 在 和 与 及 或 有 中 对 为 把 被 吗 呢 吧 啊 哪 哪些 哪个 什么 怎么 怎样 如何 为什么 多少 几 "
             "请问 一下 是否 可以 能 会 这 那 其 它 他们 我们 报告 文中 书中 文章 提到 认为 指出 根据 说 讲 "
             "主要 哪里 谁 哪一 个 之 所 从 到 以 等 里 上 下 中国 我国".split())
+_QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
+                    r"分别|具体|是否|有没有|占多大|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
+_YEAR = re.compile(r"(19|20)\d\d")
 _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另外|同样)|[它其该此]")
 
 
@@ -126,8 +129,8 @@ class OfflineEngine:
                 score = cov + 0.15 * prior - 0.0005 * max(0, len(s) - 120)
                 scored.append((score, cov, h, s))
         scored.sort(key=lambda x: -x[0])
-        support = self._support(hits, scored, terms, total)
-        if not scored or support < self.settings.engine.refuse_threshold:
+        support, critical = self._support(hits, query)
+        if not scored or critical or support < self.settings.engine.refuse_threshold:
             return self._refusal(question, hits)
         best = scored[0]
         picks = [best]
@@ -144,15 +147,28 @@ class OfflineEngine:
         return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
                       mode="offline")
 
-    def _support(self, hits: list[Hit], scored: list, terms: dict[str, float], total: float) -> float:
-        """Evidence strength in [0, 1]: how much of the question's weighted terms the best chunk covers."""
-        if not hits:
-            return 0.0
-        best_chunk = 0.0
-        for h in hits[:3]:
-            text = unicodedata.normalize("NFKC", h.chunk.section + h.chunk.text).lower()
-            best_chunk = max(best_chunk, sum(w for t, w in terms.items() if t in text) / total)
-        return best_chunk
+    def _support(self, hits: list[Hit], question: str) -> tuple[float, list[str]]:
+        """Evidence strength: the share of the question's weighted key terms found in the top 3 chunks
+        (title and section included), and the critical terms (years, Latin words) missing from them."""
+        terms = self._key_terms(question)
+        if not hits or not terms:
+            return (0.0 if not hits else 1.0), []
+        ctx = unicodedata.normalize("NFKC", "".join(h.chunk.title + h.chunk.section + h.chunk.text
+                                                    for h in hits[:3])).lower()
+        total = sum(terms.values())
+        covered = sum(w for t, w in terms.items() if t in ctx) / total
+        critical = [t for t in terms if t not in ctx and (_YEAR.fullmatch(t) or (t.isascii() and len(t) >= 2))]
+        return covered, critical
+
+    def _key_terms(self, question: str) -> dict[str, float]:
+        import rjieba
+
+        idf = self.idf()
+        default = max(idf.values()) if idf else 1.0
+        q = unicodedata.normalize("NFKC", question).lower()
+        return {t: idf.get(t, default) for t in rjieba.cut(q)
+                if t not in _STOP and not _QWORD.match(t) and any(ch.isalnum() for ch in t)
+                and (len(t) >= 2 or t.isdigit())}
 
     def _refusal(self, question: str, hits: list[Hit]) -> Answer:
         related = [_citation(h, h.chunk.text[:120]) for h in hits[:3]]

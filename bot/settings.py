@@ -72,7 +72,10 @@ class LLMSettings(_Section):
 
 
 class EngineSettings(_Section):
-    refuse_threshold: float = Field(0.0, description="Evidence score below which a prose question is refused (calibrated).")
+    refuse_threshold: float = Field(
+        0.45, ge=0, le=1,
+        description="Share of the question's weighted key terms that the top-3 passages must contain, else the "
+                    "offline engine refuses (calibrated on the dev set, see README).")
     max_quote_chars: int = Field(200, ge=40, description="Upper bound of the quoted answer in offline mode.")
 
 
