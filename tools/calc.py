@@ -9,8 +9,7 @@ import pandas as pd
 from bot.errors import ToolError
 
 from . import method
-from .queries import num
-from .result import ToolResult
+from .result import ToolResult, fmt_number, fmt_percent
 from .userdata import mapping_frame, numeric_frame, read_csv, weights_series
 
 GrowthKind = Literal["yoy", "qoq"]
@@ -18,7 +17,7 @@ _KIND = {"yoy": "同比增速", "qoq": "环比增速"}
 
 
 def _fmt(x: float, digits: int = 4) -> str:
-    return f"{x:.{digits}f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+    return fmt_number(x, digits)
 
 
 def _dict_of_numbers(values: dict[str, float], what: str) -> pd.Series:
@@ -51,9 +50,9 @@ def calc_expert_weights(scores: dict[str, list[float]]) -> ToolResult:
     total = float(frame.astype(float).sum().sum())
     rows = [{"indicator": k, "score_sum": float(frame[k].astype(float).sum()), "weight": float(w),
              "weight_pct": float(w) * 100} for k, w in weights.items()]
-    items = "、".join(f"{r['indicator']} {_fmt(r['weight'])}（{_fmt(r['score_sum'])}/{_fmt(total)}≈"
-                      f"{num(r['weight_pct'])}%）" for r in rows)
-    text = f"按专家评分赋权（指标得分之和 ÷ 全部得分之和），权重为：{items}。"
+    items = "、".join(f"{r['indicator']} {_fmt(r['score_sum'])}/{_fmt(total)}≈{_fmt(r['weight'], 3)}"
+                      f"（{fmt_number(r['weight_pct'], 1)}%）" for r in rows)
+    text = f"按专家评分赋权（α_j = 指标j得分之和 ÷ 全部得分之和），权重为：{items}。"
     return ToolResult(rows=rows, text=text, columns=["indicator", "score_sum", "weight", "weight_pct"],
                       chart={"label": "indicator", "value": "weight"})
 
@@ -69,7 +68,7 @@ def calc_growth(current: float, previous: float, kind: GrowthKind = "yoy") -> To
     if kind not in _KIND:
         raise ToolError(f"增速类型“{kind}”无效，可选：yoy（同比）、qoq（环比）。")
     g = method.growth_rate(current, previous)
-    text = f"{_KIND[kind]} = {_fmt(current)} ÷ {_fmt(previous)} − 1 = {num(g)}%。"
+    text = f"{_KIND[kind]} = {_fmt(current)} ÷ {_fmt(previous)} − 1 = {fmt_percent(g)}。"
     return ToolResult(rows=[{"previous": previous, "current": current, "kind": kind, "growth_pct": g}],
                       text=text, columns=["previous", "current", "growth_pct"])
 
@@ -84,8 +83,8 @@ def calc_two_year_growth(first: float, second: float, third: float) -> ToolResul
     """
     g1, g2 = method.growth_rate(second, first), method.growth_rate(third, second)
     mean = (g1 + g2) / 2
-    text = (f"两年同比增速均值 = （{num(g1)}% + {num(g2)}%）÷ 2 = {num(mean)}%"
-            f"（第一年 {_fmt(second)}÷{_fmt(first)}−1，第二年 {_fmt(third)}÷{_fmt(second)}−1）。")
+    text = (f"两年同比增速均值 = （{fmt_number(g1)}% + {fmt_number(g2)}%）÷ 2 = {fmt_percent(mean)}"
+            f"（第一年同比 {_fmt(second)}÷{_fmt(first)}−1，第二年同比 {_fmt(third)}÷{_fmt(second)}−1）。")
     return ToolResult(rows=[{"first": first, "second": second, "third": third, "yoy_1": g1, "yoy_2": g2,
                              "two_year_mean": mean}], text=text,
                       columns=["first", "second", "third", "yoy_1", "yoy_2", "two_year_mean"])
@@ -103,8 +102,9 @@ def calc_normalise(values: dict[str, float], base_total: float | None = None) ->
     frame = method.normalise(series.to_frame("x"), totals)
     total = float(base_total) if base_total is not None else float(series.sum())
     rows = [{"name": k, "value": float(series[k]), "normalised": float(frame.loc[k, "x"])} for k in series.index]
-    items = "、".join(f"{r['name']} {num(r['normalised'])}%" for r in rows)
-    text = f"标准化值（原始值 ÷ 基期全国合计 {_fmt(total)} × 100）：{items}。"
+    items = "、".join(f"{r['name']} {_fmt(r['value'])}÷{_fmt(total)}={_fmt(r['normalised'] / 100, 6)}"
+                      f"（即{fmt_number(r['normalised'], 4)}%）" for r in rows)
+    text = f"去量纲值（原始值 ÷ 该指标基期全国加总）：{items}。"
     return ToolResult(rows=rows, text=text, columns=["name", "value", "normalised"],
                       chart={"label": "name", "value": "normalised"})
 
@@ -120,7 +120,7 @@ def calc_weighted_index(values: dict[str, float], weights: dict[str, float]) -> 
     w = _dict_of_numbers(weights, "权重")
     result = float(method.weighted_average(v.to_frame().T, w).iloc[0])
     terms = " + ".join(f"{_fmt(w[k])}×{_fmt(v[k])}" for k in v.index)
-    text = f"加权平均 = （{terms}）÷ {_fmt(float(w.sum()))} = {num(result)}。"
+    text = f"加权平均 = （{terms}）÷ {_fmt(float(w.sum()))} = {fmt_number(result, 4)}。"
     rows = [{"name": k, "value": float(v[k]), "weight": float(w[k])} for k in v.index]
     rows.append({"name": "加权平均", "value": result, "weight": float(w.sum())})
     return ToolResult(rows=rows, text=text, columns=["name", "value", "weight"])
@@ -134,13 +134,47 @@ def calc_industry_share(industry_value: float, region_total: float) -> ToolResul
         region_total: The region's whole digital-transformation index.
     """
     share = method.industry_share(industry_value, region_total)
-    text = f"行业占比 = {_fmt(industry_value)} ÷ {_fmt(region_total)} = {num(share)}%。"
+    text = f"行业占比 = {_fmt(industry_value)} ÷ {_fmt(region_total)} = {fmt_percent(share)}。"
     return ToolResult(rows=[{"industry_value": industry_value, "region_total": region_total, "share_pct": share}],
                       text=text, columns=["industry_value", "region_total", "share_pct"])
 
 
-CALC_FUNCTIONS = [calc_expert_weights, calc_growth, calc_two_year_growth, calc_normalise, calc_weighted_index,
-                  calc_industry_share]
+def calc_mean_growth(rates: list[float]) -> ToolResult:
+    """Mean of given growth rates in percent, e.g. the report's two-year mean from the 2021Q1 and 2022Q1 YoY rates.
+
+    Args:
+        rates: Growth rates in percent, e.g. [150, 30] for 150% and 30%.
+    """
+    if not rates:
+        raise ToolError("请至少给出一个增速。")
+    bad = [str(r) for r in rates if isinstance(r, bool) or not method._is_number(r)]
+    if bad:
+        raise ToolError(f"这些增速不是数字：{'、'.join(bad)}。")
+    mean = sum(float(r) for r in rates) / len(rates)
+    terms = " + ".join(f"{fmt_number(r)}%" for r in rates)
+    text = f"增速均值 = （{terms}）÷ {len(rates)} = {fmt_percent(mean)}"
+    if len(rates) == 2:
+        text += "（报告的“两年同比增速均值”即2021Q1与2022Q1两个同比增速的平均）"
+    return ToolResult(rows=[{"rates": list(rates), "mean_pct": mean}], text=text + "。", columns=["rates", "mean_pct"])
+
+
+def calc_change(start: float, end: float) -> ToolResult:
+    """Relative change from `start` to `end` in percent (增幅 when positive, 降幅 when negative).
+
+    Args:
+        start: The earlier value, e.g. 278.
+        end: The later value, e.g. 17.
+    """
+    g = method.growth_rate(end, start)
+    word = "增幅" if g >= 0 else "降幅"
+    formula = f"({_fmt(end)}−{_fmt(start)})÷{_fmt(start)}" if g >= 0 else f"({_fmt(start)}−{_fmt(end)})÷{_fmt(start)}"
+    text = f"{word} = {formula} = {fmt_percent(abs(g))}。"
+    return ToolResult(rows=[{"start": start, "end": end, "change_pct": g}], text=text,
+                      columns=["start", "end", "change_pct"])
+
+
+CALC_FUNCTIONS = [calc_expert_weights, calc_growth, calc_two_year_growth, calc_mean_growth, calc_change,
+                  calc_normalise, calc_weighted_index, calc_industry_share]
 
 
 # ---------------------------------------------------------------- staff's CSV files (CLI)

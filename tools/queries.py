@@ -10,17 +10,18 @@ import pandas as pd
 from bot.errors import ToolError
 
 from .names import RANKED_INDUSTRIES, Vocabulary
-from .result import ToolResult
+from .result import ToolResult, fmt_number, fmt_percent
 from .tables import GROWTH_NOTE, known_names, tables_readonly
 
 Measure = Literal["2021", "2022Q1", "growth"]
 ProvinceMeasure = Literal["share", "growth"]
 Order = Literal["top", "bottom"]
-Direction = Literal["rose", "fell", "unchanged"]
+Direction = Literal["rose", "fell", "changed", "unchanged"]
 Stat = Literal["mean", "median", "sum", "count", "max", "min"]
 AggValue = Literal["growth", "rank_change"]
 
 MEASURES: tuple[str, ...] = ("2021", "2022Q1", "growth")
+DIRECTIONS: tuple[str, ...] = ("rose", "fell", "changed", "unchanged")
 PROVINCE_MEASURES: tuple[str, ...] = ("share", "growth")
 STAT_NAMES = {"mean": "平均值", "median": "中位数", "sum": "合计", "count": "个数", "max": "最大值", "min": "最小值"}
 _RANK_COL = {"2021": "rank_2021", "2022Q1": "rank_2022Q1", "growth": "growth_rank"}
@@ -252,42 +253,72 @@ def top_cities(cluster: str, measure: Measure = "2022Q1", k: int = 3, order: Ord
     return _result(rows, text, prov, cols, chart)
 
 
-def rank_movers(cluster: str | None = None, direction: Direction = "rose", k: int | None = None) -> ToolResult:
-    """Cities whose 2022Q1 rank rose, fell or stayed the same versus 2021 (from the 排名变化 column).
+def rank_movers(cluster: str | None = None, direction: Direction = "rose", k: int | None = None,
+                largest_only: bool = False) -> ToolResult:
+    """Cities whose 2022Q1 rank rose, fell, changed or stayed the same versus 2021 (the 排名变化 column).
 
     Args:
         cluster: City cluster; omit for all seven clusters.
-        direction: "rose" (rank improved), "fell" (rank dropped) or "unchanged".
+        direction: "rose" (rank improved), "fell" (rank dropped), "changed" (either) or "unchanged".
         k: Keep only the k largest moves; omit for all.
+        largest_only: Keep only the largest move, with every city tied at it (e.g. 上升最多的城市).
     """
-    _choice(direction, ("rose", "fell", "unchanged"), "变化方向")
+    _choice(direction, DIRECTIONS, "变化方向")
     name = _cluster(cluster) if cluster else None
     ov = _overview(name)
-    if direction == "rose":
-        sel = ov[ov["rank_change"] > 0].sort_values(["rank_change", "rank_2022Q1"], ascending=[False, True])
-    elif direction == "fell":
-        sel = ov[ov["rank_change"] < 0].sort_values(["rank_change", "rank_2022Q1"], ascending=[True, True])
-    else:
-        sel = ov[ov["rank_change"] == 0].sort_values(["cluster", "rank_2022Q1"])
+    chg = ov["rank_change"]
+    picked = {"rose": chg > 0, "fell": chg < 0, "changed": chg != 0, "unchanged": chg == 0}[direction]
+    sel = ov[picked].assign(_abs=chg[picked].abs()).sort_values(["_abs", "rank_2022Q1"], ascending=[False, True])
+    if direction == "unchanged":
+        sel = sel.sort_values(["cluster", "rank_2022Q1"], key=lambda s: s if s.name != "cluster" else s.map(
+            {c: i for i, c in enumerate(ov["cluster"].unique())}))
+    if largest_only and not sel.empty and direction != "unchanged":
+        sel = sel[sel["_abs"] == sel["_abs"].max()]
     if k is not None:
         _int_in(k, 1, 200, "k")
         sel = sel.head(k)
     scope = name or "七大城市群"
-    word = {"rose": "上升", "fell": "下降", "unchanged": "不变"}[direction]
+    word = {"rose": "上升", "fell": "下降", "changed": "发生变化", "unchanged": "不变"}[direction]
     if sel.empty:
-        text = f"{scope}2022Q1较2021年没有排名{word}的城市。"
+        text = f"{scope}没有城市2022Q1排名较2021年{word}"
+        if bool((ov["rank_change"] == 0).all()):
+            text += f"：全部{len(ov)}个城市的排名变化均为0，与2021年相比排名都没有变化"
+        text += "。"
     elif direction == "unchanged":
-        text = f"{scope}2022Q1较2021年排名不变的城市有{len(sel)}个：{'、'.join(sel['city'])}。"
+        text = f"{scope}2022Q1排名与2021年相同的城市共{len(sel)}个：{'、'.join(sel['city'])}。"
     else:
         items = "、".join(f"{r['city']}（第{int(r['rank_2021'])}→第{int(r['rank_2022Q1'])}，"
                          f"{change_text(int(r['rank_change']))}）" for _, r in sel.iterrows())
-        text = f"{scope}2022Q1较2021年排名{word}的城市：{items}。"
+        most = {"rose": "上升最多", "fell": "下降最多", "changed": "变化最大"}[direction]
+        lead = f"2022Q1排名较2021年{most}的城市" if largest_only else f"2022Q1排名较2021年{word}的城市共{len(sel)}个"
+        text = f"{scope}{lead}：{items}。"
     text = _note_inconsistent(text, sel)
     rows = [_city_row(r, "2022Q1") for _, r in sel.iterrows()]
     prov = [p for _, r in sel.iterrows() for p in _prov_city(r, ["2021", "2022Q1"])]
     cols = (["cluster"] if name is None else []) + ["city", "rank_2021", "rank_2022Q1", "rank_change"]
     chart = {"label": "city", "value": "rank_change"} if direction != "unchanged" and len(sel) > 1 else None
     return _result(rows, text, prov, cols, chart)
+
+
+def tied_cities(cluster: str | None = None) -> ToolResult:
+    """Cities that share the same growth value (并列) within a city cluster.
+
+    Args:
+        cluster: City cluster; omit for all seven clusters.
+    """
+    name = _cluster(cluster) if cluster else None
+    ov = _overview(name)
+    dup = ov[ov.duplicated(["cluster", "growth"], keep=False)].sort_values(["cluster", "growth_rank"])
+    scope = name or "七大城市群"
+    if dup.empty:
+        text = f"{scope}没有同比增速并列的城市（{GROWTH_NOTE}）。"
+    else:
+        groups = [f"{'、'.join(g['city'])}（均为{pct(v)}，增速排名第{int(g['growth_rank'].min())}、"
+                  f"第{int(g['growth_rank'].max())}）" for (_, v), g in dup.groupby(["cluster", "growth"], sort=False)]
+        text = f"{scope}同比增速并列的城市：{'；'.join(groups)}（{GROWTH_NOTE}）。"
+    rows = [_city_row(r, "growth") for _, r in dup.iterrows()]
+    prov = [p for _, r in dup.iterrows() for p in _prov_city(r, ["growth"])]
+    return _result(rows, text, prov, (["cluster"] if name is None else []) + ["rank", "city", "growth"])
 
 
 def compare_cities(city_a: str, city_b: str, measure: Measure = "2022Q1") -> ToolResult:
@@ -307,7 +338,7 @@ def compare_cities(city_a: str, city_b: str, measure: Measure = "2022Q1") -> Too
         diff = float(ra["growth"]) - float(rb["growth"])
         lead = ra if diff >= 0 else rb
         text = (f"同比增速（{GROWTH_NOTE}）：{ra['city']}{pct(ra['growth'])}，{rb['city']}{pct(rb['growth'])}，"
-                f"{lead['city']}高{num(abs(diff))}个百分点")
+                f"{lead['city']}高{fmt_number(abs(diff))}个百分点")
         if abs(diff) < 1e-9:
             text = f"同比增速（{GROWTH_NOTE}）：{ra['city']}与{rb['city']}均为{pct(ra['growth'])}"
     else:
@@ -337,13 +368,13 @@ def filter_cities(cluster: str | None = None, growth_above: float | None = None,
         cluster: City cluster; omit for all seven clusters.
         growth_above: Keep cities whose growth (two-year mean of YoY growth, in %) is strictly above this, e.g. 150.
         growth_below: Keep cities whose growth (in %) is strictly below this.
-        change: "rose", "fell" or "unchanged": 2022Q1 rank versus 2021.
+        change: "rose", "fell", "changed" or "unchanged": 2022Q1 rank versus 2021.
         rank_at_most: Keep cities ranked at or better than this (by rank_measure), e.g. 10 for the top 10.
         rank_measure: Measure used by rank_at_most: "2021", "2022Q1" or "growth".
     """
     _choice(rank_measure, MEASURES, "排名口径")
     if change is not None:
-        _choice(change, ("rose", "fell", "unchanged"), "变化方向")
+        _choice(change, DIRECTIONS, "变化方向")
     if all(v is None for v in (growth_above, growth_below, change, rank_at_most)):
         raise ToolError("请至少给出一个筛选条件：growth_above、growth_below、change 或 rank_at_most。")
     name = _cluster(cluster) if cluster else None
@@ -356,10 +387,11 @@ def filter_cities(cluster: str | None = None, growth_above: float | None = None,
         sel = sel[sel["growth"] < float(growth_below)]
         conds.append(f"增速低于{pct(float(growth_below))}")
     if change is not None:
-        op = {"rose": sel["rank_change"] > 0, "fell": sel["rank_change"] < 0, "unchanged": sel["rank_change"] == 0}
+        op = {"rose": sel["rank_change"] > 0, "fell": sel["rank_change"] < 0, "changed": sel["rank_change"] != 0,
+              "unchanged": sel["rank_change"] == 0}
         sel = sel[op[change]]
         conds.append({"rose": "2022Q1排名较2021年上升", "fell": "2022Q1排名较2021年下降",
-                      "unchanged": "2022Q1排名与2021年相同"}[change])
+                      "changed": "2022Q1排名较2021年有变化", "unchanged": "2022Q1排名与2021年相同"}[change])
     if rank_at_most is not None:
         _int_in(rank_at_most, 1, 200, "rank_at_most")
         sel = sel[sel[_RANK_COL[rank_measure]] <= rank_at_most]
@@ -427,10 +459,10 @@ def aggregate_cities(cluster: str, stat: Stat = "mean", value: AggValue = "growt
     result = _stat(stat, values)
     names = "、".join(sel["city"])
     if value == "growth":
-        shown = str(int(result)) if stat == "count" else pct(result)
+        shown = str(int(result)) if stat == "count" else fmt_percent(result)
         what = f"同比增速（{GROWTH_NOTE}）"
     else:
-        shown = str(int(result)) if float(result).is_integer() else num(result)
+        shown = fmt_number(result)
         what = "2022Q1较2021年排名变化（正数为上升）"
     text = f"{name}{scope}（{names}）{what}的{STAT_NAMES[stat]}为{shown}。"
     if value == "rank_change":
@@ -673,7 +705,7 @@ def compare_provinces(province_a: str, province_b: str, industry: str) -> ToolRe
 
 
 QUERY_FUNCTIONS: list[Callable[..., ToolResult]] = [
-    city_rank, city_profile, city_at_rank, top_cities, rank_movers, compare_cities, filter_cities,
+    city_rank, city_profile, city_at_rank, top_cities, rank_movers, tied_cities, compare_cities, filter_cities,
     aggregate_cities, city_cluster, cluster_cities, cluster_top_industries, clusters_with_industry,
     province_rank, industry_top_provinces, province_at_rank, double_high, compare_provinces,
 ]

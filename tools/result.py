@@ -33,3 +33,18 @@ class ToolResult(BaseModel):
 
     def __str__(self) -> str:
         return self.for_model()
+
+
+def fmt_number(x: float, digits: int = 2) -> str:
+    """A computed number with at most `digits` decimals and no trailing zeros: 65.0 -> '65', 0.48276 -> '0.48'."""
+    text = f"{float(x):.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_percent(x: float) -> str:
+    """A computed percentage: two decimals at most, with the one-decimal rounding added when it differs:
+    93.884 -> '93.88%（约93.9%）', 65 -> '65%'."""
+    two, one = fmt_number(x, 2), fmt_number(x, 1)
+    return f"{two}%" if two == one else f"{two}%（约{one}%）"
