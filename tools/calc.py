@@ -1,6 +1,7 @@
 """Index calculations as tools: the method on numbers from a question or a model, and on staff's CSV files."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -173,7 +174,7 @@ def calc_change(start: float, end: float) -> ToolResult:
                       columns=["start", "end", "change_pct"])
 
 
-CALC_FUNCTIONS = [calc_expert_weights, calc_growth, calc_two_year_growth, calc_mean_growth, calc_change,
+CALC_FUNCTIONS: list[Callable[..., ToolResult]] = [calc_expert_weights, calc_growth, calc_two_year_growth, calc_mean_growth, calc_change,
                   calc_normalise, calc_weighted_index, calc_industry_share]
 
 

@@ -153,7 +153,7 @@ def _explain(exc: ValidationError, spec: ToolSpec) -> str:
         text = _ERROR_TEXT.get(kind, "无效")
         if kind == "literal_error":
             prop = spec.parameters["properties"].get(str(err.get("loc", ("",))[0]), {})
-            options = prop.get("enum") or next((a["enum"] for a in prop.get("anyOf", []) if "enum" in a), [])
+            options: list[Any] = prop.get("enum") or next((a["enum"] for a in prop.get("anyOf", []) if "enum" in a), [])
             text += f"，可选：{'、'.join(map(str, options))}"
         if kind != "missing" and "input" in err:
             text += f"（收到 {json.dumps(err['input'], ensure_ascii=False, default=str)[:60]}）"

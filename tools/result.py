@@ -16,7 +16,7 @@ class ToolResult(BaseModel):
     provenance: list[dict[str, Any]] = Field(
         default_factory=list, description="Source rows used: {file, line, table}; empty for calculations on user data.")
     columns: list[str] = Field(default_factory=list, description="Display order of the row keys.")
-    chart: dict[str, str] | None = Field(None, description='{"label": col, "value": col} when a bar chart fits.')
+    chart: dict[str, str] | None = Field(default=None, description='{"label": col, "value": col} when a bar chart fits.')
 
     def to_frame(self, labels: bool = True) -> pd.DataFrame:
         """Rows as a DataFrame in display order; with `labels`, Chinese column headers."""

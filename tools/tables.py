@@ -153,7 +153,7 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
                 "label_in_source": cells[0], "table": TABLE_TITLES["cluster_top3_industries"],
                 "file": file, "line": line_no,
             })
-    clusters = cluster_vocabulary(r["label_in_source"] for r in top3_rows)
+    clusters = cluster_vocabulary(str(r["label_in_source"]) for r in top3_rows)
 
     # 2. City tables: the cluster is decided by the section heading above, never by the table's own label.
     city_rows: dict[str, list[dict]] = {"2021": [], "2022Q1": [], "growth": []}
