@@ -43,10 +43,10 @@ class ChunkSettings(_Section):
 
 class RetrievalSettings(_Section):
     top_k: int = Field(5, ge=1, le=50, description="Chunks returned by a search.")
-    candidates: int = Field(30, ge=5, le=200, description="Candidates taken from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    candidates: int = Field(60, ge=5, le=200, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant (small = top ranks dominate).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 list in fusion.")
+    bm25_weight: float = Field(1.5, ge=0, description="Weight of the BM25 list in fusion.")
     max_query_chars: int = Field(2000, ge=50, description="Longer queries are cut to this length (with a note).")
 
 

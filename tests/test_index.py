@@ -1,0 +1,198 @@
+"""Index and retrieval on the real corpus with real Chroma and real embeddings (integration tier)."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot import index as index_mod
+from bot.cli import main
+from bot.errors import CorpusError, InputError
+from bot.index import CURRENT, build_index, current_name, index_is_valid
+from bot.retrieve import Retriever
+from bot.settings import Settings
+
+from .conftest import CORPUS, make_settings
+
+pytestmark = pytest.mark.slow
+
+KNOWN = [
+    ("数字化转型指数由哪几个层次的指数加权平均而得？", "tencent-dti-2022"),
+    ("成渝城市群2022Q1排名", "tencent-dti-2022"),
+    ("C2B是产业互联网的关键路径", "industrial-internet-book"),
+    ("青海省大通县与腾讯云签署战略合作协议", "kjrb-2022-tech-giants-rural"),
+    ("完美日记借助微信小程序积累了多少粉丝", "zhihu-2022-digital-economy"),
+    ("数字技术与共同富裕", "digital-tech-modernisation"),
+    ("技术与现代化的历史考察", "digital-tech-modernisation"),
+    ("产业互联网是历史的必然", "industrial-internet-book"),
+]
+
+
+def _copy_settings(tmp_path: Path, settings: Settings, corpus: Path | None = None) -> Settings:
+    """A private index folder seeded with the session's embedding cache (so builds stay quick)."""
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    shutil.copy(settings.paths.index_dir / "embed_cache.sqlite", idx / "embed_cache.sqlite")
+    return make_settings(idx, tmp_path / "data", corpus_dir=corpus or CORPUS)
+
+
+def _copy_corpus(tmp_path: Path) -> Path:
+    dst = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dst)
+    return dst
+
+
+@pytest.mark.parametrize("query,doc", KNOWN)
+def test_known_questions_find_their_document_in_top3(retriever, query, doc):
+    hits = retriever.search(query, k=3)
+    assert doc in [h.chunk.doc_id for h in hits]
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_each_mode_returns_ranked_hits(retriever, mode):
+    hits = retriever.search("基础设施指数同比增幅", k=5, mode=mode)
+    assert 1 <= len(hits) <= 5
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_noop_rebuild_is_fast_and_changes_nothing(settings):
+    before = current_name(settings.paths.index_dir)
+    t0 = time.perf_counter()
+    report = build_index(settings, progress=False)
+    assert report.noop and report.embedded == 0
+    assert time.perf_counter() - t0 < 3.0
+    assert current_name(settings.paths.index_dir) == before
+
+
+def test_changed_document_reembeds_only_its_chunks(tmp_path, settings):
+    corpus = _copy_corpus(tmp_path)
+    s = _copy_settings(tmp_path, settings, corpus)
+    first = build_index(s, progress=False)
+    assert first.embedded == 0  # everything came from the cache
+    target = corpus / "zhihu_2022-01-14_digital_economy_progress.txt"
+    target.write_text(target.read_text(encoding="utf-8").replace("良久的回答", "良久的回答（修订版）"), encoding="utf-8")
+    second = build_index(s, progress=False)
+    zhihu_chunks = sum(1 for c in Retriever.open(s, build_if_missing=False).chunks if c.doc_id.startswith("zhihu"))
+    assert not second.noop and 1 <= second.embedded <= zhihu_chunks
+    assert second.name != first.name
+    assert not (s.paths.index_dir / first.name).exists()  # the old version was swapped out
+
+
+def test_interrupted_build_leaves_previous_index_serving(tmp_path, settings, monkeypatch):
+    corpus = _copy_corpus(tmp_path)
+    s = _copy_settings(tmp_path, settings, corpus)
+    build_index(s, progress=False)
+    good = current_name(s.paths.index_dir)
+    (corpus / "zhihu_2022-01-14_digital_economy_progress.txt").write_text("全新的内容。" * 50, encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(index_mod, "embed_passages", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(s, progress=False)
+    assert current_name(s.paths.index_dir) == good
+    assert not list(s.paths.index_dir.glob(".tmp-*"))
+    assert Retriever.open(s, build_if_missing=False).search("数字化转型指数", k=1)
+
+
+def test_corrupted_index_is_detected_and_rebuilt(tmp_path, settings, capsys):
+    s = _copy_settings(tmp_path, settings)
+    build_index(s, progress=False)
+    name = current_name(s.paths.index_dir)
+    (s.paths.index_dir / name / "build.json").write_text("{not json")
+    assert not index_is_valid(s)
+    r = Retriever.open(s)
+    assert "重建" in capsys.readouterr().err
+    assert r.search("产业互联网", k=1)
+    shutil.rmtree(s.paths.index_dir / current_name(s.paths.index_dir))
+    (s.paths.index_dir / CURRENT).unlink()
+    assert Retriever.open(s).search("产业互联网", k=1)
+
+
+def test_bad_files_are_named_and_skipped(tmp_path, settings):
+    corpus = _copy_corpus(tmp_path)
+    (corpus / "latin1.txt").write_bytes("caf\xe9 digital".encode("latin-1"))
+    (corpus / "empty.txt").write_text("   \n", encoding="utf-8")
+    s = _copy_settings(tmp_path, settings, corpus)
+    report = build_index(s, progress=False)
+    assert report.ok and report.chunks > 500
+    joined = " ".join(report.problems)
+    assert "latin1.txt" in joined and "empty.txt" in joined
+
+
+def test_nothing_indexable_fails_clearly(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
+    s = make_settings(tmp_path / "idx", tmp_path / "data", corpus_dir=corpus)
+    with pytest.raises(CorpusError):
+        build_index(s, progress=False)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x01\x02"])
+def test_empty_or_control_queries_are_refused_clearly(retriever, query):
+    with pytest.raises(InputError) as err:
+        retriever.search(query)
+    assert "问题" in str(err.value)
+
+
+def test_huge_query_is_bounded(retriever):
+    hits = retriever.search("数字化转型" * 2000, k=3)
+    assert len(hits) == 3
+
+
+def test_cli_search_and_bad_input(settings, monkeypatch, capsys):
+    monkeypatch.setenv("BOT_PATHS__INDEX_DIR", str(settings.paths.index_dir))
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+    assert main(["search", "腾讯研究院 数字化转型指数", "-k", "2", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"doc_id"' in out
+    assert main(["search", "   "]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and "Traceback" not in err
+    assert main(["search", "数字" * 5000, "-k", "1"]) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_chroma_server_mode(tmp_path, settings):
+    """The same code against a real `chroma run` server (HttpClient)."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.skip("chroma CLI not installed")
+    port = _free_port()
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        idx = tmp_path / "idx"
+        idx.mkdir()
+        shutil.copy(settings.paths.index_dir / "embed_cache.sqlite", idx / "embed_cache.sqlite")
+        s = make_settings(idx, tmp_path / "data", chroma={"mode": "http", "host": "127.0.0.1", "port": port})
+        report = build_index(s, progress=False)
+        assert report.chunks > 500
+        hits = Retriever.open(s, build_if_missing=False).search("C2B 产业互联网", k=3, mode="dense")
+        assert hits and hits[0].dense is not None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
