@@ -40,6 +40,19 @@ BRIEFING_PROMPT = """请根据以下材料，为同事写一份关于“{topic}�
 每条要点后标注来源编号。材料：
 {context}"""
 
+# LLM engine: how passages and tool results are labelled in messages, and what the model hears on errors.
+PASSAGE_ITEM = "[{label}] 《{title}》{section}\n{text}"
+TOOL_RESULT_ITEM = "[{label}] {name}：{text}"
+NO_PASSAGES = "（没有检索到相关段落）"
+TOOL_ERROR = "工具调用失败：{error}\n请改正工具名或参数后重试，或者只根据已有的段落作答。"
+TOOL_SKIPPED = "本轮工具调用过多，此调用未执行。"
+TOOL_ROUNDS_EXHAUSTED = "工具调用次数已达上限。请不要再调用工具，只根据上面已有的段落和工具结果作答。"
+SEARCH_TOOL_DESCRIPTION = ("Search the corpus (the 2022 digital-transformation index report, articles and the book) "
+                           "for the passages most relevant to a query. Returns passages labelled P<n>; cite them "
+                           "as [P<n>].")
+SEARCH_QUERY_DESCRIPTION = "What to look for, in Chinese, e.g. 产业互联网 的定义."
+SEARCH_K_DESCRIPTION = "How many passages to return (1-10)."
+
 _EXPECTED_VARS = {
     "OFFLINE_QUOTE": {"title", "quote"},
     "SYSTEM_PROMPT": {"not_in_corpus"},
@@ -47,6 +60,17 @@ _EXPECTED_VARS = {
     "TOOL_RESULTS_BLOCK": {"results"},
     "RAG_USER": {"context", "question"},
     "BRIEFING_PROMPT": {"topic", "context"},
+    "PASSAGE_ITEM": {"label", "title", "section", "text"},
+    "TOOL_RESULT_ITEM": {"label", "name", "text"},
+    "NO_PASSAGES": set(),
+    "TOOL_ERROR": {"error"},
+    "TOOL_SKIPPED": set(),
+    "TOOL_ROUNDS_EXHAUSTED": set(),
+    "SEARCH_TOOL_DESCRIPTION": set(),
+    "SEARCH_QUERY_DESCRIPTION": set(),
+    "SEARCH_K_DESCRIPTION": set(),
+    "LLM_FALLBACK_NOTE": set(),
+    "NOT_IN_CORPUS": set(),
 }
 
 

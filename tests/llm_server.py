@@ -6,7 +6,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 RECORDINGS = Path(__file__).parent / "recordings"
 
@@ -55,7 +55,7 @@ def to_chunks(body: dict[str, Any], piece: int = 4) -> list[dict[str, Any]]:
 class ReplayServer:
     """POST /v1/chat/completions on 127.0.0.1 (free port), answering with the recorded responses in order.
 
-    `requests` holds every request received ({"path", "headers", "body"}) for assertions.
+    `requests` holds every request received ({"path", "headers" (lower-case names), "body"}) for assertions.
     """
 
     def __init__(self, responses: list[dict[str, Any]]):
@@ -79,7 +79,7 @@ class ReplayServer:
             self.requests.append(request)
             return self.responses.pop(0) if self.responses else None
 
-    def start(self) -> ReplayServer:
+    def start(self) -> Self:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -96,7 +96,8 @@ class ReplayServer:
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._json(404, {"error": {"message": f"replay: no route {self.path}"}})
                     return
-                resp = server.next_response({"path": self.path, "headers": dict(self.headers), "body": body})
+                received = {k.lower(): v for k, v in self.headers.items()}
+                resp = server.next_response({"path": self.path, "headers": received, "body": body})
                 if resp is None:
                     self._json(500, {"error": {"message": "replay: no recorded response left", "type": "replay"}})
                     return
@@ -154,7 +155,8 @@ class ReplayServer:
         httpd.daemon_threads = True
         httpd.block_on_close = False  # a handler still sleeping (timeout test) must not block stop()
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="llm-replay", daemon=True)
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="llm-replay", daemon=True)
         self._thread.start()
         return self
 
@@ -164,7 +166,7 @@ class ReplayServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
