@@ -1,0 +1,68 @@
+"""Look of the page: theme, CSS, and the small script that makes citation markers clickable."""
+from __future__ import annotations
+
+import gradio as gr
+
+# System fonts only: the page must not fetch web fonts (it runs offline on staff machines).
+FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "sans-serif"]
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=FONTS,
+                          font_mono=["Noto Sans Mono CJK SC", "monospace"])
+
+
+CSS = """
+#bot-header h1 { margin: 0; font-size: 1.5rem; }
+#bot-mode { text-align: right; }
+.bot-badge { display: inline-block; padding: 2px 10px; border-radius: 999px; background: #e0ecff; color: #1d4ed8;
+             font-size: 0.9rem; }
+.bot-empty { color: #64748b; font-size: 0.9rem; padding: 8px 4px; }
+.bot-sources { display: flex; flex-direction: column; gap: 8px; }
+.bot-src-head { font-weight: 600; color: #334155; }
+.bot-src { border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px 10px; cursor: pointer; background: #fff; }
+.bot-src:hover, .bot-src.bot-selected { border-color: #3b82f6; background: #f0f6ff; }
+.bot-num { color: #1d4ed8; font-weight: 600; }
+.bot-src-title { font-weight: 600; }
+.bot-src-sec { color: #64748b; font-size: 0.85rem; }
+.bot-quote { margin: 6px 0; padding-left: 8px; border-left: 3px solid #93c5fd; color: #334155; font-size: 0.9rem; }
+.bot-open { font-size: 0.8rem; color: #1d4ed8; background: none; border: none; padding: 0; cursor: pointer; }
+.bot-context { display: flex; flex-direction: column; gap: 6px; }
+.bot-ctx-head { font-weight: 600; }
+.bot-ctx-side { color: #94a3b8; white-space: pre-wrap; font-size: 0.9rem; }
+.bot-ctx-main { white-space: pre-wrap; border-left: 3px solid #3b82f6; padding-left: 8px; }
+.bot-ctx-main mark { background: #fde68a; padding: 0 1px; }
+.bot-note { color: #b45309; font-size: 0.85rem; }
+.bot-hits { display: flex; flex-direction: column; gap: 8px; }
+.bot-hit { border-bottom: 1px solid #e2e8f0; padding-bottom: 6px; }
+.bot-section-text { white-space: pre-wrap; max-height: 520px; overflow-y: auto; }
+#chat-status, #calc-msg, #table-info { min-height: 1.5em; }
+"""
+
+# Runs once when the sources panel mounts. Clicks on a source card, or on a [n] marker in the chat
+# (a link to #ref-<kind>-<turn>-<n>), fire the panel's click event with the reference.
+SOURCES_JS = """
+window.__botRefTrigger = trigger;
+element.addEventListener('click', (e) => {
+  const t = e.target.closest('[data-ref]');
+  if (t) { e.preventDefault(); window.__botRefTrigger('click', {ref: t.dataset.ref}); }
+});
+if (!window.__botRefHook) {
+  window.__botRefHook = true;
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest('a[href*="#ref-"]');
+    if (!a) return;
+    e.preventDefault(); e.stopPropagation();
+    const ref = a.getAttribute('href').split('#ref-')[1];
+    window.__botRefTrigger('click', {ref: ref});
+  }, true);
+}
+"""
+
+# Runs once when the passage panel mounts: after each update, bring the highlighted quote into view.
+CONTEXT_JS = """
+watch('value', () => {
+  const m = element.querySelector('mark');
+  if (m) m.scrollIntoView({block: 'center', behavior: 'instant'});
+});
+"""
