@@ -230,7 +230,9 @@ class LLMEngine:
         past = [m for m in history or [] if m.get("role") in ("user", "assistant")
                 and isinstance(m.get("content"), str) and m["content"].strip()]
         for m in past[-HISTORY_MESSAGES:]:
-            messages.append({"role": m["role"], "content": m["content"][:HISTORY_MESSAGE_CHARS]})
+            # Earlier answers' markers named that answer's passages; here they would point at the wrong ones.
+            content = _MARKER.sub("", m["content"]) if m["role"] == "assistant" else m["content"]
+            messages.append({"role": m["role"], "content": content[:HISTORY_MESSAGE_CHARS]})
         messages.append({"role": "user", "content": user})
         return messages
 
@@ -288,7 +290,7 @@ class LLMEngine:
             record.result = {"id": label, "text": res.text, "rows": res.rows[:20]}
             return prompts.TOOL_RESULTS_BLOCK.format(
                 results=prompts.TOOL_RESULT_ITEM.format(label=label, name=name, text=_data(res.for_model())))
-        except ToolError as exc:
+        except BotError as exc:  # ToolError, or InputError from the retriever
             error = str(exc)
         except Exception as exc:  # a tool bug must not end the answer
             log.warning("tool %s failed: %s: %s", name, type(exc).__name__, exc, exc_info=True)
@@ -342,6 +344,13 @@ class LLMEngine:
         calls = list(getattr(routed, "tool_calls", None) or [])
         for tc in calls:
             res: Any = tc.result
+            if isinstance(res, dict) and "text" in res:  # a dumped ToolResult
+                from tools.result import ToolResult
+
+                try:
+                    res = ToolResult.model_validate(res)
+                except ValueError:
+                    pass
             if hasattr(res, "for_model"):  # a ToolResult: cite its source rows
                 text, summary = res.for_model(), res.text
                 prov, cites = list(res.provenance), []

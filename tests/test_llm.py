@@ -110,7 +110,7 @@ def test_tool_call_ranking_runs_real_tool_and_cites_table_rows(make_engine, retr
     engine, server = make_engine("tool_call_ranking")
     history = []
     for i in range(8):  # 8 turns = 16 messages; only the last 12 are sent
-        history += [{"role": "user", "content": f"旧问题{i}"}, {"role": "assistant", "content": f"旧回答{i}"}]
+        history += [{"role": "user", "content": f"旧问题{i}"}, {"role": "assistant", "content": f"旧回答{i}[P1]"}]
     ans = engine.answer(RANKING_Q, history)
 
     assert ans.mode == "llm" and ans.answerable and ans.note == ""
@@ -133,7 +133,9 @@ def test_tool_call_ranking_runs_real_tool_and_cites_table_rows(make_engine, retr
     msgs = messages(server, 0)
     assert msgs[0]["role"] == "system"
     assert msgs[0]["content"] == prompts.SYSTEM_PROMPT.format(not_in_corpus=prompts.NOT_IN_CORPUS)
-    assert [m["content"] for m in msgs[1:-1]] == [m["content"] for m in history[-12:]]
+    # The last 6 turns, without the old answers' citation markers (they named other passages).
+    assert [m["content"] for m in msgs[1:-1]] == [m["content"].replace("[P1]", "") for m in history[-12:]]
+    assert [m["role"] for m in msgs[1:-1]] == ["user", "assistant"] * 6
     assert msgs[-1]["role"] == "user" and "<passages>" in msgs[-1]["content"] and "[P1]" in msgs[-1]["content"]
     assert msgs[-1]["content"].rstrip().endswith("标注来源。") and "长三角城市群2022Q1排名前三" in msgs[-1]["content"]
     # The tool really ran: its result (labelled T1, delimited) went back to the model.
