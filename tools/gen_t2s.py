@@ -5,8 +5,8 @@ Not imported at run time. Needs OpenCC (a development-only tool, not a project d
     pip install --target /tmp/occ opencc
     PYTHONPATH=/tmp/occ python -m tools.gen_t2s
 
-The character set is every Han character of the report plus the question words of the router, so the map
-stays small (a few hundred entries) and covers every name the tables know.
+The character set is every Han character of the report plus those of the question-understanding and router
+sources (their cue words), so the map stays small and covers every name and keyword.
 """
 from __future__ import annotations
 
@@ -26,12 +26,10 @@ def _charset() -> set[str]:
     for meta in load_manifest(corpus_dir):
         if meta.kind == "report" and meta.id == "tencent-dti-2022":
             chars |= set((corpus_dir / meta.file).read_text(encoding="utf-8"))
-    try:  # the router's question vocabulary (phase 2); absent is fine
-        from bot.router import KEYWORD_TEXT
-
-        chars |= set(KEYWORD_TEXT)
-    except ImportError:
-        pass
+    # The cue words of question understanding and routing (their source text holds every keyword).
+    for source in (HERE / "question.py", HERE.parent / "bot" / "router.py"):
+        if source.exists():
+            chars |= set(source.read_text(encoding="utf-8"))
     from tools.names import PROVINCES
 
     chars |= set("".join(PROVINCES))

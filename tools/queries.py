@@ -11,7 +11,7 @@ from bot.errors import ToolError
 
 from .names import RANKED_INDUSTRIES, Vocabulary
 from .result import ToolResult, fmt_number, fmt_percent
-from .tables import GROWTH_NOTE, known_names, tables_readonly
+from .tables import GROWTH_NOTE, known_names, table_title, tables_readonly
 
 Measure = Literal["2021", "2022Q1", "growth"]
 ProvinceMeasure = Literal["share", "growth"]
@@ -108,18 +108,11 @@ def _city_row(r: pd.Series, measure: str | None = None) -> dict[str, Any]:
 
 
 def _prov_city(r: pd.Series, measures: Iterable[str]) -> list[dict[str, Any]]:
-    tables = tables_readonly()
     out = []
     for m in measures:
         line = int(r[_LINE_COL[m]])
-        out.append({"file": r["file"], "line": line, "table": _table_title(_TABLE[m], line, tables)})
+        out.append({"file": r["file"], "line": line, "table": table_title(line) or _TABLE[m]})
     return out
-
-
-def _table_title(name: str, line: int, tables: dict[str, pd.DataFrame]) -> str:
-    df = tables[name]
-    hit = df.loc[df["line"] == line, "table"]
-    return str(hit.iloc[0]) if len(hit) else name
 
 
 def _note_inconsistent(text: str, frame: pd.DataFrame) -> str:
@@ -382,10 +375,10 @@ def filter_cities(cluster: str | None = None, growth_above: float | None = None,
     conds = []
     if growth_above is not None:
         sel = sel[sel["growth"] > float(growth_above)]
-        conds.append(f"增速高于{pct(float(growth_above))}")
+        conds.append(f"增速高于{fmt_number(float(growth_above))}%")
     if growth_below is not None:
         sel = sel[sel["growth"] < float(growth_below)]
-        conds.append(f"增速低于{pct(float(growth_below))}")
+        conds.append(f"增速低于{fmt_number(float(growth_below))}%")
     if change is not None:
         op = {"rose": sel["rank_change"] > 0, "fell": sel["rank_change"] < 0, "changed": sel["rank_change"] != 0,
               "unchanged": sel["rank_change"] == 0}

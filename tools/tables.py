@@ -77,8 +77,17 @@ def _default_corpus_dir() -> Path:
 
 
 def report_source(corpus_dir: Path | None = None) -> ReportSource:
-    """Find the report through the manifest (kind report, id tencent-dti-2022)."""
+    """Find the report through the manifest (kind report, id tencent-dti-2022); cached per manifest version."""
     corpus_dir = Path(corpus_dir) if corpus_dir is not None else _default_corpus_dir()
+    manifest = corpus_dir / "manifest.json"
+    stamp = (manifest.stat().st_mtime_ns if manifest.exists() else 0,
+             corpus_dir.stat().st_mtime_ns if corpus_dir.exists() else 0)
+    return _report_source(str(corpus_dir), stamp)
+
+
+@lru_cache(maxsize=8)
+def _report_source(corpus_dir_str: str, stamp: tuple[int, int]) -> ReportSource:
+    corpus_dir = Path(corpus_dir_str)
     for meta in load_manifest(corpus_dir):
         if meta.id == REPORT_ID and meta.kind == "report":
             path = corpus_dir / meta.file
@@ -249,6 +258,7 @@ class _Parsed:
     tables: dict[str, pd.DataFrame]
     lines: tuple[str, ...]
     vocab: dict[str, Vocabulary]
+    titles: dict[int, str]  # source line -> title of the table it belongs to
 
 
 @lru_cache(maxsize=4)
@@ -261,7 +271,9 @@ def _parse_cached(path: str, mtime_ns: int, file: str) -> _Parsed:
         "province": province_vocabulary(),
         "industry": industry_vocabulary(),
     }
-    return _Parsed(tables=tables, lines=tuple(text.splitlines()), vocab=vocab)
+    titles = {int(line): str(title) for df in tables.values() if "table" in df
+              for line, title in zip(df["line"], df["table"], strict=True)}
+    return _Parsed(tables=tables, lines=tuple(text.splitlines()), vocab=vocab, titles=titles)
 
 
 def _load(corpus_dir: Path | None) -> tuple[ReportSource, _Parsed]:
@@ -286,6 +298,11 @@ def load_tables(corpus_dir: Path | None = None) -> dict[str, pd.DataFrame]:
 def known_names(corpus_dir: Path | None = None) -> dict[str, Vocabulary]:
     """Vocabularies of the tables: city, cluster, province, industry (for lookups and question parsing)."""
     return _load(corpus_dir)[1].vocab
+
+
+def table_title(line: int, corpus_dir: Path | None = None) -> str:
+    """Title of the table a source line belongs to ("" for lines outside the tables)."""
+    return _load(corpus_dir)[1].titles.get(int(line), "")
 
 
 def source_line(line: int, corpus_dir: Path | None = None) -> str:
