@@ -287,7 +287,7 @@ class LLMEngine:
 
             res = call_tool(name, raw)
             label = ledger.add_result(_ToolOutput(name=name, text=res.for_model(), provenance=res.provenance))
-            record.result = {"id": label, "text": res.text, "rows": res.rows[:20]}
+            record.result = {"id": label, **res.model_dump()}  # the ToolResult's dict form (UI tables, charts)
             return prompts.TOOL_RESULTS_BLOCK.format(
                 results=prompts.TOOL_RESULT_ITEM.format(label=label, name=name, text=_data(res.for_model())))
         except BotError as exc:  # ToolError, or InputError from the retriever
@@ -352,14 +352,14 @@ class LLMEngine:
                 except ValueError:
                     pass
             if hasattr(res, "for_model"):  # a ToolResult: cite its source rows
-                text, summary = res.for_model(), res.text
-                prov, cites = list(res.provenance), []
+                text, prov, cites = res.for_model(), list(res.provenance), []
+                record: dict[str, Any] = res.model_dump()
             else:
                 text = res if isinstance(res, str) else json.dumps(res, ensure_ascii=False, default=str)
-                summary, prov, cites = text, [], list(getattr(routed, "citations", None) or [])
+                prov, cites = [], list(getattr(routed, "citations", None) or [])
+                record = {"text": text}
             label = ledger.add_result(_ToolOutput(name=tc.name, text=text, provenance=prov, citations=cites))
-            ledger.tool_calls.append(ToolCall(name=tc.name, arguments=tc.arguments,
-                                              result={"id": label, "text": summary}))
+            ledger.tool_calls.append(ToolCall(name=tc.name, arguments=tc.arguments, result={"id": label, **record}))
             items.append(prompts.TOOL_RESULT_ITEM.format(label=label, name=tc.name, text=_data(text)))
         routed_answer = getattr(routed, "answer", None)
         if not calls and isinstance(routed_answer, str) and routed_answer:

@@ -123,6 +123,7 @@ def test_tool_call_ranking_runs_real_tool_and_cites_table_rows(make_engine, retr
     call = ans.tool_calls[0]
     assert call.name == "top_cities" and call.arguments == {"cluster": "长三角", "measure": "2022Q1", "k": 3}
     assert call.result["id"] == "T1" and call.result["text"] == expected.text
+    assert call.result["rows"] == expected.rows and call.result["provenance"] == expected.provenance
 
     assert len(server.requests) == 2
     first = server.requests[0]
