@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import importlib.util
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,22 @@ def launch_app(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool 
             raise BotError(f"无法在 {server.host}:{server.port} 启动页面（端口可能已被占用）："
                            "请用 --port 换一个端口，或先关闭占用该端口的程序。") from exc
         raise
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free right now (for tests and benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_background(engine: Engine, settings: Settings, port: int | None = None,
+                     store: FeedbackStore | None = None) -> tuple[gr.Blocks, str]:
+    """Build and launch the page in this process without blocking (port None = a free one); returns
+    (app, url). Call `app.close()` to stop it."""
+    if port is None:
+        port = free_port(settings.server.host)
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update={"port": port})})
+    app = build_app(engine, settings, store)
+    _, url, _ = launch_app(app, settings, prevent_thread_lock=True, quiet=True)
+    return app, url

@@ -285,7 +285,13 @@ class PassageFinder:
         if cite.quote:
             hits = [i for i in idx if find_span(self.chunks[i].text, cite.quote)]
             if cite.line:
-                hits.sort(key=lambda i: abs(self.chunks[i].start_line - cite.line))  # type: ignore[operator]
+                line = cite.line
+
+                def nearness(i: int) -> tuple[int, int]:
+                    c = self.chunks[i]
+                    last = c.start_line + c.text.count("\n")
+                    return (0 if c.start_line <= line <= last else 1, abs(c.start_line - line))
+                hits.sort(key=nearness)
             if hits:
                 return hits[0]
         if cite.line:
