@@ -37,6 +37,12 @@ class ChatModel(Protocol):
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]: ...
 
 
+def _subquestions(question: str) -> list[str]:
+    """A compound question ("…？…？") split into its parts; a single question stays whole."""
+    parts = [p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4]
+    return parts if len(parts) > 1 else [question]
+
+
 def user_questions(history: History | None) -> list[str]:
     return [m["content"] for m in history or [] if m.get("role") == "user" and isinstance(m.get("content"), str)]
 
@@ -55,10 +61,26 @@ class OfflineEngine:
     def answer(self, question: str, history: History | None = None) -> Answer:
         q = clean_query(question, self.settings.retrieval.max_query_chars)
         previous = user_questions(history)
-        routed = self._route(q, previous)
+        parts = _subquestions(q)
+        if len(parts) > 1:
+            return self._combine(q, [self._one(p, previous + parts[:i]) for i, p in enumerate(parts)])
+        return self._one(q, previous)
+
+    def _one(self, question: str, previous: list[str]) -> Answer:
+        routed = self._route(question, previous)
         if routed is not None:
             return routed
-        return self._prose(q, previous)
+        return self._prose(question, previous)
+
+    @staticmethod
+    def _combine(question: str, answers: list[Answer]) -> Answer:
+        """Answers to the parts of a compound question, joined; answerable when any part is."""
+        good = [a for a in answers if a.answerable]
+        if not good:
+            return answers[0].model_copy(update={"question": question})
+        return Answer(question=question, answer="\n".join(a.answer for a in good), answerable=True,
+                      citations=[c for a in good for c in a.citations],
+                      tool_calls=[t for a in good for t in a.tool_calls], mode="offline")
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
         ans = self.answer(question, history)
@@ -78,7 +100,7 @@ class OfflineEngine:
             return Answer(question=question, answer=str(exc), answerable=False, mode="offline")
         if routed is None:
             return None
-        return Answer(question=question, answer=routed.answer, answerable=True, citations=routed.citations,
+        return Answer(question=question, answer=routed.answer, answerable=routed.answerable, citations=routed.citations,
                       tool_calls=routed.tool_calls, mode="offline")
 
     # -- prose questions ---------------------------------------------------------------------------
