@@ -306,11 +306,11 @@ def table_title(line: int, corpus_dir: Path | None = None) -> str:
 
 
 def source_line(line: int, corpus_dir: Path | None = None) -> str:
-    """The text of 1-based `line` of the report (stripped, tabs shown as spaces)."""
+    """The text of 1-based `line` of the report, stripped (tabs kept, so it is a substring of the source)."""
     lines = _load(corpus_dir)[1].lines
     if not 1 <= line <= len(lines):
         return ""
-    return " ".join(lines[line - 1].split())
+    return lines[line - 1].strip()
 
 
 def table_catalog(corpus_dir: Path | None = None) -> list[dict]:
