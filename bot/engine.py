@@ -134,9 +134,9 @@ class OfflineEngine:
             return previous[-1] + " " + question
         return question
 
-    def _prose(self, question: str, previous: list[str]) -> Answer:
-        query = self._search_query(question, previous)
-        hits = self.retriever.search(query, k=6)
+    def rank_sentences(self, query: str, hits: list[Hit]) -> list[tuple[float, float, Hit, str]]:
+        """Sentences of the hits scored by weighted term coverage of the query, plus a small rank prior:
+        (score, coverage, hit, sentence), best first."""
         terms = self._terms(query)
         total = sum(terms.values()) or 1.0
         scored: list[tuple[float, float, Hit, str]] = []
@@ -148,16 +148,21 @@ class OfflineEngine:
                     continue
                 ns = unicodedata.normalize("NFKC", s).lower()
                 cov = sum(w for t, w in terms.items() if t in ns) / total
-                score = cov + 0.15 * prior - 0.0005 * max(0, len(s) - 120)
-                scored.append((score, cov, h, s))
+                scored.append((cov + 0.15 * prior - 0.0005 * max(0, len(s) - 120), cov, h, s))
         scored.sort(key=lambda x: -x[0])
-        support, critical = self._support(hits, query)
+        return scored
+
+    def _prose(self, question: str, previous: list[str]) -> Answer:
+        query = self._search_query(question, previous)
+        hits = self.retriever.search(query, k=6)
+        scored = self.rank_sentences(query, hits)
+        support, critical = self.support(hits, query)
         if not scored or critical or support < self.settings.engine.refuse_threshold:
             return self._refusal(question, hits)
         best = scored[0]
         picks = [best]
         for cand in scored[1:4]:
-            if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and \
+            if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and not cand[3].endswith(("？", "?")) and \
                     len(best[3]) + len(cand[3]) <= self.settings.engine.max_quote_chars:
                 picks.append(cand)
                 break
@@ -165,11 +170,11 @@ class OfflineEngine:
         citations = []
         for _, _, h, s in picks:
             parts.append(prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s))
-            citations.append(_citation(h, s))
+            citations.append(cite(h, s))
         return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
                       mode="offline")
 
-    def _support(self, hits: list[Hit], question: str) -> tuple[float, list[str]]:
+    def support(self, hits: list[Hit], question: str) -> tuple[float, list[str]]:
         """Evidence strength: the share of the question's weighted key terms found in the top 3 chunks
         (title and section included), and the critical terms (years, Latin words) missing from them."""
         terms = self._key_terms(question)
@@ -193,12 +198,12 @@ class OfflineEngine:
                 and (len(t) >= 2 or t.isdigit())}
 
     def _refusal(self, question: str, hits: list[Hit]) -> Answer:
-        related = [_citation(h, h.chunk.text[:120]) for h in hits[:3]]
+        related = [cite(h, h.chunk.text[:120]) for h in hits[:3]]
         return Answer(question=question, answer=prompts.OFFLINE_REFUSAL, answerable=False, related=related,
                       mode="offline")
 
 
-def _citation(hit: Hit, quote: str) -> Citation:
+def cite(hit: Hit, quote: str) -> Citation:
     c = hit.chunk
     # Quotes are checked against the chunk text: a quote that is not in it is replaced by the chunk's opening.
     if squash(quote) not in squash(c.text):

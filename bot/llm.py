@@ -413,6 +413,13 @@ class LLMEngine:
                  for i, s in sorted(acc.items())]
         return "".join(content_parts), calls
 
+    def complete(self, prompt: str) -> str:
+        """One plain generation (no tools) under the system prompt; used for briefing summaries."""
+        resp = self._create({"model": self.settings.llm.model, "temperature": self.settings.llm.temperature,
+                             "messages": [{"role": "system", "content": prompts.SYSTEM_PROMPT.format(
+                                 not_in_corpus=prompts.NOT_IN_CORPUS)}, {"role": "user", "content": prompt}]})
+        return (resp.choices[0].message.content or "").strip()
+
     def _create(self, kwargs: dict[str, Any]) -> Any:
         """chat.completions.create with exponential backoff on 429/5xx; 400 with tools = tools not supported."""
         import openai
