@@ -1,0 +1,148 @@
+"""Offline answer engine on the real index: contract, citations, refusals, follow-ups, bad input; briefing; ask/eval CLI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import prompts
+from bot.cli import main
+from bot.errors import InputError
+from bot.ingest import squash
+from bot.schema import Answer
+from evals.metrics import answer_correct
+
+pytestmark = pytest.mark.slow
+
+
+def _chunk_text(engine, chunk_id: str) -> str:
+    return next(c.text for c in engine.retriever.chunks if c.chunk_id == chunk_id)
+
+
+def test_prose_answer_quotes_the_corpus_with_checked_citations(engine):
+    ans = engine.ask("数字化转型指数由哪几个层次的指数加权平均而得？")
+    assert isinstance(ans, Answer) and ans.answerable and ans.mode == "offline"
+    assert "基础设施" in ans.answer and ans.citations
+    for c in ans.citations:
+        assert squash(c.quote) in squash(_chunk_text(engine, c.chunk_id))
+        assert c.title and c.doc_id and c.line
+    assert ans.latency_ms > 0
+
+
+def test_answer_object_matches_the_contract(engine):
+    data = engine.ask("C2B2B是什么意思？").model_dump()
+    for key in ("question", "answer", "answerable", "citations", "tool_calls", "mode", "latency_ms"):
+        assert key in data
+    for c in data["citations"]:
+        assert set(c) >= {"doc_id", "title", "section", "quote", "chunk_id", "score"}
+
+
+def test_ranking_question_goes_through_the_tools_and_cites_the_table_row(engine):
+    ans = engine.ask("关中平原增速前五的平均值？")
+    assert ans.tool_calls and ans.answerable
+    assert prompts.GROWTH_NOTE[:4] in ans.answer or "两年同比增速均值" in ans.answer
+    assert any(c.line for c in ans.citations)
+
+
+@pytest.mark.parametrize("question", ["拉萨市的数字化转型指数同比增速是多少？", "2024年我国数字经济规模占GDP比重是多少？",
+                                      "呼包鄂榆城市群2022Q1排名第一的城市是哪个？"])
+def test_questions_outside_the_corpus_are_refused(engine, question):
+    ans = engine.ask(question)
+    assert ans.answerable is False
+    assert answer_correct({"type": "unanswerable"}, ans.model_dump())
+
+
+def test_refusal_shows_related_passages(engine):
+    ans = engine.ask("2024年我国数字经济规模占GDP比重是多少？")
+    assert ans.answer.startswith(prompts.NOT_IN_CORPUS) and ans.related
+
+
+def test_follow_up_takes_the_subject_from_the_conversation(engine):
+    first = "郑州在中原城市群2021年排第几？"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": engine.ask(first).answer}]
+    ans = engine.ask("那它的增速呢？", history=history)
+    assert "郑州" in ans.answer and "%" in ans.answer
+
+
+def test_compound_question_answers_both_parts(engine):
+    ans = engine.ask("成渝2022Q1排名第五的城市？关中平原增速最快的城市？")
+    assert "南充" in ans.answer and "运城" in ans.answer
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x07"])
+def test_empty_input_is_an_input_error(engine, bad):
+    with pytest.raises(InputError):
+        engine.ask(bad)
+
+
+def test_very_long_input_still_answers(engine):
+    ans = engine.ask("产业互联网" * 3000)
+    assert isinstance(ans, Answer)
+
+
+def test_briefing_on_a_cluster_has_exact_facts_and_sources(engine):
+    from bot.briefing import make_briefing
+
+    brief = make_briefing(engine, "成渝城市群")
+    assert brief.kind == "城市群" and brief.facts and brief.points
+    md = brief.markdown()
+    assert "成都" in md and "两年同比增速均值" in md and "## 来源" in md
+    for b in brief.facts + brief.points:
+        assert b.refs and all(1 <= i <= len(brief.citations) for i in b.refs)
+
+
+def test_briefing_on_an_unknown_topic_is_refused(engine):
+    from bot.briefing import make_briefing
+
+    with pytest.raises(InputError):
+        make_briefing(engine, "火星殖民")
+
+
+@pytest.fixture
+def session_env(settings, monkeypatch):
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("BOT_PATHS__INDEX_DIR", str(settings.paths.index_dir))
+    get_settings.cache_clear()
+
+
+def test_cli_ask_text_and_json(session_env, capsys):
+    assert main(["ask", "成渝2022Q1排名第五的城市？"]) == 0
+    out = capsys.readouterr().out
+    assert "南充" in out and "来源" in out and "city_at_rank" in out
+    assert main(["ask", "数字化转型指数由哪几个层次构成？", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mode"] == "offline" and data["citations"]
+
+
+def test_cli_ask_llm_without_configuration_says_what_to_do(session_env, capsys):
+    assert main(["ask", "你好", "--llm"]) == 1
+    assert "OPENAI_BASE_URL" in capsys.readouterr().err
+
+
+def test_cli_brief_writes_markdown(session_env, tmp_path, capsys):
+    out = tmp_path / "brief.md"
+    assert main(["brief", "金融", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("# 简报：金融")
+
+
+def test_cli_eval_writes_the_documented_json(session_env, tmp_path, capsys):
+    rows = [json.loads(line) for line in open("evals/datasets/dev.jsonl", encoding="utf-8")]
+    small = tmp_path / "small.jsonl"
+    pick = [next(r for r in rows if r["type"] == t) for t in ("ranking", "calc", "fact", "multi", "unanswerable")]
+    small.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in pick), encoding="utf-8")
+    report = tmp_path / "report.json"
+    assert main(["eval", "--dataset", str(small), "--json", str(report)]) == 0
+    agg = json.loads(report.read_text(encoding="utf-8"))["aggregate"]
+    for key in ("n", "retrieval_hit@1", "retrieval_hit@3", "retrieval_hit@5", "mrr", "answer_accuracy",
+                "false_refusal_rate", "latency_ms", "by_type"):
+        assert key in agg
+    assert agg["n"] == 5 and set(agg["by_type"]) == {"ranking", "calc", "fact", "multi", "unanswerable"}
+    assert "answer_accuracy" in agg["by_type"]["fact"] and "retrieval_hit@5" in agg["by_type"]["fact"]
+
+
+def test_cli_eval_rejects_a_broken_dataset(session_env, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "question": "q", "type": "ranking"}\n{broken\n', encoding="utf-8")
+    assert main(["eval", "--dataset", str(bad)]) == 2
+    assert "第 2 行" in capsys.readouterr().err
