@@ -341,9 +341,13 @@ def test_routing_is_fast():
                  "关中平原增速最快的两个城市，在区域规模排名中分别第几？", "智慧医疗占比和增速都排第一的省份是哪个？",
                  "产业互联网的C2B2B路径是什么？", "东莞和佛山2022Q1谁排名更靠前",
                  "按报告的增速口径，某城市2020Q1、2021Q1、2022Q1的指数分别为100、200、260，它的同比增速是多少？"]
-    timings = []
-    for q in questions * 3:
-        start = time.perf_counter()
-        route(q, ["东莞2022Q1排名第几？"])
-        timings.append((time.perf_counter() - start) * 1000)
-    assert statistics.median(timings) < 20, timings
+    best = []  # best of three per question, so a busy shared CPU does not make the test flaky
+    for q in questions:
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            route(q, ["东莞2022Q1排名第几？"])
+            runs.append((time.perf_counter() - start) * 1000)
+        best.append(min(runs))
+    assert statistics.median(best) < 20, best
+    assert max(best) < 60, best

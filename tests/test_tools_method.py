@@ -280,6 +280,7 @@ def test_calc_tools_sentences():
     (calc.calc_growth, (1, 0), "为 0"),
     (calc.calc_growth, (1, 2, "mom"), "增速类型"),
     (calc.calc_normalise, ({"a": 0},), "合计为 0"),
+    (calc.calc_normalise, ({"a": 5}, 0), "必须大于 0"),
     (calc.calc_weighted_index, ({"a": 1}, {"b": 1}), "不一致"),
     (calc.calc_mean_growth, ([],), "至少"),
     (calc.calc_industry_share, (1, 0), "为 0"),

@@ -99,6 +99,10 @@ def calc_normalise(values: dict[str, float], base_total: float | None = None) ->
         base_total: National total of the indicator in the base period; omit to use the sum of `values`.
     """
     series = _dict_of_numbers(values, "指标数值")
+    if base_total is not None and not float(base_total) > 0:
+        raise ToolError(f"基期全国加总必须大于 0（收到 {_fmt(float(base_total))}），否则无法标准化。")
+    if base_total is None and not float(series.sum()) > 0:
+        raise ToolError("各城市数值合计为 0，无法标准化，请给出基期全国加总。")
     totals = pd.Series({"x": float(base_total)}) if base_total is not None else None
     frame = method.normalise(series.to_frame("x"), totals)
     total = float(base_total) if base_total is not None else float(series.sum())

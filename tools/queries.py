@@ -48,6 +48,10 @@ def _int_in(value: Any, low: int, high: int, what: str) -> int:
     return value
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict("records")
+
+
 def _vocab(kind: str) -> Vocabulary:
     return known_names()[kind]
 
@@ -97,7 +101,7 @@ def change_text(change: int) -> str:
     return "排名不变"
 
 
-def _city_row(r: pd.Series, measure: str | None = None) -> dict[str, Any]:
+def _city_row(r: Any, measure: str | None = None) -> dict[str, Any]:
     row = {"cluster": r["cluster"], "city": r["city"], "rank_2021": int(r["rank_2021"]),
            "rank_2022Q1": int(r["rank_2022Q1"]), "rank_change": int(r["rank_change"]),
            "growth_rank": int(r["growth_rank"]), "growth": float(r["growth"])}
@@ -107,7 +111,7 @@ def _city_row(r: pd.Series, measure: str | None = None) -> dict[str, Any]:
     return row
 
 
-def _prov_city(r: pd.Series, measures: Iterable[str]) -> list[dict[str, Any]]:
+def _prov_city(r: Any, measures: Iterable[str]) -> list[dict[str, Any]]:
     out = []
     for m in measures:
         line = int(r[_LINE_COL[m]])
@@ -230,19 +234,19 @@ def top_cities(cluster: str, measure: Measure = "2022Q1", k: int = 3, order: Ord
     ov = _overview(name).sort_values(_RANK_COL[measure], ascending=(order == "top"))
     _int_in(k, 1, len(ov), "k")
     sel = ov.head(k)
-    rows = [_city_row(r, measure) for _, r in sel.iterrows()]
+    rows = [_city_row(r, measure) for r in _records(sel)]
     where = "前" if order == "top" else "后"
     if measure == "growth":
-        items = "、".join(f"{r['city']}（{pct(r['growth'])}）" for _, r in sel.iterrows())
+        items = "、".join(f"{r['city']}（{pct(r['growth'])}）" for r in _records(sel))
         text = f"{name}增速{where}{k}名：{items}（{GROWTH_NOTE}）。"
         chart = {"label": "city", "value": "growth"}
         cols = ["rank", "city", "growth"]
     else:
-        items = "、".join(f"第{int(r[_RANK_COL[measure]])}{r['city']}" for _, r in sel.iterrows())
+        items = "、".join(f"第{int(r[_RANK_COL[measure]])}{r['city']}" for r in _records(sel))
         text = f"{name}{_period(measure)}排名{where}{k}的城市：{items}。"
         chart = None
         cols = ["rank", "city"] + (["rank_change"] if measure == "2022Q1" else [])
-    prov = [p for _, r in sel.iterrows() for p in _prov_city(r, [measure])]
+    prov = [p for r in _records(sel) for p in _prov_city(r, [measure])]
     return _result(rows, text, prov, cols, chart)
 
 
@@ -281,13 +285,13 @@ def rank_movers(cluster: str | None = None, direction: Direction = "rose", k: in
         text = f"{scope}2022Q1排名与2021年相同的城市共{len(sel)}个：{'、'.join(sel['city'])}。"
     else:
         items = "、".join(f"{r['city']}（第{int(r['rank_2021'])}→第{int(r['rank_2022Q1'])}，"
-                         f"{change_text(int(r['rank_change']))}）" for _, r in sel.iterrows())
+                         f"{change_text(int(r['rank_change']))}）" for r in _records(sel))
         most = {"rose": "上升最多", "fell": "下降最多", "changed": "变化最大"}[direction]
         lead = f"2022Q1排名较2021年{most}的城市" if largest_only else f"2022Q1排名较2021年{word}的城市共{len(sel)}个"
         text = f"{scope}{lead}：{items}。"
     text = _note_inconsistent(text, sel)
-    rows = [_city_row(r, "2022Q1") for _, r in sel.iterrows()]
-    prov = [p for _, r in sel.iterrows() for p in _prov_city(r, ["2021", "2022Q1"])]
+    rows = [_city_row(r, "2022Q1") for r in _records(sel)]
+    prov = [p for r in _records(sel) for p in _prov_city(r, ["2021", "2022Q1"])]
     cols = (["cluster"] if name is None else []) + ["city", "rank_2021", "rank_2022Q1", "rank_change"]
     chart = {"label": "city", "value": "rank_change"} if direction != "unchanged" and len(sel) > 1 else None
     return _result(rows, text, prov, cols, chart)
@@ -309,8 +313,8 @@ def tied_cities(cluster: str | None = None) -> ToolResult:
         groups = [f"{'、'.join(g['city'])}（均为{pct(v)}，增速排名第{int(g['growth_rank'].min())}、"
                   f"第{int(g['growth_rank'].max())}）" for (_, v), g in dup.groupby(["cluster", "growth"], sort=False)]
         text = f"{scope}同比增速并列的城市：{'；'.join(groups)}（{GROWTH_NOTE}）。"
-    rows = [_city_row(r, "growth") for _, r in dup.iterrows()]
-    prov = [p for _, r in dup.iterrows() for p in _prov_city(r, ["growth"])]
+    rows = [_city_row(r, "growth") for r in _records(dup)]
+    prov = [p for r in _records(dup) for p in _prov_city(r, ["growth"])]
     return _result(rows, text, prov, (["cluster"] if name is None else []) + ["rank", "city", "growth"])
 
 
@@ -393,7 +397,7 @@ def filter_cities(cluster: str | None = None, growth_above: float | None = None,
         "growth", ascending=False)
     scope = name or "七大城市群"
     uses_growth = growth_above is not None or growth_below is not None or rank_measure == "growth"
-    listing = "、".join(f"{r['city']}（{pct(r['growth'])}）" if uses_growth else r["city"] for _, r in sel.iterrows())
+    listing = "、".join(f"{r['city']}（{pct(r['growth'])}）" if uses_growth else r["city"] for r in _records(sel))
     text = f"{scope}中{'且'.join(conds)}的城市共{len(sel)}个" + (f"：{listing}" if len(sel) else "")
     if uses_growth:
         text += f"（增速为{GROWTH_NOTE}）"
@@ -405,8 +409,8 @@ def filter_cities(cluster: str | None = None, growth_above: float | None = None,
         measures += ["2021", "2022Q1"]
     if rank_at_most is not None and rank_measure not in measures:
         measures.append(rank_measure)
-    rows = [_city_row(r) for _, r in sel.iterrows()]
-    prov = [p for _, r in sel.iterrows() for p in _prov_city(r, measures)]
+    rows = [_city_row(r) for r in _records(sel)]
+    prov = [p for r in _records(sel) for p in _prov_city(r, measures)]
     cols = (["cluster"] if name is None else []) + ["city", "rank_2021", "rank_2022Q1", "rank_change",
                                                     "growth_rank", "growth"]
     return _result(rows, text, prov, cols, {"label": "city", "value": "growth"} if uses_growth and len(sel) > 1
@@ -460,10 +464,10 @@ def aggregate_cities(cluster: str, stat: Stat = "mean", value: AggValue = "growt
     text = f"{name}{scope}（{names}）{what}的{STAT_NAMES[stat]}为{shown}。"
     if value == "rank_change":
         text = _note_inconsistent(text, sel)
-    rows = [_city_row(r, by) for _, r in sel.iterrows()]
+    rows = [_city_row(r, by) for r in _records(sel)]
     measures = [by] + (["growth"] if value == "growth" and by != "growth" else []) + (
         ["2022Q1"] if value == "rank_change" and by != "2022Q1" else [])
-    prov = [p for _, r in sel.iterrows() for p in _prov_city(r, measures)]
+    prov = [p for r in _records(sel) for p in _prov_city(r, measures)]
     rows.append({"rank": None, "city": STAT_NAMES[stat], value: round(result, 4), "stat": stat})
     return _result(rows, text, prov, ["rank", "city", value],
                    {"label": "city", "value": value} if value == "growth" else None)
@@ -502,8 +506,8 @@ def cluster_cities(cluster: str) -> ToolResult:
     name = _cluster(cluster)
     ov = _overview(name).sort_values("rank_2021")
     text = f"{name}排名表共列出{len(ov)}个城市：{'、'.join(ov['city'])}。"
-    rows = [_city_row(r, "2021") for _, r in ov.iterrows()]
-    prov = [p for _, r in ov.iterrows() for p in _prov_city(r, ["2021"])]
+    rows = [_city_row(r, "2021") for r in _records(ov)]
+    prov = [p for r in _records(ov) for p in _prov_city(r, ["2021"])]
     return _result(rows, text, prov, ["rank", "city"])
 
 
@@ -518,10 +522,10 @@ def cluster_top_industries(cluster: str) -> ToolResult:
     name = _cluster(cluster, with_cities=False)
     df = tables_readonly()["cluster_top3_industries"]
     sel = df[df["cluster"] == name].sort_values("position")
-    items = "、".join(f"NO.{int(r['position'])} {r['industry_source']}" for _, r in sel.iterrows())
+    items = "、".join(f"NO.{int(r['position'])} {r['industry_source']}" for r in _records(sel))
     text = f"{name}2020Q1-2022Q1行业指标累计排名Top3：{items}。"
     rows = [{"cluster": name, "position": int(r["position"]), "industry": r["industry"],
-             "industry_source": r["industry_source"], "line": int(r["line"])} for _, r in sel.iterrows()]
+             "industry_source": r["industry_source"], "line": int(r["line"])} for r in _records(sel)]
     r0 = sel.iloc[0]
     return _result(rows, text, [{"file": r0["file"], "line": int(r0["line"]), "table": r0["table"]}],
                    ["position", "industry_source"])
@@ -541,12 +545,12 @@ def clusters_with_industry(industry: str, position: int | None = None) -> ToolRe
         _int_in(position, 1, 3, "position")
         sel = sel[sel["position"] == position]
     where = f"NO.{position}" if position else "Top3"
-    items = "、".join(f"{r['cluster']}（NO.{int(r['position'])}）" for _, r in sel.iterrows())
+    items = "、".join(f"{r['cluster']}（NO.{int(r['position'])}）" for r in _records(sel))
     text = (f"行业指标累计排名{where}中有{name}的城市群共{len(sel)}个" + (f"：{items}" if items else "")
             + "（2020Q1-2022Q1）。")
     rows = [{"cluster": r["cluster"], "position": int(r["position"]), "industry": r["industry"],
-             "line": int(r["line"])} for _, r in sel.iterrows()]
-    prov = [{"file": r["file"], "line": int(r["line"]), "table": r["table"]} for _, r in sel.iterrows()]
+             "line": int(r["line"])} for r in _records(sel)]
+    prov = [{"file": r["file"], "line": int(r["line"]), "table": r["table"]} for r in _records(sel)]
     return _result(rows, text, prov, ["cluster", "position", "industry"])
 
 
@@ -566,7 +570,7 @@ def _mname(measure: str) -> str:
 
 
 def _prov_prov(sel: pd.DataFrame) -> list[dict]:
-    return [{"file": r["file"], "line": int(r["line"]), "table": r["table"]} for _, r in sel.iterrows()]
+    return [{"file": r["file"], "line": int(r["line"]), "table": r["table"]} for r in _records(sel)]
 
 
 def province_rank(province: str, industry: str | None = None, measure: ProvinceMeasure | None = None) -> ToolResult:
@@ -618,10 +622,10 @@ def industry_top_provinces(industry: str, measure: ProvinceMeasure = "share", k:
     _choice(measure, PROVINCE_MEASURES, "指标")
     _int_in(k, 1, 10, "k")
     sel = _prov_rows(ind, measure).sort_values("rank").head(k)
-    items = "、".join(f"{int(r['rank'])}.{r['province']}" for _, r in sel.iterrows())
+    items = "、".join(f"{int(r['rank'])}.{r['province']}" for r in _records(sel))
     text = f"{ind}{_mname(measure)}前{k}：{items}。"
     rows = [{"industry": ind, "measure": measure, "rank": int(r["rank"]), "province": r["province"],
-             "line": int(r["line"])} for _, r in sel.iterrows()]
+             "line": int(r["line"])} for r in _records(sel)]
     return _result(rows, text, _prov_prov(sel), ["rank", "province"])
 
 

@@ -23,7 +23,8 @@ class ToolResult(BaseModel):
         from .tables import COLUMN_LABELS
 
         cols = self.columns or (list(self.rows[0]) if self.rows else [])
-        frame = pd.DataFrame(self.rows, columns=cols)
+        frame = pd.DataFrame([{c: r.get(c) for c in cols} for r in self.rows], columns=cols, dtype=object)
+        frame = frame.where(frame.notna(), "")
         return frame.rename(columns=COLUMN_LABELS) if labels else frame
 
     def for_model(self) -> str:

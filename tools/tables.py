@@ -38,6 +38,11 @@ COLUMN_LABELS: dict[str, str] = {
     "table": "来源表", "file": "文件", "line": "行号", "stat": "统计量", "count": "个数",
     "change_consistent": "排名变化与两期排名一致", "line_2021": "2021行号", "line_2022Q1": "2022Q1行号",
     "line_growth": "增速行号",
+    "indicator": "指标", "score_sum": "得分合计", "weight": "权重", "weight_pct": "权重(%)", "previous": "上期",
+    "current": "本期", "growth_pct": "增速(%)", "first": "两年前", "second": "一年前", "third": "本期",
+    "yoy_1": "第一年同比(%)", "yoy_2": "第二年同比(%)", "two_year_mean": "两年同比增速均值(%)", "rates": "增速(%)",
+    "mean_pct": "均值(%)", "start": "起始值", "end": "结束值", "change_pct": "变化(%)", "name": "名称",
+    "normalised": "标准化值(%)", "industry_value": "行业指数", "region_total": "地区整体指数", "share_pct": "占比(%)",
 }
 
 TABLE_TITLES: dict[str, str] = {
@@ -278,7 +283,7 @@ def _parse_cached(path: str, mtime_ns: int, file: str) -> _Parsed:
 
 def _load(corpus_dir: Path | None) -> tuple[ReportSource, _Parsed]:
     src = report_source(corpus_dir)
-    return src, _parse_cached(str(src.path.resolve()), src.path.stat().st_mtime_ns, src.file)
+    return src, _parse_cached(str(src.path), src.path.stat().st_mtime_ns, src.file)
 
 
 def tables_readonly(corpus_dir: Path | None = None) -> dict[str, pd.DataFrame]:
