@@ -69,17 +69,17 @@ class CalcTab:
             run = gr.Button("计算", variant="primary", elem_id="calc-run")
             sample = gr.Button("填入示例数据", elem_id="calc-sample")
         msg = gr.Markdown(elem_id="calc-msg")
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, visible=False) as results:
             with gr.Column(scale=3):
                 result = gr.Dataframe(label="分层指数与综合指数（按综合指数排序）", elem_id="calc-result",
                                       interactive=False, wrap=True)
                 weights = gr.Dataframe(label="指标权重", elem_id="calc-weights-table", interactive=False)
             with gr.Column(scale=2):
-                chart = gr.BarPlot(None, x="城市", y="综合指数", label="综合指数", elem_id="calc-chart", height=320)
+                chart = gr.BarPlot(None, x="城市", y="综合指数", label="综合指数", elem_id="calc-chart")
                 download = gr.File(label="下载结果（CSV）", elem_id="calc-csv", interactive=False)
 
         inputs = [indicators, weight_kind, weight_file, layers, layer_kind, layer_file, base]
-        run.click(self.compute, inputs, [msg, result, weights, chart, download], api_visibility="private")
+        run.click(self.compute, inputs, [msg, result, weights, chart, download, results], api_visibility="private")
         sample.click(self.fill_samples, None, inputs, api_visibility="private", concurrency_limit=None)
 
     def fill_samples(self) -> tuple[Any, ...]:
@@ -89,7 +89,7 @@ class CalcTab:
 
     def compute(self, indicators: Any, weight_kind: str, weight_file: Any, layers: Any, layer_kind: str,
                 layer_file: Any, base: Any) -> tuple[Any, ...]:
-        empty = (None, None, gr.BarPlot(value=None), None)
+        empty = (None, None, gr.BarPlot(value=None), None, gr.Row(visible=False))
         ind, wf, lf = _path(indicators), _path(weight_file), _path(layer_file)
         if not ind:
             return (notify.inline(notify.warn("请先上传指标数据 CSV（城市,指标1,指标2,…）。")), *empty)
@@ -121,4 +121,4 @@ class CalcTab:
         lw = "、".join(f"{k} {v:.4f}" for k, v in res.layer_weights.items())
         basis = "基期取上传的基期数据各列合计" if _path(base) else "基期取指标数据本身各列合计"
         note = f"已计算 {len(table)} 个城市。层级权重：{lw}。标准化值 = 原始值 ÷ 基期全国合计 × 100（{basis}）。"
-        return note, table, weights, chart, str(path)
+        return note, table, weights, chart, str(path), gr.Row(visible=True)

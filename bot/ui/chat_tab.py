@@ -85,7 +85,7 @@ class ChatTab:
                                   autoscroll=False)
                 gr.Markdown("#### 原文")
                 context = gr.HTML(EMPTY_CONTEXT, elem_id="context", max_height=360, js_on_load=CONTEXT_JS)
-                chart = gr.BarPlot(None, x="名称", y="数值", label="图表", elem_id="chart", visible=False, height=300)
+                chart = gr.BarPlot(None, x="名称", y="数值", label="图表", elem_id="chart", visible=False)
                 table = gr.Dataframe(None, label="工具结果", elem_id="chart-table", visible=False,
                                      interactive=False, wrap=True, max_height=260)
 

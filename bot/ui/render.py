@@ -14,6 +14,7 @@ MAX_TOOL_ROWS = 30
 NEIGHBOUR_CHARS = 300  # context shown from the chunks before and after the cited one
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 _INLINE_MARK = re.compile(r"\[(\d{1,2})\]")
+_LABEL_MARK = re.compile(r"\[([PT]\d{1,2})\]")
 _REF = re.compile(r"^([cr])-(\d+)-(\d+)$")
 
 EMPTY_SOURCES = '<div class="bot-empty">提问后，这里列出回答引用的段落；点击编号或“查看原文”可在上下文中阅读原文。</div>'
@@ -151,19 +152,14 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     n_cites = len(answer.citations)
     inline = False
     if n_cites and answer.mode == "llm":
-        def link(m: re.Match[str]) -> str:
-            n = int(m.group(1))
-            return ref_link("c", turn, n) if 1 <= n <= n_cites else m.group(0)
-        linked = _INLINE_MARK.sub(link, text)
+        linked = link_markers(text, n_cites, turn)
         inline = linked != text
         text = linked
     parts = [text]
     if answer.note:
         parts.append(f"> ⚠️ {md_escape(answer.note)}")
     if n_cites and not inline:
-        marks = " ".join(f"{ref_link('c', turn, i)} {md_escape(_short_title(c))}"
-                         for i, c in enumerate(answer.citations, 1))
-        parts.append(f"**来源**：{marks}")
+        parts.append(f"**来源**：{source_marks(answer.citations, turn)}")
     if not answer.answerable and answer.related:
         items = "\n".join(f"{i}. {ref_link('r', turn, i)} 《{md_escape(c.title)}》{md_escape(_section_tail(c))}："
                           f"{md_escape(_clip(c.quote, 80))}" for i, c in enumerate(answer.related, 1))
@@ -173,6 +169,21 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     return "\n\n".join(parts)
 
 
+def link_markers(text: str, n_cites: int, turn: int) -> str:
+    """Make an LLM answer's markers clickable: [n] directly; [P1]/[T2] labels when each label yields exactly one
+    citation (the engine lists citations in order of first mention), otherwise they stay as text."""
+    def number(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return ref_link("c", turn, n) if 1 <= n <= n_cites else m.group(0)
+
+    text = _INLINE_MARK.sub(number, text)
+    labels = list(dict.fromkeys(_LABEL_MARK.findall(text)))
+    if labels and len(labels) == n_cites:
+        index = {label: i for i, label in enumerate(labels, 1)}
+        text = _LABEL_MARK.sub(lambda m: ref_link("c", turn, index[m.group(1)]), text)
+    return text
+
+
 def answer_messages(answer: Answer, turn: int, mode_label: str = "") -> list[dict[str, Any]]:
     """Assistant messages for one answer: collapsed tool calls first, then the answer."""
     msgs = [tool_message(c) for c in answer.tool_calls]
@@ -180,8 +191,14 @@ def answer_messages(answer: Answer, turn: int, mode_label: str = "") -> list[dic
     return msgs
 
 
-def _short_title(c: Citation) -> str:
-    return f"《{c.title}》" + (f"第{c.line}行" if c.line else "")
+def source_marks(citations: list[Citation], turn: int) -> str:
+    """《title》[1][2] 《other》[3]: numbered links grouped by consecutive document."""
+    groups: list[tuple[str, list[str]]] = []
+    for i, c in enumerate(citations, 1):
+        if not groups or groups[-1][0] != c.title:
+            groups.append((c.title, []))
+        groups[-1][1].append(ref_link("c", turn, i))
+    return "　".join(f"《{md_escape(title)}》{''.join(links)}" for title, links in groups)
 
 
 def _section_tail(c: Citation) -> str:

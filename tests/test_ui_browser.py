@@ -1,0 +1,255 @@
+"""The chat page end to end in headless Debian Chromium (Playwright): real engine over the real index,
+app started in this process on a free port. Screenshots go to test-artifacts/ and docs/screenshot.png."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import prompts
+from bot.feedback import FeedbackStore
+from bot.settings import REPO_ROOT
+from bot.ui import free_port, serve_background
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+DOCS_SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
+SAMPLES = REPO_ROOT / "tools" / "samples"
+
+pytestmark = [
+    pytest.mark.slow, pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium not installed at /usr/bin/chromium "
+                       "(apt-get install chromium; `make browser` does it)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) not installed")
+expect = sync_api.expect
+
+
+def _with_data(settings, data_dir, **update):
+    return settings.model_copy(update={"paths": settings.paths.model_copy(update={"data_dir": data_dir}), **update})
+
+
+@pytest.fixture(scope="module")
+def served(settings, engine, tmp_path_factory) -> Iterator[tuple[str, object]]:
+    s = _with_data(settings, tmp_path_factory.mktemp("ui-data"))
+    app, url = serve_background(engine, s)
+    yield url, s
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#question textarea")
+    return ctx, page
+
+
+@pytest.fixture
+def page(browser, served):
+    ctx, page = _open(browser, served[0])
+    yield page
+    ctx.close()
+
+
+def ask(page, question: str, submit: str = "enter") -> str:
+    """Type a question, send it, wait for the finished answer (its footer), return the last bot row's text."""
+    footers = page.locator("#chatbot sub", has_text="ms")
+    before = footers.count()
+    page.fill("#question textarea", question)
+    if submit == "enter":
+        page.press("#question textarea", "Enter")
+    else:
+        page.click("#send")
+    expect(footers).to_have_count(before + 1)
+    return page.locator("#chatbot .bot-row").last.inner_text()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_page_is_chinese_with_tabs_and_mode(page):
+    for tab in ("对话", "数据表", "指数计算", "语料"):
+        expect(page.get_by_role("tab", name=tab)).to_be_visible()
+    expect(page.locator("#bot-mode-label")).to_have_text("当前模式：离线")
+    expect(page.get_by_text("示例问题（点击填入）")).to_be_visible()
+    assert page.title() == "数字化转型知识助手"
+
+
+def test_ranking_question_shows_answer_citation_and_chart(page):
+    page.get_by_text("关中平原增速前五的城市？", exact=True).click()  # an example question fills the box
+    expect(page.locator("#question textarea")).to_have_value("关中平原增速前五的城市？")
+    text = ask(page, page.locator("#question textarea").input_value(), submit="button")
+    for city in ("运城市", "咸阳市", "宝鸡市", "天水市", "西安市"):
+        assert city in text
+    # The tool call is shown collapsed, with its rows in the table next to the chart.
+    expect(page.locator("#chatbot").get_by_text("工具调用：top_cities")).to_be_visible()
+    expect(page.locator("#sources .bot-src").first).to_contain_text("数字化转型指数报告 2022")
+    expect(page.locator("#chart .vega-embed svg, #chart .vega-embed canvas").first).to_be_visible()
+    expect(page.locator("#chart-table")).to_contain_text("运城市")
+    # A numbered marker in the answer opens the cited table row in its context.
+    page.locator("#chatbot a[href*='#ref-c-']").first.click()
+    expect(page.locator("#context mark")).to_contain_text("运城市")
+    expect(page.locator("#sources .bot-selected")).to_have_count(1)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "chat_ranking")
+    DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
+
+
+def test_prose_question_citation_opens_passage_with_highlight(page):
+    text = ask(page, "产业互联网的C2B是什么意思？")
+    assert "Consumer to Business" in text
+    cards = page.locator("#sources .bot-src")
+    expect(cards.first).to_contain_text("产业互联网")
+    quote = cards.first.locator(".bot-quote").inner_text().rstrip("…")
+    cards.first.locator(".bot-open").click()
+    mark = page.locator("#context mark")
+    expect(mark).to_be_visible()
+    assert quote[:20] in mark.inner_text()
+    # The passage is shown in its context: text around the quote, and the neighbouring chunk.
+    main = page.locator("#context .bot-ctx-main").inner_text()
+    assert len(main) > len(mark.inner_text())
+    expect(page.locator("#context .bot-ctx-side").first).to_be_visible()
+    assert page.locator("#chart").is_hidden()  # no chart for a prose answer
+    shot(page, "chat_prose_context")
+
+
+def test_unanswerable_question_lists_related_passages(page):
+    text = ask(page, "火星上有多少人口？")
+    assert prompts.NOT_IN_CORPUS in text
+    assert "相关段落" in text
+    expect(page.locator("#sources .bot-src-head")).to_contain_text("相关段落")
+    page.locator("#sources .bot-open").first.click()
+    expect(page.locator("#context .bot-ctx-main")).to_be_visible()
+
+
+def test_feedback_with_comment_is_stored_in_sqlite(page, served):
+    _, settings = served
+    store = FeedbackStore(settings.paths.data_dir)
+    before = store.count()
+    page.click("#fb-up")  # nothing to rate yet
+    expect(page.locator("#fb-status")).to_contain_text("还没有可以评价的回答")
+    ask(page, "C2B在工具层面指什么？")
+    page.fill("#fb-comment textarea", "引文准确，很有用")
+    page.click("#fb-up")
+    expect(page.locator("#fb-status")).to_contain_text("已记录")
+    expect(page.locator("#fb-comment textarea")).to_have_value("")
+    page.click("#fb-down")
+    expect(page.locator("#fb-status")).to_contain_text("👎")
+    rows = FeedbackStore(settings.paths.data_dir).all()[before:]
+    assert [(r.rating, r.comment) for r in rows] == [(1, "引文准确，很有用"), (-1, "")]
+    assert rows[0].question.startswith("C2B在工具层面")
+    assert "工具层面" in rows[0].answer["answer"] and rows[0].answer["citations"]
+    shot(page, "chat_feedback")
+
+
+def test_empty_question_and_clear(page):
+    page.click("#send")
+    expect(page.locator("#chat-status")).to_contain_text("问题为空")
+    ask(page, "C2B在工具层面指什么？")
+    page.click("#clear")
+    expect(page.locator("#chatbot .bot-row")).to_have_count(0)
+    expect(page.locator("#sources")).to_contain_text("提问后")
+    assert "Traceback" not in page.content()
+
+
+def test_calculator_bad_csv_message_then_samples(page, served, tmp_path):
+    page.get_by_role("tab", name="指数计算").click()
+    bad = tmp_path / "指标_分号.csv"
+    bad.write_text("城市;云计算;人工智能\n甲;1;2\n", encoding="utf-8")
+    page.set_input_files("#calc-indicators input[type=file]", str(bad))
+    page.set_input_files("#calc-weights input[type=file]", str(SAMPLES / "expert_scores.csv"))
+    expect(page.locator("#calc-weights")).to_contain_text("expert_scores")
+    page.click("#calc-run")
+    expect(page.locator("#calc-msg")).to_contain_text("不是逗号分隔的 CSV")
+    shot(page, "calc_bad_csv")
+
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("城市,云计算\n甲,1\n".encode("gbk"))
+    page.locator("#calc-indicators button.icon-button").first.click()  # the file's clear button
+    page.set_input_files("#calc-indicators input[type=file]", str(gbk))
+    expect(page.locator("#calc-indicators")).to_contain_text("gbk")
+    page.click("#calc-run")
+    expect(page.locator("#calc-msg")).to_contain_text("不是 UTF-8 编码")
+    assert "Traceback" not in page.content()
+
+    page.click("#calc-sample")
+    expect(page.locator("#calc-layers")).to_contain_text("layers")
+    page.click("#calc-run")
+    expect(page.locator("#calc-msg")).to_contain_text("已计算 6 个城市")
+    expect(page.locator("#calc-result")).to_contain_text("示例城市甲")
+    expect(page.locator("#calc-chart .vega-embed").first).to_be_visible()
+    href = page.locator("#calc-csv a[download]").first.get_attribute("href")
+    csv = httpx.get(href, timeout=10)
+    assert csv.status_code == 200 and "综合指数" in csv.content.decode("utf-8-sig")
+    shot(page, "calc_samples")
+
+
+def test_tables_filter_sort_and_download(page):
+    page.get_by_role("tab", name="数据表").click()
+    expect(page.locator("#table-info")).to_contain_text("显示 134 / 134 行")
+    page.fill("#table-filter textarea, #table-filter input", "成渝")
+    page.press("#table-filter textarea, #table-filter input", "Enter")
+    expect(page.locator("#table-info")).to_contain_text("显示 16 / 134 行")
+    expect(page.locator("#table-view")).to_contain_text("成都市")
+    expect(page.locator("#table-view")).to_contain_text("行号")
+    page.locator("#table-order").get_by_text("降序").click()
+    page.locator("#table-sort input").click()
+    page.get_by_role("option", name="排名", exact=True).click()
+    first_row = page.locator("#table-view tbody tr").first
+    expect(first_row).to_contain_text("16")
+    href = page.locator("#table-csv a[download]").first.get_attribute("href")
+    body = httpx.get(href, timeout=10).content.decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert len(lines) == 17 and "行号" in lines[0] and all("成渝" in ln for ln in lines[1:])
+    shot(page, "tables")
+
+
+def test_corpus_browse_and_search(page):
+    page.get_by_role("tab", name="语料").click()
+    expect(page.locator("#corpus-docs")).to_contain_text("产业互联网（序言与专家文集）")
+    page.locator("#corpus-doc input").click()
+    page.get_by_role("option", name="数字化转型指数报告 2022").click()
+    expect(page.locator("#corpus-section .bot-section-text")).to_be_visible()
+    page.fill("#corpus-query textarea, #corpus-query input", "C2B 产业互联网")
+    page.click("#corpus-go")
+    expect(page.locator("#corpus-hits .bot-hit").first).to_contain_text("产业互联网")
+    shot(page, "corpus")
+
+
+def test_llm_failure_falls_back_with_a_visible_note(browser, settings, retriever, tmp_path):
+    """An LLM endpoint that refuses connections: the page still answers (offline) and says so."""
+    from bot.engine import Engine
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    llm = settings.llm.model_copy(update={"base_url": dead, "model": "dead-model", "api_key": "x",
+                                          "max_retries": 0, "timeout_s": 3})
+    s = _with_data(settings, tmp_path, llm=llm)
+    app, url = serve_background(Engine(s, retriever=retriever), s)
+    ctx, page = _open(browser, url)
+    try:
+        expect(page.locator("#bot-mode-label")).to_contain_text("dead-model")
+        text = ask(page, "产业互联网的C2B是什么意思？")
+        assert prompts.LLM_FALLBACK_NOTE in text
+        assert "Consumer to Business" in text
+        shot(page, "chat_llm_fallback")
+    finally:
+        ctx.close()
+        app.close()
+
