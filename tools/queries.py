@@ -49,7 +49,9 @@ def _int_in(value: Any, low: int, high: int, what: str) -> int:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.to_dict("records")
+    """Rows as dicts of Python values (column-wise; much faster than iterrows / to_dict here)."""
+    cols = list(frame.columns)
+    return [dict(zip(cols, values, strict=True)) for values in zip(*(frame[c].tolist() for c in cols), strict=True)]
 
 
 def _vocab(kind: str) -> Vocabulary:
