@@ -6,6 +6,7 @@ import json
 import pytest
 
 from bot.errors import ToolError
+from tools import industries as ind
 from tools import queries as q
 from tools.registry import ToolResult, all_tools, call_tool, get_tool, llama_index_tools, openai_tools
 from tools.tables import GROWTH_NOTE, report_source
@@ -163,53 +164,53 @@ def test_membership(lines):
 
 
 def test_cluster_industries(lines):
-    r = q.cluster_top_industries("京津冀")
+    r = ind.cluster_top_industries("京津冀")
     assert [x["industry_source"] for x in r.rows] == ["文化体育娱乐", "生活互联", "行业工具"]
     assert_cites(r, lines, "京津冀城市群\t文化体育娱乐")
-    r = q.cluster_top_industries("兰西")
+    r = ind.cluster_top_industries("兰西")
     assert r.rows[2]["industry"] == "游戏"
-    r = q.clusters_with_industry("电商", 1)
+    r = ind.clusters_with_industry("电商", 1)
     assert [x["cluster"] for x in r.rows] == ["长三角城市群"]
-    r = q.clusters_with_industry("金融")
+    r = ind.clusters_with_industry("金融")
     assert len(r.rows) == 9
 
 
 # ---------------------------------------------------------------- provinces
 
 def test_province_rank(lines):
-    r = q.province_rank("浙江", "电商")
+    r = ind.province_rank("浙江", "电商")
     assert {(x["measure"], x["rank"]) for x in r.rows} == {("share", 9), ("growth", 1)}
     assert_cites(r, lines, "9\t浙江", "1\t浙江")
-    r = q.province_rank("北京市", "文体娱", "share")
+    r = ind.province_rank("北京市", "文体娱", "share")
     assert r.rows[0]["rank"] == 2
-    r = q.province_rank("江苏", "医疗")
+    r = ind.province_rank("江苏", "医疗")
     assert r.rows == [] and "未进入前10" in r.text
-    r = q.province_rank("广东")
+    r = ind.province_rank("广东")
     assert {x["industry"] for x in r.rows} == {"文体娱", "电商", "金融", "医疗"}
 
 
 def test_industry_rankings(lines):
-    r = q.industry_top_provinces("行业工具", "share", 3)
+    r = ind.industry_top_provinces("行业工具", "share", 3)
     assert [x["province"] for x in r.rows] == ["甘肃", "青海", "河北"]
-    r = q.industry_top_provinces("智慧零售", "growth", 1)
+    r = ind.industry_top_provinces("智慧零售", "growth", 1)
     assert r.rows[0]["province"] == "安徽" and GROWTH_NOTE in r.text
-    r = q.province_at_rank("文化、体育和娱乐业", 1, "growth")
+    r = ind.province_at_rank("文化、体育和娱乐业", 1, "growth")
     assert r.rows[0]["province"] == "陕西"
     assert_cites(r, lines, "1\t陕西")
 
 
 def test_double_high():
-    r = q.double_high("电商")
+    r = ind.double_high("电商")
     assert {x["province"] for x in r.rows} == {"上海", "浙江", "福建", "湖南"}
-    r = q.double_high("工业")
+    r = ind.double_high("工业")
     assert {x["province"] for x in r.rows} == {"上海", "宁夏", "重庆", "湖北", "四川"}
-    r = q.double_high("医疗")
+    r = ind.double_high("医疗")
     assert any(x["province"] == "海南" and x["share_rank"] == 1 and x["growth_rank"] == 1 for x in r.rows)
-    assert len(q.double_high().text) > 50
+    assert len(ind.double_high().text) > 50
 
 
 def test_compare_provinces():
-    r = q.compare_provinces("上海", "福建", "工业")
+    r = ind.compare_provinces("上海", "福建", "工业")
     assert r.rows[1]["growth_rank"] is None and "未进前10" in r.text
 
 
@@ -225,9 +226,9 @@ def test_compare_provinces():
     (q.top_cities, ("成渝", "growth", 3, "middle"), "顺序"),
     (q.top_cities, ("成渝", "growth", True), "整数"),
     (q.rank_movers, ("成渝", "up"), "变化方向"),
-    (q.industry_top_provinces, ("游戏",), "不在此范围内"),
-    (q.industry_top_provinces, ("金融", "share", 11), "1 到 10"),
-    (q.province_rank, ("火星",), "未找到省份"),
+    (ind.industry_top_provinces, ("游戏",), "不在此范围内"),
+    (ind.industry_top_provinces, ("金融", "share", 11), "1 到 10"),
+    (ind.province_rank, ("火星",), "未找到省份"),
     (q.aggregate_cities, ("珠三角", "mode"), "统计量"),
 ])
 def test_bad_arguments(fn, args, match):
@@ -282,7 +283,7 @@ def test_call_tool_errors(name, args, match):
 
 
 def test_get_tool_and_llama_index():
-    assert get_tool("double_high").fn is q.double_high
+    assert get_tool("double_high").fn is ind.double_high
     tools = llama_index_tools()
     assert len(tools) == len(all_tools())
     tool = next(t for t in tools if t.metadata.name == "city_rank")

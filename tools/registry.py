@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from bot.errors import ToolError
 
 from .calc import CALC_FUNCTIONS
-from .queries import QUERY_FUNCTIONS
+from .industries import INDUSTRY_QUERIES
+from .queries import CITY_QUERIES
 from .result import ToolResult
 
 __all__ = ["ToolResult", "ToolSpec", "all_tools", "call_tool", "get_tool", "llama_index_tools", "openai_tools"]
@@ -84,7 +85,7 @@ def _drop_titles(node: Any) -> None:
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, ToolSpec]:
     specs: dict[str, ToolSpec] = {}
-    for fn in [*QUERY_FUNCTIONS, *CALC_FUNCTIONS]:
+    for fn in [*CITY_QUERIES, *INDUSTRY_QUERIES, *CALC_FUNCTIONS]:
         spec = _spec(fn)
         if spec.name in specs:  # pragma: no cover - a programming error
             raise RuntimeError(f"tool {spec.name} registered twice")
