@@ -456,11 +456,12 @@ def _names_tables(text: str) -> bool:
 
 
 def _answer(run: _Run) -> RoutedAnswer:
-    return RoutedAnswer(answer="".join(run.texts), tool_calls=run.calls, citations=_citations(run.results),
+    return RoutedAnswer(answer="".join(run.texts), tool_calls=run.calls, citations=tool_citations(run.results),
                         intent="+".join(dict.fromkeys(run.intents)), answerable=run.answerable)
 
 
-def _citations(results: list[ToolResult]) -> list[Citation]:
+def tool_citations(results: list[ToolResult]) -> list[Citation]:
+    """One citation per source table row of the results (doc id, title, table as section, the row as quote)."""
     if not any(r.provenance for r in results):
         return []
     src = report_source()
@@ -474,3 +475,6 @@ def _citations(results: list[ToolResult]) -> list[Citation]:
             out.append(Citation(doc_id=src.doc_id, title=src.title, section=p["table"], quote=source_line(p["line"]),
                                 chunk_id="", score=1.0, line=p["line"]))
     return out
+
+
+_citations = tool_citations  # the name bot/briefing.py imports
