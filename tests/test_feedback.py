@@ -13,7 +13,7 @@ from bot.schema import Answer, Citation
 
 def _answer() -> Answer:
     return Answer(question="产业互联网的C2B是什么意思？", answer="根据《产业互联网》：“C2B……”",
-                  citations=[Citation(doc_id="book", title="产业互联网", quote="C2B……", line=219)])
+                  citations=[Citation(doc_id="book", title="产业互联网", quote="C2B……", line=219)], note="")
 
 
 def test_store_survives_reopen_and_keeps_everything(tmp_path):

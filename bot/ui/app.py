@@ -65,6 +65,11 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
                 CalcTab(downloads).build()
             with gr.Tab("语料", id="corpus", elem_id="tab-corpus"):
                 CorpusTab(engine, settings).build()
+            if briefing_available():
+                from .briefing_tab import BriefingTab
+
+                with gr.Tab("简报", id="briefing", elem_id="tab-briefing"):
+                    BriefingTab(engine, finder, downloads).build()
         tables.attach_load(app)
         gr.api(make_ask(engine), api_name="ask")
     app.queue(default_concurrency_limit=settings.server.concurrency)

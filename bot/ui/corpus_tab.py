@@ -14,6 +14,8 @@ from ..settings import Settings
 from . import notify
 from .render import overlap_len
 
+KINDS = {"article": "文章", "report": "报告", "book": "书籍", "document": "文档"}
+
 
 class CorpusTab:
     """Browse documents and sections; search with the engine's retriever (no second retrieval code)."""
@@ -31,7 +33,7 @@ class CorpusTab:
         rows = []
         for d in docs:
             chunks = self._chunks(d.id)
-            rows.append({"标题": d.title, "类型": d.kind, "日期": d.date, "来源": d.publisher or d.source,
+            rows.append({"标题": d.title, "类型": KINDS.get(d.kind, d.kind), "日期": d.date, "来源": d.publisher or d.source,
                          "文件": d.file, "章节数": len({c.section for c in chunks}), "段落数": len(chunks)})
         return pd.DataFrame(rows)
 

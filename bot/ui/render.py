@@ -83,7 +83,7 @@ def chart_frame(answer: Answer) -> tuple[pd.DataFrame, str, str] | None:
     return None
 
 
-def y_range(values: pd.Series) -> list[float]:
+def y_range(values: pd.Series) -> list[float | None]:
     """Bars start at zero (never a truncated axis), with a little head room."""
     lo, hi = float(values.min()), float(values.max())
     return [min(0.0, lo * 1.1), max(0.0, hi * 1.1) or 1.0]
@@ -155,9 +155,8 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
         linked = link_markers(text, n_cites, turn)
         inline = linked != text
         text = linked
-    parts = [text]
-    if answer.note:
-        parts.append(f"> ⚠️ {md_escape(answer.note)}")
+    parts = [f"> ⚠️ {md_escape(answer.note)}"] if answer.note else []
+    parts.append(text)
     if n_cites and not inline:
         parts.append(f"**来源**：{source_marks(answer.citations, turn)}")
     if not answer.answerable and answer.related:
