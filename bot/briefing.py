@@ -64,7 +64,7 @@ class Briefing(BaseModel):
 def _table_facts(topic: str) -> tuple[str, list[tuple[str, list[Citation]]]]:
     from tools.registry import call_tool
 
-    from .router import _citations  # the router turns tool provenance into citations
+    from .router import tool_citations  # the router turns tool provenance into citations
 
     for kind, plan in _TABLE_PLANS:
         facts: list[tuple[str, list[Citation]]] = []
@@ -76,7 +76,7 @@ def _table_facts(topic: str) -> tuple[str, list[tuple[str, list[Citation]]]]:
                 if not facts:
                     break  # the name is not of this kind
                 continue
-            facts.append((result.text, _citations([result])))
+            facts.append((result.text, tool_citations([result])))
         if facts:
             return kind, facts
     return "主题", []

@@ -127,7 +127,10 @@ def test_cli_brief_writes_markdown(session_env, tmp_path, capsys):
 
 
 def test_cli_eval_writes_the_documented_json(session_env, tmp_path, capsys):
-    rows = [json.loads(line) for line in open("evals/datasets/dev.jsonl", encoding="utf-8")]
+    from bot.settings import REPO_ROOT
+
+    lines = (REPO_ROOT / "evals/datasets/dev.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
     small = tmp_path / "small.jsonl"
     pick = [next(r for r in rows if r["type"] == t) for t in ("ranking", "calc", "fact", "multi", "unanswerable")]
     small.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in pick), encoding="utf-8")
