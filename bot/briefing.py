@@ -136,5 +136,5 @@ def _llm_summary(engine: Any, brief: Briefing) -> str:
                         + [f"表格：{b.text} {b.refs}" for b in brief.facts])
     try:
         return engine.llm.complete(prompts.BRIEFING_PROMPT.format(topic=brief.topic, context=context))
-    except Exception:  # the offline briefing stands on its own
+    except Exception:  # noqa: BLE001 - the offline briefing stands on its own
         return ""

@@ -12,15 +12,13 @@ from . import prompts
 from .errors import BotError
 from .ingest import squash
 from .retrieve import Retriever, clean_query
-from .schema import Answer, Citation, Hit, ToolCall
+from .schema import Answer, Citation, Hit
 from .settings import Settings
 
 History = list[dict]  # [{"role": "user"|"assistant", "content": str}, ...]
 
 _SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
-_STOP = set("的 了 是 在 和 与 及 或 有 中 对 为 把 被 吗 呢 吧 啊 哪 哪些 哪个 什么 怎么 怎样 如何 为什么 多少 几 "
-            "请问 一下 是否 可以 能 会 这 那 其 它 他们 我们 报告 文中 书中 文章 提到 认为 指出 根据 说 讲 "
-            "主要 哪里 谁 哪一 个 之 所 从 到 以 等 里 上 下 中国 我国".split())
+_STOP = {"的", "了", "是", "在", "和", "与", "及", "或", "有", "中", "对", "为", "把", "被", "吗", "呢", "吧", "啊", "哪", "哪些", "哪个", "什么", "怎么", "怎样", "如何", "为什么", "多少", "几", "请问", "一下", "是否", "可以", "能", "会", "这", "那", "其", "它", "他们", "我们", "报告", "文中", "书中", "文章", "提到", "认为", "指出", "根据", "说", "讲", "主要", "哪里", "谁", "哪一", "个", "之", "所", "从", "到", "以", "等", "里", "上", "下", "中国", "我国"}
 _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
                     r"分别|具体|是否|有没有|占多大|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
 _YEAR = re.compile(r"(19|20)\d\d")
@@ -223,7 +221,7 @@ class Engine:
         self._llm: ChatModel | None = None
 
     @classmethod
-    def open(cls, settings: Settings) -> "Engine":
+    def open(cls, settings: Settings) -> Engine:
         return cls(settings)
 
     @property

@@ -4,14 +4,16 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .corpus import read_docs
 from .embed import EmbeddingCache, embed_passages, make_embedder
@@ -19,6 +21,8 @@ from .errors import CorpusError, StoreError
 from .ingest import chunk_corpus
 from .schema import Chunk
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 COLLECTION_PREFIX = "chunks_"
@@ -134,7 +138,7 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
             report.rebuilt_reason = "嵌入模型、分块参数或解析器已变化，已按新配置重建索引。"
         if not rebuild and old == name and index_is_valid(settings, name):
             report.noop = True
-            report.chunks = sum(1 for _ in open(index_dir / name / "chunks.jsonl", encoding="utf-8"))
+            report.chunks = (index_dir / name / "chunks.jsonl").read_text(encoding="utf-8").count("\n")
             report.seconds = time.perf_counter() - t0
             return report
         chunks = chunk_corpus(docs, settings.chunk)
@@ -174,8 +178,7 @@ def _build_into(settings: Settings, folder: Path, name: str, chunks: list[Chunk]
         cache.close()
 
     with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
-        for c in chunks:
-            fh.write(c.model_dump_json() + "\n")
+        fh.writelines(c.model_dump_json() + "\n" for c in chunks)
 
     bm = bm25s.BM25()
     bm.index([tokenize(t) for t in texts], show_progress=False)
@@ -186,8 +189,8 @@ def _build_into(settings: Settings, folder: Path, name: str, chunks: list[Chunk]
     if settings.chroma.mode == "http":
         try:
             client.delete_collection(coll_name)
-        except Exception:
-            pass
+        except Exception as exc:  # noqa: BLE001 - absent collection: chromadb raises various types
+            log.debug("no collection %s to replace (%s)", coll_name, exc)
     coll = client.create_collection(coll_name, metadata={"hnsw:space": "cosine"})
     step = 500
     for i in range(0, len(chunks), step):
@@ -208,14 +211,11 @@ def _close_client(client: Any) -> None:
     """Release a PersistentClient's files so its folder can be renamed or removed."""
     try:
         client._system.stop()  # chromadb keeps a process-wide system per path
-    except Exception:
-        pass
-    try:
         from chromadb.api.shared_system_client import SharedSystemClient
 
         SharedSystemClient.clear_system_cache()
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001 - private chromadb API; best effort
+        log.debug("could not release the Chroma client: %s", exc)
 
 
 def _collect_garbage(settings: Settings, keep: str) -> None:
@@ -231,8 +231,8 @@ def _collect_garbage(settings: Settings, keep: str) -> None:
                 cname = c if isinstance(c, str) else c.name
                 if cname.startswith(COLLECTION_PREFIX) and cname != COLLECTION_PREFIX + keep.replace("-", "_"):
                     client.delete_collection(cname)
-        except Exception:
-            pass
+        except Exception as exc:  # noqa: BLE001 - garbage collection must never fail a build
+            log.warning("could not remove old Chroma collections: %s", exc)
 
 
 def load_chunks(folder: Path) -> list[Chunk]:

@@ -20,8 +20,8 @@ from .corpus import RawDoc
 from .schema import Chunk
 
 _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|\[image:[^\]]*\]|\*\*")
-_BLOCK_TAG = re.compile(r"</?(p|br|div|li|ul|ol|h[1-6]|tr|table|blockquote|section)\b", re.I)
-_FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\s*\n", re.S)
+_BLOCK_TAG = re.compile(r"</?(p|br|div|li|ul|ol|h[1-6]|tr|table|blockquote|section)\b", re.IGNORECASE)
+_FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\s*\n", re.DOTALL)
 _TERMINAL = "。！？；!?;…”」』）)：:"
 _SENTENCE_END = re.compile(r"[^。！？；!?]*[。！？；!?]+[”」』）)]*|[^。！？；!?]+$")
 _WS = re.compile(r"\s+")
@@ -141,7 +141,7 @@ def _heading_level(text: str) -> int:
 def _is_heading(text: str) -> bool:
     if len(text) > 32 or "\t" in text or text[-1] in _TERMINAL + "，、,":
         return False
-    if text.isdigit() or text.startswith(("- ", "（执笔人", "(执笔人")) or text.startswith("数据来源"):
+    if text.isdigit() or text.startswith(("- ", "（执笔人", "(执笔人", "数据来源")):
         return False
     return bool(re.search(r"[\u4e00-\u9fff]", text))
 

@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import IndexMissingError, InputError
-from .index import (build_index, chroma_client, current_name, index_is_valid, load_chunks, tokenize)
 from .embed import make_embedder
+from .errors import IndexMissingError, InputError
+from .index import build_index, chroma_client, current_name, index_is_valid, load_chunks, tokenize
 from .schema import Chunk, Hit
 from .settings import Settings
 
@@ -48,7 +48,7 @@ class Retriever:
         self.embedder = make_embedder(settings)
 
     @classmethod
-    def open(cls, settings: Settings, build_if_missing: bool = True) -> "Retriever":
+    def open(cls, settings: Settings, build_if_missing: bool = True) -> Retriever:
         """The retriever over the current index; a missing or broken index is rebuilt (and said so) or reported."""
         if not index_is_valid(settings):
             if not build_if_missing:

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,7 +118,7 @@ class Settings(BaseSettings):
         toml_path = Path(os.environ.get("BOT_CONFIG", str(REPO_ROOT / "bot.toml")))
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
 
-    def model_post_init(self, __context: object) -> None:
+    def model_post_init(self, context: object, /) -> None:
         # The conventional OpenAI variables fill the llm section when it is not set explicitly.
         env = os.environ
         if self.llm.base_url is None and env.get("OPENAI_BASE_URL"):
