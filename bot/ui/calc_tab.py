@@ -15,7 +15,6 @@ from .render import y_range
 
 SCORES, WEIGHTS = "专家评分表", "权重表"
 LAYER_EQUAL, LAYER_WEIGHTS, LAYER_SCORES = "等权", "层级权重表", "层级专家评分表"
-SAMPLES = Path(__file__).resolve().parents[2] / "tools" / "samples"
 
 HELP = """按报告的方法计算：**专家评分赋权**（α_j = 指标 j 各专家评分之和 ÷ 全部评分之和）→ **标准化**
 （原始值 ÷ 基期全国合计 × 100）→ **分层指数**（各层指标加权平均）→ **综合指数**（各层加权平均）。
@@ -48,6 +47,8 @@ class CalcTab:
         self.downloads = downloads
         self.samples = downloads / "samples"
         self.samples.mkdir(parents=True, exist_ok=True)
+        from tools.cli import SAMPLES
+
         for f in SAMPLES.glob("*.csv"):  # served from the temp dir, never from the repository
             shutil.copy(f, self.samples / f.name)
 
