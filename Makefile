@@ -24,12 +24,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest
 
-# Debian's Chromium for the browser tests (installed when missing and we may use apt-get).
+# Debian's Chromium (and CJK fonts for readable screenshots) for the browser tests, installed when missing.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing chromium (apt-get)"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null) \
 	      || echo "chromium install failed: browser tests will be skipped"; \
 	  else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }
 

@@ -46,7 +46,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from evals.runner import run_eval
 
-    return run_eval(_settings(), dataset=args.dataset, k=args.k, json_out=args.json, answers=not args.retrieval_only)
+    return run_eval(_settings(), dataset=args.dataset, k=args.k, json_out=args.json, answers=not args.retrieval_only,
+                    baseline=args.baseline)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5, help="retrieval depth scored (default 5)")
     p.add_argument("--json", metavar="OUT", help="also write the full report as JSON to OUT")
     p.add_argument("--retrieval-only", action="store_true", help="skip the answer engine")
+    p.add_argument("--baseline", metavar="REPORT",
+                   help="compare with an earlier --json report; exit code 3 if a headline metric got worse")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="print build time, latency, memory and retriever comparison")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -125,14 +124,47 @@ def format_table(agg: dict) -> str:
     return "\n".join(lines)
 
 
-def run_eval(settings: Settings, dataset: str, k: int = 5, json_out: str | None = None, answers: bool = True) -> int:
-    """CLI entry: evaluate, print the table, optionally write the JSON report."""
+def compare(report: dict, baseline: dict, tolerance: float = 0.01) -> tuple[str, bool]:
+    """Deltas against a baseline report and the items that got worse; (text, regressed)."""
+    a, b = report["aggregate"], baseline["aggregate"]
+    lines = ["与基线对比："]
+    regressed = False
+    for key in ("retrieval_hit@1", "retrieval_hit@5", "mrr", "answer_accuracy", "false_refusal_rate"):
+        new, old = a.get(key), b.get(key)
+        if new is None or old is None:
+            continue
+        delta = new - old
+        worse = delta < -tolerance if key != "false_refusal_rate" else delta > tolerance
+        regressed |= worse
+        lines.append(f"  {key:<18} {old:.3f} -> {new:.3f}  ({delta:+.3f}){'  ← 变差' if worse else ''}")
+    before = {r["id"]: r for r in baseline.get("items", [])}
+    lost = [r for r in report["items"] if r.get("correct") is False and before.get(r["id"], {}).get("correct")]
+    gained = [r for r in report["items"] if r.get("correct") and before.get(r["id"], {}).get("correct") is False]
+    lines.append(f"  新答错 {len(lost)} 题，新答对 {len(gained)} 题")
+    lines += [f"    ✗ {r['id']}  {r['question']}" for r in lost[:20]]
+    return "\n".join(lines), regressed
+
+
+def run_eval(settings: Settings, dataset: str, k: int = 5, json_out: str | None = None, answers: bool = True,
+             baseline: str | None = None) -> int:
+    """CLI entry: evaluate, print the table, optionally write the JSON report and compare with a baseline.
+    Exit code 3 when a baseline is given and a headline metric got worse by more than 0.01."""
     items = load_dataset(dataset)
+    old = None
+    if baseline:
+        try:
+            old = json.loads(Path(baseline).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"无法读取基线报告 {baseline}（{exc}）。") from exc
     report = evaluate(settings, items, k=k, answers=answers)
     print(format_table(report["aggregate"]))
+    regressed = False
+    if old is not None:
+        text, regressed = compare(report, old)
+        print(text)
     if json_out:
         out = Path(json_out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"报告已写入 {out}")
-    return 0
+    return 3 if regressed else 0
