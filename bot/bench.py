@@ -46,8 +46,8 @@ def llama_index_baseline(settings: Settings, items: list[dict], k: int = 5) -> d
     vecs, _ = embed_passages([n.get_content() for n in nodes], make_embedder(settings), cache,
                              settings.embedding.batch_size)
     cache.close()
-    for n, v in zip(nodes, vecs):
-        n.embedding = v.tolist()
+    for node, v in zip(nodes, vecs):
+        node.embedding = v.tolist()
     index = VectorStoreIndex(nodes, embed_model=make_embedder(settings))
     build_s = time.perf_counter() - t0
     retriever = index.as_retriever(similarity_top_k=k)

@@ -28,7 +28,7 @@ def load_dataset(path: str | Path) -> list[dict]:
             continue
         try:
             item = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise InputError(f"评测集第 {n} 行不是合法 JSON（{exc.msg}）。") from exc
         missing = [k for k in REQUIRED if k not in item]
         if missing or item.get("type") not in TYPES:
