@@ -35,10 +35,44 @@ class ChatModel(Protocol):
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]: ...
 
 
+_CONJ = {"和", "与", "及", "、"}
+_LEFT_STOP = {"的", "让", "对", "在", "，", ",", "使", "把", "将", "从", "据", "中"}
+
+
+def _split_respectively(question: str) -> list[str]:
+    """"A和B的X分别是多少" -> ["A的X是多少", "B的X是多少"]; other questions stay whole."""
+    import rjieba
+
+    if "分别" not in question:
+        return [question]
+    toks = list(rjieba.cut(question))
+    try:
+        at = toks.index("分别")
+    except ValueError:
+        return [question]
+    conj = max((i for i in range(at) if toks[i] in _CONJ), default=-1)
+    if conj <= 0:
+        return [question]
+    a_start = conj
+    while a_start > 0 and conj - a_start < 3 and toks[a_start - 1] not in _LEFT_STOP:
+        a_start -= 1
+    b_end = conj + 1
+    # B is as long as A (in words) unless a particle ends it sooner: "A1A2和B1B2…".
+    while b_end < at and b_end - conj <= conj - a_start and toks[b_end][0] not in _LEFT_STOP:
+        b_end += 1
+    if a_start == conj or b_end == conj + 1:
+        return [question]
+    head, left, right = "".join(toks[:a_start]), "".join(toks[a_start:conj]), "".join(toks[conj + 1:b_end])
+    tail = "".join(toks[b_end:at]) + "".join(toks[at + 1:])
+    return [head + left + tail, head + right + tail]
+
+
 def _subquestions(question: str) -> list[str]:
-    """A compound question ("…？…？") split into its parts; a single question stays whole."""
+    """A compound question ("…？…？", "A和B…分别…") split into its parts; a single question stays whole."""
     parts = [p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4]
-    return parts if len(parts) > 1 else [question]
+    if len(parts) > 1:
+        return parts
+    return _split_respectively(question)
 
 
 def user_questions(history: History | None) -> list[str]:
@@ -76,7 +110,8 @@ class OfflineEngine:
         good = [a for a in answers if a.answerable]
         if not good:
             return answers[0].model_copy(update={"question": question})
-        return Answer(question=question, answer="\n".join(a.answer for a in good), answerable=True,
+        lines = list(dict.fromkeys(line for a in good for line in a.answer.split("\n")))
+        return Answer(question=question, answer="\n".join(lines), answerable=True,
                       citations=[c for a in good for c in a.citations],
                       tool_calls=[t for a in good for t in a.tool_calls], mode="offline")
 

@@ -100,7 +100,7 @@ def clean(raw: str) -> Cleaned:
 class Unit:
     """A paragraph, heading or table block: text plus, per character, its index in the cleaned text."""
 
-    kind: str  # "para" | "heading" | "table"
+    kind: str  # "para" | "heading" | "author" | "table"
     text: str
     pos: list[int]
     level: int = 0
