@@ -25,6 +25,11 @@ _YEAR = re.compile(r"(19|20)\d\d")
 _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另外|同样)|[它其该此]")
 
 
+def _is_caption(sentence: str) -> bool:
+    """A short line without sentence punctuation, such as a chart title ("2021全年数字化转型指数TOP10省份")."""
+    return len(sentence) < 30 and sentence[-1] not in "。！？；!?;”」』）)" and "\t" not in sentence
+
+
 class ChatModel(Protocol):
     """What every engine offers: a whole answer, or a stream of text pieces ending with the answer object."""
 
@@ -193,6 +198,9 @@ class OfflineEngine:
         if not scored or critical or support < self.settings.engine.refuse_threshold:
             return self._refusal(question, hits)
         best = scored[0]
+        if _is_caption(best[3]) and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
+            # The best match is a figure caption whose chart is not in the text: nothing to quote.
+            return self._refusal(question, hits)
         picks = [best]
         for cand in scored[1:4]:
             if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and not cand[3].endswith(("？", "?")) and \
