@@ -124,6 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last line of defence: one sentence, no traceback
+        import logging
+
+        logging.getLogger("bot").debug("unexpected error", exc_info=True)
+        print(f"内部错误：{type(exc).__name__}: {exc}。请把这条信息和所用命令告诉维护者"
+              "（设置 BOT_DEBUG=1 或使用 python -X dev 可查看详细信息）。", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

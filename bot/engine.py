@@ -12,7 +12,7 @@ from . import prompts
 from .errors import BotError
 from .ingest import squash
 from .retrieve import Retriever, clean_query
-from .schema import Answer, Citation, Hit
+from .schema import Answer, Citation, Hit, ToolCall
 from .settings import Settings
 
 History = list[dict]  # [{"role": "user"|"assistant", "content": str}, ...]
@@ -198,6 +198,9 @@ class OfflineEngine:
         if not scored or critical or support < self.settings.engine.refuse_threshold:
             return self._refusal(question, hits)
         best = scored[0]
+        computed = self._share(question, hits, best[3])
+        if computed is not None:
+            return computed
         if _is_caption(best[3]) and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
             return self._refusal(question, hits)
@@ -213,6 +216,26 @@ class OfflineEngine:
             parts.append(prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s))
             citations.append(cite(h, s))
         return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
+                      mode="offline")
+
+    def _share(self, question: str, hits: list[Hit], best_sentence: str) -> Answer | None:
+        """A part-of-whole share asked in prose and not stated in the best passage, computed from its numbers."""
+        from .extract import share_from_passages, share_terms
+
+        terms = share_terms(question)
+        if not terms or ("%" in best_sentence and terms[0] in best_sentence):
+            return None
+        share = share_from_passages(question, hits)
+        if share is None:
+            return None
+        pct = f"{share.percent:.1f}%"
+        text = (f"{share.part_term}占{share.total_term}的比例约为{pct}"
+                f"（{share.part.text} ÷ {share.total.text}，按语料中的数字计算）。")
+        cites = [cite(q.hit, q.sentence) for q in (share.total, share.part) if q.hit is not None]
+        call = ToolCall(name="share_from_text", arguments={"part": share.part_term, "total": share.total_term},
+                        result={"part": share.part.value, "total": share.total.value, "percent": round(share.percent, 2)})
+        unique = list({c.chunk_id + c.quote: c for c in cites}.values())
+        return Answer(question=question, answer=text, answerable=True, citations=unique, tool_calls=[call],
                       mode="offline")
 
     def support(self, hits: list[Hit], question: str) -> tuple[float, list[str]]:

@@ -1,0 +1,125 @@
+"""Numbers from passages: part-of-whole shares asked in prose ("A占B的比重", "B中A的占比"), computed exactly."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .schema import Hit
+
+_UNITS = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "": 1.0}
+_NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)?\s*(个|家|人|元|次|台|户|座|项|名|位)?")
+# "A占B的比重/比例/占比", "B中（的）A（的）占比/比例/比重".
+_A_OF_B = re.compile(r"(?P<a>[^，,。？?]{2,20}?)占(?P<b>[^，,。？?]{2,20}?)的?(?:比重|比例|占比|份额)")
+_B_THEN_A = re.compile(r"(?P<b>[^，,。？?]{2,30}?)中[，,]?(?:的)?(?P<a>[^，,。？?]{2,20}?)的?(?:占比|比例|比重|份额)")
+_LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?")
+
+
+@dataclass
+class Quantity:
+    value: float
+    text: str
+    hit: Hit | None
+    sentence: str
+
+
+@dataclass
+class Share:
+    part: Quantity
+    total: Quantity
+    part_term: str
+    total_term: str
+
+    @property
+    def percent(self) -> float:
+        return self.part.value / self.total.value * 100
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace(" ", "")
+
+
+def _quantity(m: re.Match[str]) -> tuple[float, str]:
+    unit = m.group(2) or ""
+    return float(m.group(1)) * _UNITS[unit], unit + (m.group(3) or "")
+
+
+def share_terms(question: str) -> tuple[str, str] | None:
+    """(part, total) terms of a share question, or None when the question does not ask for a share."""
+    q = _norm(question)
+    for pattern in (_A_OF_B, _B_THEN_A):
+        m = pattern.search(q)
+        if m:
+            a, b = _LEAD.sub("", m.group("a")).strip("的"), _LEAD.sub("", m.group("b")).strip("的")
+            if len(a) >= 2 and len(b) >= 2:
+                return a, b
+    return None
+
+
+def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
+    """Where a term stands in a sentence: (quality, [(start, end), ...]). Quality 0 = the term itself;
+    1 = all its words close together ("数字生态创造了 147 个新职业" for "数字生态创造的新职业"); none = (9, [])."""
+    import rjieba
+
+    at = text.find(term)
+    if at >= 0:
+        return 0, [(at, at + len(term))]
+    words = [w for w in rjieba.cut(term) if len(w) >= 2]
+    if len(words) < 2:
+        return 9, []
+    window = 3 * len(term) + 2
+    start = text.find(words[0])
+    while start >= 0:
+        span = text[start:start + window]
+        if all(w in span for w in words):
+            return 1, [(start + span.find(w), start + span.find(w) + len(w)) for w in words]
+        start = text.find(words[0], start + 1)
+    return 9, []
+
+
+def _find(term: str, hits: list[Hit], avoid: float | None, unit: str | None) -> Quantity | None:
+    """The number nearest to the term in the passages (within a short window), preferring literal matches
+    and better-ranked hits; ties go to the number after the term (Chinese lists put counts after names)."""
+    best: tuple[float, Quantity] | None = None
+    for h in hits:
+        for sent in re.split(r"(?<=[。；;！!？?])", h.chunk.text):
+            s = _norm(sent)
+            quality, spans = _anchors(term, s)
+            if not spans:
+                continue
+            for m in _NUM.finditer(s):
+                if s[m.end():m.end() + 1] in ("%", "％", "年", "月", "日", "."):
+                    continue  # percentages, years and dates are not counts
+                value, u = _quantity(m)
+                if (avoid is not None and value == avoid) or (unit is not None and u != unit):
+                    continue
+                dist = min(a - m.end() if m.start() < a else m.start() - e for a, e in spans)
+                if dist > 14 or dist < -1:
+                    continue
+                before = all(m.start() < a for a, _ in spans)
+                key = 100 * quality + 2 * max(dist, 0) + before + 40 * (h.rank - 1)
+                if best is None or key < best[0]:
+                    best = (key, Quantity(value, m.group(0).strip(), h, sent.strip()))
+    return best[1] if best else None
+
+
+def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
+    """A share asked in prose, from the numbers next to its two terms (a number in the question counts)."""
+    terms = share_terms(question)
+    if not terms:
+        return None
+    part_term, total_term = terms
+    given = _NUM.search(total_term)
+    if given and given.group(1):
+        value, unit = _quantity(given)
+        total = Quantity(value, given.group(0).strip(), None, question)
+        total_term = total_term.replace(given.group(0), "")
+    else:
+        found = _find(total_term, hits, None, None)
+        if not found:
+            return None
+        total, unit = found, _NUM.match(found.text) and _quantity(_NUM.match(found.text))[1]  # type: ignore[union-attr]
+    part = _find(part_term, hits, total.value, unit or None)
+    if not part or total.value <= 0 or part.value >= total.value:
+        return None
+    return Share(part=part, total=total, part_term=part_term, total_term=total_term)
