@@ -172,6 +172,14 @@ class OfflineEngine:
             return previous[-1] + " " + question
         return question
 
+    def _without_source_names(self, query: str) -> str:
+        """The question minus the names of documents it cites ("科技日报提到…"): those name the source, not
+        the content, and would otherwise favour sentences like "（文章来源：科技日报）"."""
+        for doc in self.retriever.named_docs(query):
+            for name in self.retriever.aliases[doc]:
+                query = query.replace(name, " ")
+        return query
+
     def rank_sentences(self, query: str, hits: list[Hit]) -> list[tuple[float, float, Hit, str]]:
         """Sentences of the hits scored by weighted term coverage of the query, plus a small rank prior:
         (score, coverage, hit, sentence), best first."""
@@ -193,8 +201,9 @@ class OfflineEngine:
     def _prose(self, question: str, previous: list[str]) -> Answer:
         query = self._search_query(question, previous)
         hits = self.retriever.search(query, k=6)
-        scored = self.rank_sentences(query, hits)
-        support, critical = self.support(hits, query)
+        content = self._without_source_names(query)
+        scored = self.rank_sentences(content, hits)
+        support, critical = self.support(hits, content)
         if not scored or critical or support < self.settings.engine.refuse_threshold:
             return self._refusal(question, hits)
         best = scored[0]
@@ -204,6 +213,9 @@ class OfflineEngine:
         if _is_caption(best[3]) and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
             return self._refusal(question, hits)
+        listed = self._enumeration(question, best)
+        if listed is not None:
+            return listed
         picks = [best]
         for cand in scored[1:4]:
             if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and not cand[3].endswith(("？", "?")) and \
@@ -217,6 +229,30 @@ class OfflineEngine:
             citations.append(cite(h, s))
         return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
                       mode="offline")
+
+    def _enumeration(self, question: str, best: tuple[float, float, Hit, str]) -> Answer | None:
+        """When the best sentence announces a list ("以下三点"), answer with the items that follow it."""
+        from .extract import enumeration_size, list_items
+
+        _, _, hit, sentence = best
+        size = enumeration_size(sentence)
+        if size is None:
+            return None
+        text = hit.chunk.text
+        following = [(hit, text[text.find(sentence) + len(sentence):])]
+        chunk = hit.chunk
+        for _ in range(4):  # the items may run over the next few chunks
+            chunk = self.retriever.neighbours(chunk)[1]
+            if chunk is None:
+                break
+            following.append((Hit(chunk=chunk, score=hit.score, rank=hit.rank), chunk.text))
+        items = list_items(following, size)
+        if not items:
+            return None
+        listing = "；".join(f"（{i}）{clause}" for i, (_, _, clause) in enumerate(items, 1))
+        answer = prompts.OFFLINE_QUOTE.format(title=hit.chunk.title, quote=sentence) + f"\n{listing}。"
+        cites = [cite(hit, sentence)] + [cite(h, s) for h, s, _ in items]
+        return Answer(question=question, answer=answer, answerable=True, citations=cites, mode="offline")
 
     def _share(self, question: str, hits: list[Hit], best_sentence: str) -> Answer | None:
         """A part-of-whole share asked in prose and not stated in the best passage, computed from its numbers."""

@@ -1,4 +1,5 @@
-"""Numbers from passages: part-of-whole shares asked in prose ("A占B的比重", "B中A的占比"), computed exactly."""
+"""Structure read from passages: part-of-whole shares computed from their numbers ("A占B的比重"), and the
+items of an enumeration announced by a sentence ("可以归纳为以下三点。")."""
 from __future__ import annotations
 
 import re
@@ -123,3 +124,61 @@ def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
     if not part or total.value <= 0 or part.value >= total.value:
         return None
     return Share(part=part, total=total, part_term=part_term, total_term=total_term)
+
+
+# -- enumerations ("可以归纳为以下三点。" followed by 首先…其次…最后…) -------------------------------------
+_CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_INTRO = re.compile(r"(以下|如下)([一二两三四五六七八九十\d]+)?(点|个方面|方面|条|类|种|个)|[:：]$")
+_ITEM = re.compile(r"^\s*(?:(?P<seq>首先|其次|再次|然后|最后)|第(?P<di>[一二三四五六七八九十]+)|"
+                   r"(?P<shi>[一二三四五六七八九十]+)是|(?P<dun>[一二三四五六七八九十]+)、|"
+                   r"[（(](?P<par>[一二三四五六七八九十]+)[）)]|(?P<num>\d{1,2})[、.．])[，,：:]?\s*")
+_SENTENCES = re.compile(r"[^。！？；!?\n]+[。！？；!?]*")
+
+
+def enumeration_size(sentence: str) -> int | None:
+    """How many items a sentence announces ("以下三点" -> 3); 0 = a list of unknown length; None = no list."""
+    m = _INTRO.search(sentence)
+    if not m:
+        return None
+    n = m.group(2) or ""
+    if n.isdigit():
+        return int(n)
+    return _CN_NUM.get(n, 0)
+
+
+def _marker(m: re.Match[str]) -> tuple[str, int | None]:
+    """(family, ordinal) of an item marker: ("shi", 2) for 二是, ("seq", None) for 其次."""
+    for family in ("di", "shi", "dun", "par", "num"):
+        value = m.group(family)
+        if value:
+            return family, int(value) if value.isdigit() else _CN_NUM.get(value) if len(value) == 1 else None
+    return "seq", None
+
+
+def list_items(following: list[tuple[Hit, str]], size: int) -> list[tuple[Hit, str, str]]:
+    """The first clause of each enumerated item after an intro: [(hit, sentence, clause)]. Items keep one
+    marker family and count up (一是, 二是, 三是…; 首先, 其次, 最后), so nested lists are not mixed in."""
+    items: list[tuple[Hit, str, str]] = []
+    family = ""
+    for hit, text in following:
+        for m in _SENTENCES.finditer(text):
+            sent = m.group(0).strip()
+            marker = _ITEM.match(sent)
+            if not marker:
+                continue
+            fam, ordinal = _marker(marker)
+            if items and fam != family:
+                continue
+            if ordinal is not None and ordinal != len(items) + 1:
+                continue
+            if not items and fam == "seq" and marker.group("seq") != "首先":
+                continue
+            family = fam
+            rest = sent[marker.end():]
+            clause = re.split(r"[，,。；;]", rest, maxsplit=1)[0]
+            if len(clause) < 6:
+                clause = re.split(r"[。；;]", rest, maxsplit=1)[0][:40]
+            items.append((hit, sent, clause[:40]))
+            if (size and len(items) >= size) or (fam == "seq" and marker.group("seq") == "最后"):
+                return items if not size or len(items) >= size else []
+    return items if not size and len(items) >= 2 else []

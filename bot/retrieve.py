@@ -46,6 +46,16 @@ class Retriever:
         self.client = chroma_client(settings, folder / "chroma")
         self.collection = self.client.get_collection(info["collection"])
         self.embedder = make_embedder(settings)
+        from .corpus import load_manifest
+
+        self.aliases = {d.id: [a for a in d.aliases + [d.title] if len(a) >= 2]
+                        for d in load_manifest(settings.paths.corpus_dir)}
+        self.doc_ids = np.array([c.doc_id for c in self.chunks])
+
+    def named_docs(self, query: str) -> list[str]:
+        """Documents the query names by title or alias ("科技日报提到…", "书中…"); empty when none or all."""
+        found = [doc for doc, names in self.aliases.items() if any(n in query for n in names)]
+        return found if len(found) < len(self.aliases) else []
 
     @classmethod
     def open(cls, settings: Settings, build_if_missing: bool = True) -> Retriever:
@@ -72,17 +82,20 @@ class Retriever:
         nxt = self.chunks[i + 1] if i + 1 < len(self.chunks) and self.chunks[i + 1].doc_id == chunk.doc_id else None
         return prev, nxt
 
-    def bm25_search(self, query: str, n: int) -> list[tuple[int, float]]:
+    def bm25_search(self, query: str, n: int, docs: list[str] | None = None) -> list[tuple[int, float]]:
         toks = [t for t in tokenize(query) if t in self.vocab]
         if not toks:
             return []
-        docs, scores = self.bm25.retrieve([toks], k=min(n, len(self.chunks)), show_progress=False, n_threads=1)
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        mask = np.isin(self.doc_ids, docs).astype(np.float32) if docs else None
+        found, scores = self.bm25.retrieve([toks], k=min(n, len(self.chunks)), show_progress=False, n_threads=1,
+                                           weight_mask=mask)
+        return [(int(d), float(s)) for d, s in zip(found[0], scores[0]) if s > 0]
 
-    def dense_search(self, query: str, n: int) -> list[tuple[int, float]]:
+    def dense_search(self, query: str, n: int, docs: list[str] | None = None) -> list[tuple[int, float]]:
         vec = self.embedder.get_query_embedding(query)
+        where: Any = {"doc_id": {"$in": docs}} if docs else None
         res: dict[str, Any] = self.collection.query(query_embeddings=[vec], n_results=min(n, len(self.chunks)),
-                                                    include=["distances"])
+                                                    include=["distances"], where=where)
         return [(self.by_id[cid], 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])
                 if cid in self.by_id]
 
@@ -99,11 +112,18 @@ class Retriever:
             lists["bm25"] = self.bm25_search(q, n)
         if mode in ("hybrid", "dense"):
             lists["dense"] = self.dense_search(q, n)
+        docs = self.named_docs(q)
+        if docs and mode == "hybrid":
+            # A question naming its source ("科技日报提到…") also searches within that source; the extra lists
+            # lift its passages without hiding the rest of the corpus.
+            lists["bm25@doc"] = self.bm25_search(q, n, docs)
+            lists["dense@doc"] = self.dense_search(q, n, docs)
         if mode != "hybrid":
             ranked = lists[mode][:k]
             return [Hit(chunk=self.chunks[i], score=s, rank=j + 1, sources={mode: j + 1},
                         **{mode: s}) for j, (i, s) in enumerate(ranked)]
-        weights = {"bm25": r.bm25_weight, "dense": r.dense_weight}
+        weights = {"bm25": r.bm25_weight, "dense": r.dense_weight, "bm25@doc": r.bm25_weight,
+                   "dense@doc": r.dense_weight}
         fused: dict[int, float] = {}
         ranks: dict[int, dict[str, int]] = {}
         raw: dict[int, dict[str, float]] = {}
@@ -114,7 +134,8 @@ class Retriever:
                 raw.setdefault(i, {})[name] = s
         order = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(chunk=self.chunks[i], score=fused[i], rank=j + 1, sources=ranks[i],
-                    bm25=raw[i].get("bm25"), dense=raw[i].get("dense")) for j, i in enumerate(order)]
+                    bm25=raw[i].get("bm25", raw[i].get("bm25@doc")), dense=raw[i].get("dense", raw[i].get("dense@doc")))
+                for j, i in enumerate(order)]
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

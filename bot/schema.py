@@ -16,6 +16,7 @@ class DocMeta(BaseModel):
     date: str = ""
     source: str = ""
     publisher: str = ""
+    aliases: list[str] = Field(default_factory=list, description="Names staff use for the document (科技日报, 指数报告…).")
 
 
 class Chunk(BaseModel):
