@@ -20,7 +20,9 @@ History = list[dict]  # [{"role": "user"|"assistant", "content": str}, ...]
 _SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
 _STOP = {"的", "了", "是", "在", "和", "与", "及", "或", "有", "中", "对", "为", "把", "被", "吗", "呢", "吧", "啊", "哪", "哪些", "哪个", "什么", "怎么", "怎样", "如何", "为什么", "多少", "几", "请问", "一下", "是否", "可以", "能", "会", "这", "那", "其", "它", "他们", "我们", "报告", "文中", "书中", "文章", "提到", "认为", "指出", "根据", "说", "讲", "主要", "哪里", "谁", "哪一", "个", "之", "所", "从", "到", "以", "等", "里", "上", "下", "中国", "我国"}
 _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
-                    r"分别|具体|是否|有没有|占多大|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
+                    r"分别|具体|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
+_AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
+_BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*)）")
 _YEAR = re.compile(r"(19|20)\d\d")
 _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另外|同样)|[它其该此]")
 
@@ -107,7 +109,31 @@ class OfflineEngine:
         routed = self._route(question, previous)
         if routed is not None:
             return routed
-        return self._prose(question, previous)
+        return self._author(question) or self._prose(question, previous)
+
+    def _author(self, question: str) -> Answer | None:
+        """"《题目》是谁写的？" / "序言一的作者是谁？": from the essay headings "题目（作者）" found at ingestion."""
+        if not _AUTHOR_Q.search(question):
+            return None
+        wanted = [t for t in re.findall(r"《([^》]+)》", question)] + re.findall(r"序言[一二三四五六七八九十]+", question)
+        for title in sorted(wanted, key=len, reverse=True):
+            key = squash(unicodedata.normalize("NFKC", title))
+            for chunk in self.retriever.chunks:
+                parts = chunk.section.split(" > ")
+                for i, part in enumerate(parts):
+                    label = squash(unicodedata.normalize("NFKC", part))
+                    if key not in label or len(key) < 2:
+                        continue
+                    # The essay itself, or the first essay under a part such as 序言一.
+                    for candidate in parts[i:]:
+                        m = _BYLINE.fullmatch(candidate)
+                        if m:
+                            essay, author = m.group(1), m.group(2)
+                            text = f"《{essay}》的作者是{author}。" if essay else f"作者是{author}。"
+                            hit = Hit(chunk=chunk, score=1.0, rank=1)
+                            return Answer(question=question, answer=text, answerable=True, mode="offline",
+                                          citations=[cite(hit, chunk.text[:80])])
+        return None
 
     @staticmethod
     def _combine(question: str, answers: list[Answer]) -> Answer:

@@ -149,3 +149,20 @@ def test_cli_eval_rejects_a_broken_dataset(session_env, tmp_path, capsys):
     bad.write_text('{"id": "x", "question": "q", "type": "ranking"}\n{broken\n', encoding="utf-8")
     assert main(["eval", "--dataset", str(bad)]) == 2
     assert "第 2 行" in capsys.readouterr().err
+
+
+def test_essay_author_comes_from_the_byline_heading(engine):
+    ans = engine.ask("《产业互联网是产业升级的宽平大道》的作者是谁？")
+    assert ans.answerable and "陈清泰" in ans.answer and ans.citations
+
+
+def test_enumerated_answer_lists_the_items(engine):
+    ans = engine.ask("我国发展数字经济有哪五点特色优势？")
+    for item in ("制度体系", "市场空间", "平台企业", "工业体系", "人力资源"):
+        assert item in ans.answer
+    assert len(ans.citations) >= 5
+
+
+def test_share_computed_from_passage_numbers(engine):
+    ans = engine.ask("瑞幸通过企业微信连接的180万用户中，加入门店社群的比例是多少？")
+    assert "61.1%" in ans.answer and ans.tool_calls[0].name == "share_from_text"
