@@ -124,13 +124,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     except Exception as exc:  # the last line of defence: one sentence, no traceback
-        import logging
-
-        logging.getLogger("bot").debug("unexpected error", exc_info=True)
+        if _debug():
+            raise
         print(f"内部错误：{type(exc).__name__}: {exc}。请把这条信息和所用命令告诉维护者"
-              "（设置 BOT_DEBUG=1 或使用 python -X dev 可查看详细信息）。", file=sys.stderr)
+              "（设置 BOT_DEBUG=true 可看到完整的错误堆栈）。", file=sys.stderr)
         return 1
+
+
+def _debug() -> bool:
+    try:
+        return _settings().debug
+    except Exception:  # noqa: BLE001 - settings that cannot even load: stay quiet
+        return False
 
 
 if __name__ == "__main__":

@@ -115,14 +115,18 @@ class OfflineEngine:
         """"《题目》是谁写的？" / "序言一的作者是谁？": from the essay headings "题目（作者）" found at ingestion."""
         if not _AUTHOR_Q.search(question):
             return None
-        wanted = [t for t in re.findall(r"《([^》]+)》", question)] + re.findall(r"序言[一二三四五六七八九十]+", question)
-        for title in sorted(wanted, key=len, reverse=True):
-            key = squash(unicodedata.normalize("NFKC", title))
+        doc_titles = [squash(c.title) for c in self.retriever.chunks[:1]] + \
+            [squash(t) for names in self.retriever.aliases.values() for t in names]
+        titles = [squash(unicodedata.normalize("NFKC", t)) for t in re.findall(r"《([^》]+)》", question)]
+        wanted = re.findall(r"序言[一二三四五六七八九十]+", question) + \
+            [t for t in titles if len(t) >= 2 and not any(d.startswith(t) for d in doc_titles)]
+        for key in wanted:
             for chunk in self.retriever.chunks:
                 parts = chunk.section.split(" > ")
                 for i, part in enumerate(parts):
-                    label = squash(unicodedata.normalize("NFKC", part))
-                    if key not in label or len(key) < 2:
+                    m = _BYLINE.fullmatch(part)
+                    label = squash(unicodedata.normalize("NFKC", m.group(1) if m else part))
+                    if label != key:
                         continue
                     # The essay itself, or the first essay under a part such as 序言一.
                     for candidate in parts[i:]:
@@ -135,23 +139,6 @@ class OfflineEngine:
                                           citations=[cite(hit, chunk.text[:80])])
         return None
 
-    @staticmethod
-    def _combine(question: str, answers: list[Answer]) -> Answer:
-        """Answers to the parts of a compound question, joined; answerable when any part is."""
-        good = [a for a in answers if a.answerable]
-        if not good:
-            return answers[0].model_copy(update={"question": question})
-        lines = list(dict.fromkeys(line for a in good for line in a.answer.split("\n")))
-        return Answer(question=question, answer="\n".join(lines), answerable=True,
-                      citations=[c for a in good for c in a.citations],
-                      tool_calls=[t for a in good for t in a.tool_calls], mode="offline")
-
-    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
-        ans = self.answer(question, history)
-        yield ans.answer
-        yield ans
-
-    # -- structured questions -------------------------------------------------------------------
     def _route(self, question: str, previous: list[str]) -> Answer | None:
         try:
             from .router import route

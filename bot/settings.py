@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional OpenAI-compatible chat model.")
     engine: EngineSettings = Field(default_factory=EngineSettings, description="Answer engine behaviour.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="Chat page server.")
+    debug: bool = Field(False, description="Show full tracebacks for unexpected errors (CLI).")
 
     @classmethod
     def settings_customise_sources(
