@@ -139,6 +139,17 @@ class OfflineEngine:
                                           citations=[cite(hit, chunk.text[:80])])
         return None
 
+    @staticmethod
+    def _combine(question: str, answers: list[Answer]) -> Answer:
+        """Answers to the parts of a compound question, joined; answerable when any part is."""
+        good = [a for a in answers if a.answerable]
+        if not good:
+            return answers[0].model_copy(update={"question": question})
+        lines = list(dict.fromkeys(line for a in good for line in a.answer.split("\n")))
+        return Answer(question=question, answer="\n".join(lines), answerable=True,
+                      citations=[c for a in good for c in a.citations],
+                      tool_calls=[t for a in good for t in a.tool_calls], mode="offline")
+
     def _route(self, question: str, previous: list[str]) -> Answer | None:
         try:
             from .router import route
