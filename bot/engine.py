@@ -150,6 +150,12 @@ class OfflineEngine:
                       citations=[c for a in good for c in a.citations],
                       tool_calls=[t for a in good for t in a.tool_calls], mode="offline")
 
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
+        ans = self.answer(question, history)
+        yield ans.answer
+        yield ans
+
+    # -- structured questions -------------------------------------------------------------------
     def _route(self, question: str, previous: list[str]) -> Answer | None:
         try:
             from .router import route

@@ -64,6 +64,12 @@ def test_follow_up_takes_the_subject_from_the_conversation(engine):
     assert "郑州" in ans.answer and "%" in ans.answer
 
 
+def test_offline_stream_yields_text_then_the_answer(engine):
+    pieces = list(engine.stream("C2B2B是什么意思？"))
+    assert isinstance(pieces[-1], Answer) and pieces[-1].answerable
+    assert all(isinstance(p, str) for p in pieces[:-1]) and "".join(pieces[:-1]).strip()
+
+
 def test_compound_question_answers_both_parts(engine):
     ans = engine.ask("成渝2022Q1排名第五的城市？关中平原增速最快的城市？")
     assert "南充" in ans.answer and "运城" in ans.answer
