@@ -10,6 +10,7 @@ from typing import Protocol
 
 from . import prompts
 from .errors import BotError
+from .extract import answers_amount, asks_amount, years_in
 from .ingest import squash
 from .retrieve import Retriever, clean_query
 from .schema import Answer, Citation, Hit, ToolCall
@@ -23,6 +24,7 @@ _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|�
                     r"分别|具体|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*)）")
+_CONTEXT_CHARS = 60
 _YEAR = re.compile(r"(19|20)\d\d")
 _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另外|同样)|[它其该此]")
 
@@ -205,10 +207,7 @@ class OfflineEngine:
     def _without_source_names(self, query: str) -> str:
         """The question minus the names of documents it cites ("科技日报提到…"): those name the source, not
         the content, and would otherwise favour sentences like "（文章来源：科技日报）"."""
-        for doc in self.retriever.named_docs(query):
-            for name in self.retriever.aliases[doc]:
-                query = query.replace(name, " ")
-        return query
+        return self.retriever.without_names(query, self.retriever.named_docs(query))
 
     def rank_sentences(self, query: str, hits: list[Hit]) -> list[tuple[float, float, Hit, str]]:
         """Sentences of the hits scored by weighted term coverage of the query, plus a small rank prior:
@@ -218,12 +217,15 @@ class OfflineEngine:
         scored: list[tuple[float, float, Hit, str]] = []
         for h in hits:
             prior = 1.0 / (h.rank + 1)
+            text = unicodedata.normalize("NFKC", h.chunk.text).lower()
             for m in _SENT.finditer(h.chunk.text):
                 s = m.group(0).strip()
                 if len(squash(s)) < 6:
                     continue
                 ns = unicodedata.normalize("NFKC", s).lower()
-                cov = sum(w for t, w in terms.items() if t in ns) / total
+                # Terms just above the sentence (a slide's heading naming the company) count for half.
+                above = text[max(0, m.start() - _CONTEXT_CHARS):m.start()]
+                cov = sum(w if t in ns else 0.5 * w if t in above else 0.0 for t, w in terms.items()) / total
                 scored.append((cov + 0.15 * prior - 0.0005 * max(0, len(s) - 120), cov, h, s))
         scored.sort(key=lambda x: -x[0])
         return scored
@@ -240,6 +242,14 @@ class OfflineEngine:
         computed = self._share(question, hits, best[3])
         if computed is not None:
             return computed
+        years = years_in(question)
+        if asks_amount(question) and not answers_amount(best[3], years):
+            # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
+            numeric = [c for c in scored[1:12] if answers_amount(c[3], years)]
+            if not numeric or numeric[0][1] < 0.75 * best[1]:
+                return self._refusal(question, hits)
+            scored = numeric
+            best = scored[0]
         if _is_caption(best[3]) and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
             return self._refusal(question, hits)
@@ -286,10 +296,10 @@ class OfflineEngine:
 
     def _share(self, question: str, hits: list[Hit], best_sentence: str) -> Answer | None:
         """A part-of-whole share asked in prose and not stated in the best passage, computed from its numbers."""
-        from .extract import share_from_passages, share_terms
+        from .extract import share_from_passages, share_terms, states_share
 
         terms = share_terms(question)
-        if not terms or ("%" in best_sentence and terms[0] in best_sentence):
+        if not terms or states_share(best_sentence, terms):
             return None
         share = share_from_passages(question, hits)
         if share is None:

@@ -13,7 +13,12 @@ _NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)?\s*(个|家|人|元|�
 # "A占B的比重/比例/占比", "B中（的）A（的）占比/比例/比重".
 _A_OF_B = re.compile(r"(?P<a>[^，,。？?]{2,20}?)占(?P<b>[^，,。？?]{2,20}?)的?(?:比重|比例|占比|份额)")
 _B_THEN_A = re.compile(r"(?P<b>[^，,。？?]{2,30}?)中[，,]?(?:的)?(?P<a>[^，,。？?]{2,20}?)的?(?:占比|比例|比重|份额)")
+_YEARS = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=\s*(?:年|上半年|下半年|全年|[Qq]\d|第))")
 _LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?")
+# "多少 / 多大 / 几个…" asks for an amount; "哪几个方面" and "多大程度" do not.
+_HOW_MANY = re.compile(r"多少|多大(?!程度|影响|作用|意义|区别|差别|差异)|(?<!哪)几[个项家台座名次位万亿倍成]|百分之几")
+_DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?")
+_AMOUNT = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+\s*[个项家台座名倍成%万亿]")
 
 
 @dataclass
@@ -45,6 +50,28 @@ def _quantity(m: re.Match[str]) -> tuple[float, str]:
     return float(m.group(1)) * _UNITS[unit], unit + (m.group(3) or "")
 
 
+def asks_amount(question: str) -> bool:
+    """The question asks for a number ("多少", "多大", "几个"), not a list or a date."""
+    return bool(_HOW_MANY.search(question))
+
+
+def states_amount(sentence: str) -> bool:
+    """The sentence states a number other than a date ("1月5日" answers no "多少")."""
+    return bool(_AMOUNT.search(_DATE.sub("", _norm(sentence))))
+
+
+def years_in(text: str) -> set[str]:
+    """Years a text names ("2021年", "2021上半年", "2022Q1")."""
+    return set(_YEARS.findall(_norm(text)))
+
+
+def answers_amount(sentence: str, years: set[str]) -> bool:
+    """The sentence can answer a "多少" question about these years: it states a number, and when it names
+    years, one of them is asked about."""
+    stated = years_in(sentence)
+    return states_amount(sentence) and not (years and stated and not stated & years)
+
+
 def share_terms(question: str) -> tuple[str, str] | None:
     """(part, total) terms of a share question, or None when the question does not ask for a share."""
     q = _norm(question)
@@ -55,6 +82,13 @@ def share_terms(question: str) -> tuple[str, str] | None:
             if len(a) >= 2 and len(b) >= 2:
                 return a, b
     return None
+
+
+def states_share(sentence: str, terms: tuple[str, str]) -> bool:
+    """The sentence already gives the share asked for: the part, then "占…<total>" and a percentage."""
+    text = _norm(sentence)
+    part, total = (re.sub(r"(规模|总量|总额|总值)$", "", t) or t for t in terms)
+    return "%" in text and part in text and re.search("占[^，,。；]{0,8}" + re.escape(total), text) is not None
 
 
 def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
@@ -68,7 +102,7 @@ def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
     words = [w for w in rjieba.cut(term) if len(w) >= 2]
     if len(words) < 2:
         return 9, []
-    window = 3 * len(term) + 2
+    window = 3 * len(term) + 6
     start = text.find(words[0])
     while start >= 0:
         span = text[start:start + window]
@@ -78,13 +112,18 @@ def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
     return 9, []
 
 
-def _find(term: str, hits: list[Hit], avoid: float | None, unit: str | None) -> Quantity | None:
+def _find(term: str, hits: list[Hit], avoid: float | None, unit: str | None,
+          years: set[str] | None = None) -> Quantity | None:
     """The number nearest to the term in the passages (within a short window), preferring literal matches
-    and better-ranked hits; ties go to the number after the term (Chinese lists put counts after names)."""
+    and better-ranked hits; ties go to the number after the term (Chinese lists put counts after names).
+    When the question names years, a sentence about other years only is passed over."""
     best: tuple[float, Quantity] | None = None
     for h in hits:
         for sent in re.split(r"(?<=[。；;！!？?])", h.chunk.text):
             s = _norm(sent)
+            stated = years_in(s)
+            if years and stated and not stated & years:
+                continue
             quality, spans = _anchors(term, s)
             if not spans:
                 continue
@@ -110,17 +149,18 @@ def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
     if not terms:
         return None
     part_term, total_term = terms
+    years = years_in(question)
     given = _NUM.search(total_term)
     if given and given.group(1):
         value, unit = _quantity(given)
         total = Quantity(value, given.group(0).strip(), None, question)
         total_term = total_term.replace(given.group(0), "")
     else:
-        found = _find(total_term, hits, None, None)
+        found = _find(total_term, hits, None, None, years)
         if not found:
             return None
         total, unit = found, _NUM.match(found.text) and _quantity(_NUM.match(found.text))[1]  # type: ignore[union-attr]
-    part = _find(part_term, hits, total.value, unit or None)
+    part = _find(part_term, hits, total.value, unit or None, years)
     if not part or total.value <= 0 or part.value >= total.value:
         return None
     return Share(part=part, total=total, part_term=part_term, total_term=total_term)

@@ -57,6 +57,13 @@ class Retriever:
         found = [doc for doc, names in self.aliases.items() if any(n in query for n in names)]
         return found if len(found) < len(self.aliases) else []
 
+    def without_names(self, query: str, docs: list[str]) -> str:
+        """The query minus the names of the documents it cites: those name the source, not the content."""
+        for doc in docs:
+            for name in sorted(self.aliases[doc], key=len, reverse=True):
+                query = query.replace(name, " ")
+        return query
+
     @classmethod
     def open(cls, settings: Settings, build_if_missing: bool = True) -> Retriever:
         """The retriever over the current index; a missing or broken index is rebuilt (and said so) or reported."""
@@ -116,8 +123,9 @@ class Retriever:
         if docs and mode == "hybrid":
             # A question naming its source ("科技日报提到…") also searches within that source; the extra lists
             # lift its passages without hiding the rest of the corpus.
-            lists["bm25@doc"] = self.bm25_search(q, n, docs)
-            lists["dense@doc"] = self.dense_search(q, n, docs)
+            content = self.without_names(q, docs).strip() or q
+            lists["bm25@doc"] = self.bm25_search(content, n, docs)
+            lists["dense@doc"] = self.dense_search(content, n, docs)
         if mode != "hybrid":
             ranked = lists[mode][:k]
             return [Hit(chunk=self.chunks[i], score=s, rank=j + 1, sources={mode: j + 1},

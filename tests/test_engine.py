@@ -52,6 +52,13 @@ def test_questions_outside_the_corpus_are_refused(engine, question):
     assert answer_correct({"type": "unanswerable"}, ans.model_dump())
 
 
+@pytest.mark.parametrize("question", ["青海大通县的智慧农业项目一共投入了多少资金？",
+                                      "永辉生活2023年全年的到家订单有多少单？"])
+def test_how_many_without_a_number_for_that_year_is_refused(engine, question):
+    ans = engine.ask(question)
+    assert ans.answerable is False, ans.answer
+
+
 def test_refusal_shows_related_passages(engine):
     ans = engine.ask("2024年我国数字经济规模占GDP比重是多少？")
     assert ans.answer.startswith(prompts.NOT_IN_CORPUS) and ans.related

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extract import share_from_passages, share_terms
+from bot.extract import answers_amount, asks_amount, share_from_passages, share_terms, states_share, years_in
 from bot.schema import Chunk, Hit
 
 
@@ -66,3 +66,37 @@ def test_list_items_follow_one_marker_family_in_order():
 
 def _hits_text(text: str) -> list:
     return [(h, h.chunk.text) for h in _hits(text)]
+
+
+def test_share_uses_the_year_the_question_asks_about():
+    hits = _hits("2018年，中国数字经济规模已达31.3万亿元，占GDP比重达34.8%。",
+                 "2022 年我国产业数字化规模约为 41万亿元，占当年GDP比重达 33.9%。",
+                 "在 2022 年，我国数字经济占GDP比重已经达到 41.5%，规模高达到 50.2 万亿元。")
+    share = share_from_passages("2022年我国产业数字化规模占数字经济规模的比重是多少？", hits)
+    assert share is not None and share.total.value == 50.2e12 and round(share.percent, 1) == 81.7
+
+
+def test_a_share_of_another_total_is_not_the_share_asked_for():
+    terms = ("产业数字化规模", "数字经济规模")
+    assert not states_share("2022 年我国产业数字化规模约为 41万亿元，占当年GDP比重达 33.9%。", terms)
+    assert states_share("产业数字化规模占数字经济比重为81.7%。", terms)
+
+
+@pytest.mark.parametrize("question,amount", [
+    ("大疆农业的无人机年销量是多少台？", True),
+    ("腾讯会议的用户规模有多大？", True),
+    ("新品上市周期缩短了几成？", True),
+    ("数字化转型指数由哪几个层次的指数加权平均而得？", False),
+    ("数字技术在多大程度上改变了制造业？", False),
+    ("腾讯哪天宣布成立云与智慧产业事业群？", False),
+])
+def test_asks_amount(question, amount):
+    assert asks_amount(question) is amount
+
+
+def test_an_amount_needs_a_number_other_than_a_date_for_the_year_asked():
+    assert not answers_amount("1月5日，大通县与腾讯云签署战略合作协议。", set())
+    assert answers_amount("实现58万台高价值设备的物联接入。", set())
+    assert years_in("2021上半年，线上GMV为30.37亿元；2022Q1增速较快；2023 年") == {"2021", "2022", "2023"}
+    assert not answers_amount("2021上半年，线上GMV为30.37亿元。", {"2022"})
+    assert answers_amount("2021上半年，线上GMV为30.37亿元。", {"2021"})
