@@ -25,6 +25,12 @@ _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|�
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*)）")
 _CONTEXT_CHARS = 60
+_SPEAKER_CHARS = 400
+_WHO_Q = re.compile(r"谁|哪位|什么人")
+# Someone speaking: "李三希分析，…" (a speech verb then a comma; "具体来说，" is not one).
+_SPEECH = r"(?:分析|表示|指出|认为|介绍|强调|坦言|谈到|提出|(?<![来而])说)"
+_ATTRIBUTION = re.compile(r"[\u4e00-\u9fff]{2,}" + _SPEECH + r"[，,:：]")
+_SPEAKS = re.compile(_SPEECH)
 _YEAR = re.compile(r"(19|20)\d\d")
 _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另外|同样)|[它其该此]")
 
@@ -257,7 +263,12 @@ class OfflineEngine:
         if listed is not None:
             return listed
         picks = [best]
+        speaker = self._speaker(question, best)
+        if speaker is not None:
+            picks.insert(0, speaker)
         for cand in scored[1:4]:
+            if len(picks) > 1:
+                break
             if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and not cand[3].endswith(("？", "?")) and \
                     len(best[3]) + len(cand[3]) <= self.settings.engine.max_quote_chars:
                 picks.append(cand)
@@ -270,16 +281,33 @@ class OfflineEngine:
         return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
                       mode="offline")
 
+    @staticmethod
+    def _speaker(question: str, best: tuple[float, float, Hit, str]) -> tuple[float, float, Hit, str] | None:
+        """"是谁指出…": when the best sentence names no speaker, the nearest sentence before it in the passage
+        that does ("李三希分析，…") is quoted too."""
+        score, cov, hit, sentence = best
+        if not _WHO_Q.search(question) or _SPEAKS.search(sentence):
+            return None
+        text = hit.chunk.text
+        at = text.find(sentence)
+        before = [m.group(0).strip() for m in _SENT.finditer(text[max(0, at - _SPEAKER_CHARS):max(at, 0)])]
+        for s in reversed(before):
+            if _ATTRIBUTION.search(s) and len(squash(s)) >= 6:
+                return score, cov, hit, s
+        return None
+
     def _enumeration(self, question: str, best: tuple[float, float, Hit, str]) -> Answer | None:
         """When the best sentence announces a list ("以下三点"), answer with the items that follow it."""
-        from .extract import enumeration_size, list_items
+        from .extract import enumeration_size, inline_items_at, list_items
 
         _, _, hit, sentence = best
         size = enumeration_size(sentence)
         if size is None:
             return None
         text = hit.chunk.text
-        following = [(hit, text[text.find(sentence) + len(sentence):])]
+        inline = inline_items_at(sentence)
+        start = text.find(sentence) + (len(sentence) if inline is None else inline)
+        following = [(hit, text[start:])]
         chunk = hit.chunk
         for _ in range(4):  # the items may run over the next few chunks
             chunk = self.retriever.neighbours(chunk)[1]

@@ -168,10 +168,12 @@ def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
 
 # -- enumerations ("可以归纳为以下三点。" followed by 首先…其次…最后…) -------------------------------------
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_INTRO = re.compile(r"(以下|如下)([一二两三四五六七八九十\d]+)?(点|个方面|方面|条|类|种|个)|[:：]$")
+_INTRO = re.compile(r"(以下|如下)([一二两三四五六七八九十\d]+)?(点|个方面|方面|条|类|种|个)|[:：]$|"
+                    r"([一二两三四五六七八九十\d]+)(?:点|个方面|方面|条|类|种|个问题)[:：](?=\s*(?:一是|首先|第一|1[、.．]|[（(]一[）)]))")
 _ITEM = re.compile(r"^\s*(?:(?P<seq>首先|其次|再次|然后|最后)|第(?P<di>[一二三四五六七八九十]+)|"
                    r"(?P<shi>[一二三四五六七八九十]+)是|(?P<dun>[一二三四五六七八九十]+)、|"
                    r"[（(](?P<par>[一二三四五六七八九十]+)[）)]|(?P<num>\d{1,2})[、.．])[，,：:]?\s*")
+_WHOLE_ITEM = 48
 _SENTENCES = re.compile(r"[^。！？；!?\n]+[。！？；!?]*")
 
 
@@ -180,10 +182,16 @@ def enumeration_size(sentence: str) -> int | None:
     m = _INTRO.search(sentence)
     if not m:
         return None
-    n = m.group(2) or ""
+    n = m.group(2) or m.group(4) or ""
     if n.isdigit():
         return int(n)
     return _CN_NUM.get(n, 0)
+
+
+def inline_items_at(sentence: str) -> int | None:
+    """Where the items start when the intro sentence carries the first of them ("体现为四个方面：一是…")."""
+    m = _INTRO.search(sentence)
+    return m.end() if m and m.group(4) else None
 
 
 def _marker(m: re.Match[str]) -> tuple[str, int | None]:
@@ -215,10 +223,12 @@ def list_items(following: list[tuple[Hit, str]], size: int) -> list[tuple[Hit, s
                 continue
             family = fam
             rest = sent[marker.end():]
-            clause = re.split(r"[，,。；;]", rest, maxsplit=1)[0]
+            # A short item is kept whole ("外部环境不确定性增加，数据安全隐患没有得到解决"), a long one to its first clause.
+            whole = re.split(r"[。；;]", rest, maxsplit=1)[0]
+            clause = whole if len(whole) <= _WHOLE_ITEM else re.split(r"[，,]", whole, maxsplit=1)[0]
             if len(clause) < 6:
-                clause = re.split(r"[。；;]", rest, maxsplit=1)[0][:40]
-            items.append((hit, sent, clause[:40]))
+                clause = whole[:40]
+            items.append((hit, sent, clause[:_WHOLE_ITEM]))
             if (size and len(items) >= size) or (fam == "seq" and marker.group("seq") == "最后"):
                 return items if not size or len(items) >= size else []
     return items if not size and len(items) >= 2 else []

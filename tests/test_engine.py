@@ -176,6 +176,18 @@ def test_enumerated_answer_lists_the_items(engine):
     assert len(ans.citations) >= 5
 
 
+def test_list_announced_and_begun_in_one_sentence(engine):
+    ans = engine.ask("企业数字化转型的问题具体体现在哪四个方面？")
+    for item in ("不会转", "不能转", "不愿转", "不敢转"):
+        assert item in ans.answer
+    assert "数据安全隐患" in ans.answer  # short items are quoted whole, not cut at the first comma
+
+
+def test_who_question_quotes_the_speaker_named_before_the_claim(engine):
+    ans = engine.ask("中国在产业数字化核心层面弱于全球领先水平，这是谁的判断？")
+    assert "李三希" in ans.answer and len(ans.citations) >= 2
+
+
 def test_share_computed_from_passage_numbers(engine):
     ans = engine.ask("瑞幸通过企业微信连接的180万用户中，加入门店社群的比例是多少？")
     assert "61.1%" in ans.answer and ans.tool_calls[0].name == "share_from_text"

@@ -50,6 +50,7 @@ def test_enumeration_intro_sizes():
     assert enumeration_size("成功经验可以归纳为以下三点。") == 3
     assert enumeration_size("主要包括如下：") == 0
     assert enumeration_size("这是一个普通的句子。") is None
+    assert enumeration_size("问题突出，具体体现为四个方面：一是转型能力不够，导致“不会转”；") == 4
 
 
 def test_list_items_follow_one_marker_family_in_order():
@@ -58,7 +59,7 @@ def test_list_items_follow_one_marker_family_in_order():
     text = ("一是拥有优越的制度体系。此外，一是附带说明不算。二是拥有广阔的市场空间，规模大。"
             "（一）嵌套的列表不算。三是拥有领先的平台企业。")
     items = list_items(_hits_text(text), 3)
-    assert [c for _, _, c in items] == ["拥有优越的制度体系", "拥有广阔的市场空间", "拥有领先的平台企业"]
+    assert [c for _, _, c in items] == ["拥有优越的制度体系", "拥有广阔的市场空间，规模大", "拥有领先的平台企业"]
     assert list_items(_hits_text("首先，市场起决定性作用。其次，政府建设基础设施。最后，监管包容审慎。"), 0)[-1][2] \
         == "监管包容审慎"
     assert list_items(_hits_text("一是只有一项。"), 3) == []
