@@ -21,7 +21,7 @@ History = list[dict]  # [{"role": "user"|"assistant", "content": str}, ...]
 _SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
 _STOP = {"的", "了", "是", "在", "和", "与", "及", "或", "有", "中", "对", "为", "把", "被", "吗", "呢", "吧", "啊", "哪", "哪些", "哪个", "什么", "怎么", "怎样", "如何", "为什么", "多少", "几", "请问", "一下", "是否", "可以", "能", "会", "这", "那", "其", "它", "他们", "我们", "报告", "文中", "书中", "文章", "提到", "认为", "指出", "根据", "说", "讲", "主要", "哪里", "谁", "哪一", "个", "之", "所", "从", "到", "以", "等", "里", "上", "下", "中国", "我国"}
 _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
-                    r"分别|具体|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
+                    r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*)）")
 _CONTEXT_CHARS = 60
@@ -125,7 +125,8 @@ class OfflineEngine:
             return None
         doc_titles = [squash(c.title) for c in self.retriever.chunks[:1]] + \
             [squash(t) for names in self.retriever.aliases.values() for t in names]
-        titles = [squash(unicodedata.normalize("NFKC", t)) for t in re.findall(r"《([^》]+)》", question)]
+        titles = [squash(unicodedata.normalize("NFKC", t)) for t in re.findall(r"《([^》]+)》|“([^”]+)”", question)
+                  for t in t if t]
         wanted = re.findall(r"序言[一二三四五六七八九十]+", question) + \
             [t for t in titles if len(t) >= 2 and not any(d.startswith(t) for d in doc_titles)]
         for key in wanted:

@@ -279,6 +279,10 @@ def plan(f: Frame) -> Plan | None:
     strong = any((f.rank_word, f.ordinal, f.top_k, f.bottom_k, f.superlative, f.wh_city)) and not _WHY.search(f.text)
     if f.unknown_clusters and not f.clusters and not f.cities and strong:
         return Plan("not_in_tables", answerable=False, message=_not_ranked_message(f.unknown_clusters[0]))
+    if f.other_periods and not f.periods and not f.growth and (f.cities or f.clusters) and (cue or strong):
+        return Plan("not_in_tables", answerable=False,
+                    message=f"报告的城市排名只有2021年全年和2022Q1两期（增速为{_growth_note()}），"
+                            f"没有{f.other_periods[0]}的排名。")
     if f.provinces and not f.cities and not f.clusters:
         return None  # province questions without an industry are about prose (the overall index)
     unranked = [c for c in f.clusters if c not in ranked_clusters()]

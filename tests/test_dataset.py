@@ -1,4 +1,4 @@
-"""Validity checks for the dev eval dataset (evals/datasets/dev.jsonl); fast, needs no index."""
+"""Validity checks for the eval datasets (evals/datasets/dev.jsonl and the held-out set); fast, needs no index."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASET = ROOT / "evals" / "datasets" / "dev.jsonl"
+DATASETS = {"dev.jsonl": 120, "heldout.jsonl": 40}  # file -> minimum size
 CORPUS = ROOT / "corpus"
 
 REQUIRED_KEYS = {"id", "question", "type", "answer", "accept", "source", "evidence"}
 TYPES = {"ranking", "calc", "fact", "multi", "unanswerable"}
-MIN_ITEMS = 120
 FORBIDDEN_IN_EVIDENCE = ("<", ">", "**", "[image")
 _WS = re.compile(r"\s+")
 
@@ -56,12 +55,18 @@ def corpus_texts() -> dict[str, str]:
     return {f.name: normalise(f.read_text(encoding="utf-8")) for f in files}
 
 
-@lru_cache(maxsize=1)
-def load_items() -> list[dict[str, Any]]:
-    assert DATASET.is_file(), f"missing dataset {DATASET}"
+@pytest.fixture(params=sorted(DATASETS))
+def dataset(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@lru_cache(maxsize=4)
+def load_items(name: str) -> list[dict[str, Any]]:
+    path = ROOT / "evals" / "datasets" / name
+    assert path.is_file(), f"missing dataset {path}"
     items = []
-    for lineno, line in enumerate(DATASET.read_text(encoding="utf-8").splitlines(), 1):
-        assert line.strip(), f"blank line {lineno} in {DATASET.name}"
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        assert line.strip(), f"blank line {lineno} in {name}"
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:  # pragma: no cover - failure path
@@ -71,8 +76,8 @@ def load_items() -> list[dict[str, Any]]:
     return items
 
 
-def test_items_have_required_keys_and_types() -> None:
-    for item in load_items():
+def test_items_have_required_keys_and_types(dataset: str) -> None:
+    for item in load_items(dataset):
         missing = REQUIRED_KEYS - item.keys()
         assert not missing, f"{item.get('id')}: missing keys {missing}"
         assert item["type"] in TYPES, f"{item['id']}: bad type {item['type']!r}"
@@ -89,28 +94,28 @@ def test_items_have_required_keys_and_types() -> None:
             ), f"{item['id']}: {key} must be str or list of str"
 
 
-def test_ids_unique_and_dataset_size() -> None:
-    items = load_items()
+def test_ids_unique_and_dataset_size(dataset: str) -> None:
+    items = load_items(dataset)
     ids = [item["id"] for item in items]
     dupes = {i for i in ids if ids.count(i) > 1}
     assert not dupes, f"duplicate ids: {dupes}"
-    assert len(items) >= MIN_ITEMS, f"only {len(items)} items, need >= {MIN_ITEMS}"
+    assert len(items) >= DATASETS[dataset], f"only {len(items)} items, need >= {DATASETS[dataset]}"
 
 
-def test_all_types_present() -> None:
-    assert {item["type"] for item in load_items()} == TYPES
+def test_all_types_present(dataset: str) -> None:
+    assert {item["type"] for item in load_items(dataset)} == TYPES
 
 
-def test_every_corpus_document_is_a_source() -> None:
-    sources = {s for item in load_items() for s in as_list(item["source"])}
+def test_every_corpus_document_is_a_source(dataset: str) -> None:
+    sources = {s for item in load_items(dataset) for s in as_list(item["source"])}
     docs = set(corpus_texts())
     assert docs <= sources, f"documents never used as source: {docs - sources}"
     unknown = {s for s in sources if s} - docs
     assert not unknown, f"sources that are not corpus files: {unknown}"
 
 
-def test_unanswerable_items_have_no_evidence_or_accept() -> None:
-    for item in load_items():
+def test_unanswerable_items_have_no_evidence_or_accept(dataset: str) -> None:
+    for item in load_items(dataset):
         if item["type"] != "unanswerable":
             continue
         assert item["accept"] == [], f"{item['id']}: unanswerable item has accept"
@@ -119,8 +124,8 @@ def test_unanswerable_items_have_no_evidence_or_accept() -> None:
         )
 
 
-def test_answerable_items_have_accept_and_evidence() -> None:
-    for item in load_items():
+def test_answerable_items_have_accept_and_evidence(dataset: str) -> None:
+    for item in load_items(dataset):
         if item["type"] == "unanswerable":
             continue
         assert item["accept"], f"{item['id']}: empty accept"
@@ -130,10 +135,10 @@ def test_answerable_items_have_accept_and_evidence() -> None:
             assert len(evidence) >= 2, f"{item['id']}: multi item needs two evidence strings"
 
 
-def test_evidence_is_verbatim_corpus_text() -> None:
+def test_evidence_is_verbatim_corpus_text(dataset: str) -> None:
     texts = corpus_texts()
     problems = []
-    for item in load_items():
+    for item in load_items(dataset):
         for ev in as_list(item["evidence"]):
             if not ev:
                 continue
@@ -147,18 +152,18 @@ def test_evidence_is_verbatim_corpus_text() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_reference_answer_matches_its_accept_rule() -> None:
+def test_reference_answer_matches_its_accept_rule(dataset: str) -> None:
     bad = [
         f"{item['id']}: {item['answer']!r} vs {item['accept']!r}"
-        for item in load_items()
+        for item in load_items(dataset)
         if item["type"] != "unanswerable" and not accept_matches(item["answer"], item["accept"])
     ]
     assert not bad, "\n".join(bad)
 
 
-def test_accept_rule_is_not_vacuous() -> None:
+def test_accept_rule_is_not_vacuous(dataset: str) -> None:
     """A rule that also accepts an unrelated answer could never fail an item."""
-    for item in load_items():
+    for item in load_items(dataset):
         if item["type"] == "unanswerable":
             continue
         assert not accept_matches("语料中没有相关信息。", item["accept"]), item["id"]

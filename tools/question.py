@@ -46,6 +46,22 @@ _P2022Q1 = re.compile(r"(20)?22年?(第?[一1]季度|q1|一季)|今年(第?一�
 _P2021 = re.compile(r"(20)?21(年|全年)(?!q|第?[一二三四1-4]季度)|2021(?![0-9q年])", re.IGNORECASE)
 
 
+_OTHER_PERIOD = re.compile(r"(?<![\d.])((?:19|20)\d\d)\s*(年)?\s*(全年|上半年|下半年|q[1-4]|第?[一二三四1-4]季度)?"
+                           r"(?![\d%万亿])", re.IGNORECASE)
+
+
+def other_periods(masked: str) -> list[str]:
+    """Periods left after the tables' own were masked: "2020年", "2021q3", "2022年全年" (the city tables have
+    2021 full year and 2022Q1 only). A bare "2022年" is not counted: it means the report's 2022Q1."""
+    out = []
+    for m in _OTHER_PERIOD.finditer(masked):
+        year, part = m.group(1), (m.group(3) or "")
+        if year == "2022" and not part:
+            continue
+        out.append(year + ("年" if m.group(2) or not part else "") + part.upper())
+    return out
+
+
 def _periods(text: str) -> tuple[str, list[tuple[int, str]], bool]:
     """Mask periods; returns (masked text, [(position, period)], growth phrase seen)."""
     growth_phrase = bool(_GROWTH_PHRASE.search(text))
@@ -130,6 +146,7 @@ class Frame:
     unknown_clusters: list[str] = field(default_factory=list)
     unknown_cities: list[str] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)
+    other_periods: list[str] = field(default_factory=list)  # periods the city tables do not have
     growth: bool = False
     share: bool = False
     ordinal: int | None = None
@@ -319,6 +336,7 @@ def parse(question: str) -> Frame:
     """The frame of one question (no history)."""
     text = clean(question)
     text, period_pos, growth_phrase = _periods(text)
+    others = other_periods(text)
     text, unk_clusters = _unknown_clusters(text)
     text, found, _ = _entity_scan(text)
     text, unk_cities = _unknown_cities(text)
@@ -328,7 +346,7 @@ def parse(question: str) -> Frame:
     frame = Frame(
         cities=found["city"], clusters=found["cluster"], provinces=found["province"], industries=found["industry"],
         ambiguous=found["ambiguous"], unknown_clusters=unk_clusters, unknown_cities=unk_cities,
-        periods=list(dict.fromkeys(p for _, p in period_pos)), text=low,
+        periods=list(dict.fromkeys(p for _, p in period_pos)), other_periods=others, text=low,
     )
     frame.growth = growth_phrase or bool(GROWTH_WORD.search(low))
     frame.share = bool(SHARE_WORD.search(low))
