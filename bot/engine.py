@@ -13,7 +13,7 @@ from .errors import BotError
 from .extract import answers_amount, asks_amount, years_in
 from .ingest import squash
 from .retrieve import Retriever, clean_query
-from .schema import Answer, Citation, Hit, ToolCall
+from .schema import Answer, Chunk, Citation, Hit, ToolCall
 from .settings import Settings
 
 History = list[dict]  # [{"role": "user"|"assistant", "content": str}, ...]
@@ -309,9 +309,9 @@ class OfflineEngine:
         inline = inline_items_at(sentence)
         start = text.find(sentence) + (len(sentence) if inline is None else inline)
         following = [(hit, text[start:])]
-        chunk = hit.chunk
+        chunk: Chunk | None = hit.chunk
         for _ in range(4):  # the items may run over the next few chunks
-            chunk = self.retriever.neighbours(chunk)[1]
+            chunk = self.retriever.neighbours(chunk)[1] if chunk is not None else None
             if chunk is None:
                 break
             following.append((Hit(chunk=chunk, score=hit.score, rank=hit.rank), chunk.text))

@@ -159,7 +159,8 @@ def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
         found = _find(total_term, hits, None, None, years)
         if not found:
             return None
-        total, unit = found, _NUM.match(found.text) and _quantity(_NUM.match(found.text))[1]  # type: ignore[union-attr]
+        head = _NUM.match(found.text)
+        total, unit = found, (_quantity(head)[1] if head else "")
     part = _find(part_term, hits, total.value, unit or None, years)
     if not part or total.value <= 0 or part.value >= total.value:
         return None
