@@ -176,6 +176,11 @@ def test_enumerated_answer_lists_the_items(engine):
     assert len(ans.citations) >= 5
 
 
+def test_later_part_of_a_compound_question_keeps_the_subject(engine):
+    ans = engine.ask("瑞泰马钢的单位产值能耗降到了多少？生产效率提升了多少？")
+    assert "35kg" in ans.answer and "30%" in ans.answer
+
+
 def test_list_announced_and_begun_in_one_sentence(engine):
     ans = engine.ask("企业数字化转型的问题具体体现在哪四个方面？")
     for item in ("不会转", "不能转", "不愿转", "不敢转"):
