@@ -24,6 +24,8 @@ _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|�
                     r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*)）")
+# A team credited on the line under an essay's title ("产业互联网联合课题组").
+_GROUP_AUTHOR = re.compile(r"[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组|研究院|研究中心)")
 _CONTEXT_CHARS = 60
 _SPEAKER_CHARS = 400
 _SUBJECT_MIN_IDF = 2.0  # below this a term is too common to name a subject ("通过", "发展")
@@ -143,8 +145,9 @@ class OfflineEngine:
                     # The essay itself, or the first essay under a part such as 序言一.
                     for candidate in parts[i:]:
                         m = _BYLINE.fullmatch(candidate)
-                        if m:
-                            essay, author = m.group(1), m.group(2)
+                        team = None if m else _GROUP_AUTHOR.fullmatch(candidate)
+                        if m or team:
+                            essay, author = (m.group(1), m.group(2)) if m else (parts[i], candidate)
                             text = f"《{essay}》的作者是{author}。" if essay else f"作者是{author}。"
                             hit = Hit(chunk=chunk, score=1.0, rank=1)
                             return Answer(question=question, answer=text, answerable=True, mode="offline",

@@ -169,6 +169,11 @@ def test_essay_author_comes_from_the_byline_heading(engine):
     assert ans.answerable and "陈清泰" in ans.answer and ans.citations
 
 
+def test_essay_credited_to_a_team_names_the_team(engine):
+    ans = engine.ask("“开源：产业互联网的加速器”这篇文章的作者是谁？")
+    assert "产业互联网联合课题组" in ans.answer
+
+
 def test_enumerated_answer_lists_the_items(engine):
     ans = engine.ask("我国发展数字经济有哪五点特色优势？")
     for item in ("制度体系", "市场空间", "平台企业", "工业体系", "人力资源"):
