@@ -147,7 +147,7 @@ class OfflineEngine:
                         m = _BYLINE.fullmatch(candidate)
                         team = None if m else _GROUP_AUTHOR.fullmatch(candidate)
                         if m or team:
-                            essay, author = (m.group(1), m.group(2)) if m else (parts[i], candidate)
+                            essay, author = (m.group(1), m.group(2)) if m else (part, candidate)
                             text = f"《{essay}》的作者是{author}。" if essay else f"作者是{author}。"
                             hit = Hit(chunk=chunk, score=1.0, rank=1)
                             return Answer(question=question, answer=text, answerable=True, mode="offline",
