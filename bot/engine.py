@@ -130,8 +130,8 @@ class OfflineEngine:
             return None
         doc_titles = [squash(c.title) for c in self.retriever.chunks[:1]] + \
             [squash(t) for names in self.retriever.aliases.values() for t in names]
-        titles = [squash(unicodedata.normalize("NFKC", t)) for t in re.findall(r"《([^》]+)》|“([^”]+)”", question)
-                  for t in t if t]
+        titles = [squash(unicodedata.normalize("NFKC", booked or quoted))
+                  for booked, quoted in re.findall(r"《([^》]+)》|“([^”]+)”", question)]
         wanted = re.findall(r"序言[一二三四五六七八九十]+", question) + \
             [t for t in titles if len(t) >= 2 and not any(d.startswith(t) for d in doc_titles)]
         for key in wanted:

@@ -56,9 +56,9 @@ def other_periods(masked: str) -> list[str]:
     out = []
     for m in _OTHER_PERIOD.finditer(masked):
         year, part = m.group(1), (m.group(3) or "")
-        if year == "2022" and not part:
-            continue
-        out.append(year + ("年" if m.group(2) or not part else "") + part.upper())
+        if not (m.group(2) or part) or (year == "2022" and not part):
+            continue  # "2000家" is no year; "2022年" alone means the report's 2022Q1
+        out.append(year + ("年" if m.group(2) else "") + part.upper())
     return out
 
 
