@@ -79,16 +79,16 @@ def _cmd_brief(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ask", help="answer a question (no question = interactive session with history)")
-    p.add_argument("question", nargs="?", help="e.g. \"成渝2022Q1排名第五的城市？\"; omit for interactive mode")
-    p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+    p = sub.add_parser("ask", help="回答一个问题（不给问题则进入带上下文的交互模式）")
+    p.add_argument("question", nargs="?", help="例如 \"成渝2022Q1排名第五的城市？\"；省略则进入交互模式")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出回答对象")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--llm", action="store_true", help="require the configured LLM (OPENAI_BASE_URL etc.)")
-    g.add_argument("--offline", action="store_true", help="never use the LLM")
+    g.add_argument("--llm", action="store_true", help="必须使用已配置的大模型（OPENAI_BASE_URL 等）")
+    g.add_argument("--offline", action="store_true", help="不使用大模型，只用离线引擎")
     p.set_defaults(func=_cmd_ask)
 
-    p = sub.add_parser("brief", help="write a briefing summary on a region, industry or theme (Markdown)")
-    p.add_argument("topic", help="e.g. 成渝城市群, 金融, 产业互联网")
-    p.add_argument("--out", help="write to this file instead of printing")
-    p.add_argument("--llm", action="store_true", help="let the configured LLM write the summary")
+    p = sub.add_parser("brief", help="生成某个地区、行业或主题的简报（Markdown）")
+    p.add_argument("topic", help="例如 成渝城市群、金融、产业互联网")
+    p.add_argument("--out", help="写入此文件而不是打印")
+    p.add_argument("--llm", action="store_true", help="由已配置的大模型撰写摘要")
     p.set_defaults(func=_cmd_brief)

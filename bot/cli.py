@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from .errors import BotError
 
@@ -64,36 +65,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("index", help="build or update the search index (Chroma + BM25) from corpus/")
-    p.add_argument("--rebuild", action="store_true", help="rebuild from scratch (embedding cache still used)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("index", help="从 corpus/ 建立或更新检索索引（Chroma 向量 + BM25）")
+    p.add_argument("--rebuild", action="store_true", help="从头重建（仍使用嵌入缓存）")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=_cmd_index)
 
-    p = sub.add_parser("search", help="show the top passages for a query")
-    p.add_argument("query", help="the question or keywords, e.g. \"基础设施指数增速\"")
-    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
-    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid", help="retriever (default hybrid)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p = sub.add_parser("search", help="检索与问题最相关的段落")
+    p.add_argument("query", help="问题或关键词，例如 \"基础设施指数增速\"")
+    p.add_argument("-k", type=int, default=5, help="返回段落数（默认 5）")
+    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid", help="检索方式：hybrid 混合（默认）、bm25 关键词、dense 向量")
+    p.add_argument("--json", action="store_true", help="输出 JSON 而不是文本")
     p.set_defaults(func=_cmd_search)
 
-    p = sub.add_parser("eval", help="score retrieval and answers on an eval dataset (JSONL)")
-    p.add_argument("--dataset", default="evals/datasets/dev.jsonl", help="dataset path (default dev set)")
-    p.add_argument("--k", type=int, default=5, help="retrieval depth scored (default 5)")
-    p.add_argument("--json", metavar="OUT", help="also write the full report as JSON to OUT")
-    p.add_argument("--retrieval-only", action="store_true", help="skip the answer engine")
+    p = sub.add_parser("eval", help="在评测集（JSONL）上给检索和回答打分")
+    p.add_argument("--dataset", default="evals/datasets/dev.jsonl", help="评测集路径（默认 dev 集）")
+    p.add_argument("--k", type=int, default=5, help="检索命中率统计的深度（默认 5）")
+    p.add_argument("--json", metavar="OUT", help="同时把完整报告写成 JSON 文件 OUT")
+    p.add_argument("--retrieval-only", action="store_true", help="只评检索，不运行回答引擎")
     p.add_argument("--baseline", metavar="REPORT",
-                   help="compare with an earlier --json report; exit code 3 if a headline metric got worse")
+                   help="与之前 --json 写出的报告对比；主要指标变差时退出码为 3")
     p.set_defaults(func=_cmd_eval)
 
-    p = sub.add_parser("bench", help="print build time, latency, memory and retriever comparison")
-    p.add_argument("--dataset", default="evals/datasets/dev.jsonl", help="questions to time")
-    p.add_argument("--skip-cold", action="store_true", help="skip the cold build (uses a temp folder otherwise)")
-    p.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
+    p = sub.add_parser("bench", help="打印建索引时间、延迟、内存与各检索方式的对比")
+    p.add_argument("--dataset", default="evals/datasets/dev.jsonl", help="用来计时的问题集")
+    p.add_argument("--skip-cold", action="store_true", help="跳过冷启动建索引（否则在临时目录里从头建一次）")
+    p.add_argument("--json", metavar="OUT", help="同时把数据写成 JSON 文件 OUT")
     p.set_defaults(func=_cmd_bench)
 
     for module in _plugin_modules():
         module.register(sub)
+    _localise(parser)
     return parser
+
+
+class _ChineseHelp(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+class _ChineseParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"参数有误：{message}。用 {self.prog} --help 查看用法。\n")
+
+
+def _localise(parser: argparse.ArgumentParser) -> None:
+    """argparse's own words in Chinese: usage prefix, group titles, -h, and argument errors (argparse offers
+    no public hook for these, hence the private attributes)."""
+    parser.__class__ = _ChineseParser
+    parser.formatter_class = _ChineseHelp
+    parser._positionals.title = "参数"
+    parser._optionals.title = "选项"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "显示本帮助并退出"
+        elif isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _localise(child)
 
 
 def _plugin_modules() -> list:

@@ -27,78 +27,78 @@ _CALC_EPILOG = f"""文件格式（UTF-8 编码、逗号分隔、第一行为表�
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `tables`, `calc` and `tool` subcommands to the main parser."""
     p = subparsers.add_parser(
-        "tables", help="list the report's ranking tables (parsed from the text) and export them as CSV",
+        "tables", help="列出从报告正文解析出的排名表，可导出为 CSV",
         description="列出从报告正文解析出的排名表（表名、行数、来源行号），可导出为 CSV。")
-    p.add_argument("--export", metavar="DIR", help="write each table as DIR/<name>.csv (UTF-8 with BOM, opens in Excel)")
-    p.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    p.add_argument("--export", metavar="DIR", help="把每张表写成 DIR/<表名>.csv（带 BOM 的 UTF-8，Excel 可直接打开）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出表目录")
     p.set_defaults(func=_cmd_tables)
 
     p = subparsers.add_parser(
-        "calc", help="run the report's index method on your own CSV files (weights, index, growth, share)",
+        "calc", help="用报告的指数方法计算自己的 CSV 数据（权重、指数、增速、占比）",
         description="按报告的指数方法计算：专家评分赋权、基期标准化、分层指数与综合指数、增速、行业占比。",
         epilog=_CALC_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     calc = p.add_subparsers(dest="calc_command", metavar="CALC")
     p.set_defaults(func=lambda args, parser=p: _help(parser))
 
-    c = calc.add_parser("weights", help="indicator weights from an expert-score CSV",
+    c = calc.add_parser("weights", help="由专家评分 CSV 计算指标权重",
                         description="专家评分赋权：α_j = Σ_i α_ij / Σ_i Σ_j α_ij（各指标得分之和 ÷ 全部得分之和）。",
                         epilog=f"示例: python -m bot calc weights --scores {SAMPLES / 'expert_scores.csv'}")
-    c.add_argument("--scores", required=True, metavar="FILE", help="CSV: 专家,指标1,指标2,... (scores 1-5)")
-    c.add_argument("--json", action="store_true", help="print JSON")
+    c.add_argument("--scores", required=True, metavar="FILE", help="CSV：专家,指标1,指标2,...（1–5 分）")
+    c.add_argument("--json", action="store_true", help="输出 JSON")
     c.set_defaults(func=_cmd_weights)
 
     c = calc.add_parser(
-        "index", help="layer and composite index per city from indicators + weights (or expert scores)",
+        "index", help="由指标数据与权重（或专家评分）计算各城市的分层指数与综合指数",
         description="标准化（t_cj = x_cj / 基期全国合计 × 100），按层（基础设施、平台、应用）加权平均，再加权得到综合指数。",
         epilog=_CALC_EPILOG + f"\n示例: python -m bot calc index --indicators {SAMPLES / 'indicators.csv'} "
         f"--scores {SAMPLES / 'expert_scores.csv'} --layers {SAMPLES / 'layers.csv'}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("--indicators", required=True, metavar="FILE", help="CSV: 城市,指标1,指标2,... (raw values)")
+    c.add_argument("--indicators", required=True, metavar="FILE", help="CSV：城市,指标1,指标2,...（原始值）")
     g = c.add_mutually_exclusive_group(required=True)
-    g.add_argument("--weights", metavar="FILE", help="CSV: 指标,权重")
-    g.add_argument("--scores", metavar="FILE", help="CSV: 专家,指标1,... (1-5), weights derived from it")
-    c.add_argument("--layers", metavar="FILE", help="CSV: 指标,层级 (default: one layer 综合)")
+    g.add_argument("--weights", metavar="FILE", help="CSV：指标,权重")
+    g.add_argument("--scores", metavar="FILE", help="CSV：专家,指标1,...（1–5 分），由它推出权重")
+    c.add_argument("--layers", metavar="FILE", help="CSV：指标,层级（默认只有一层“综合”）")
     lg = c.add_mutually_exclusive_group()
-    lg.add_argument("--layer-weights", metavar="FILE", help="CSV: 层级,权重 (default: equal)")
-    lg.add_argument("--layer-scores", metavar="FILE", help="CSV: 专家,层级1,层级2,... (1-5)")
-    c.add_argument("--base", metavar="FILE", help="base-period indicators CSV; its column sums are the national totals")
-    c.add_argument("--json", action="store_true", help="print JSON")
+    lg.add_argument("--layer-weights", metavar="FILE", help="CSV：层级,权重（默认等权）")
+    lg.add_argument("--layer-scores", metavar="FILE", help="CSV：专家,层级1,层级2,...（1–5 分）")
+    c.add_argument("--base", metavar="FILE", help="基期指标 CSV，各列合计即基期全国加总")
+    c.add_argument("--json", action="store_true", help="输出 JSON")
     c.set_defaults(func=_cmd_index)
 
     c = calc.add_parser(
-        "growth", help="YoY, QoQ and two-year-mean growth, from a quarterly CSV or from numbers",
+        "growth", help="同比、环比与两年同比增速均值（季度 CSV 或直接给数字）",
         description="增速：同比（与上年同季度比）、环比（与上季度比）、两年同比增速均值。给 --file，或给 --current 与 --previous "
         "（再加 --earlier 时计算两年同比增速均值：earlier→previous→current）。",
         epilog=f"示例: python -m bot calc growth --file {SAMPLES / 'quarterly_index.csv'}\n"
         "      python -m bot calc growth --previous 100 --current 130\n"
         "      python -m bot calc growth --earlier 100 --previous 150 --current 180",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("--file", metavar="FILE", help="CSV: 地区,2020Q1,2020Q2,... (one column per quarter)")
-    c.add_argument("--current", type=float, help="current value")
-    c.add_argument("--previous", type=float, help="comparison value (same quarter last year, or last quarter)")
-    c.add_argument("--earlier", type=float, help="value two years ago: gives the two-year mean of YoY growth")
-    c.add_argument("--kind", choices=["yoy", "qoq"], default="yoy", help="label for --current/--previous (default yoy)")
-    c.add_argument("--json", action="store_true", help="print JSON")
+    c.add_argument("--file", metavar="FILE", help="CSV：地区,2020Q1,2020Q2,...（每列一个季度）")
+    c.add_argument("--current", type=float, help="本期值")
+    c.add_argument("--previous", type=float, help="对比值（上年同季度，或上一季度）")
+    c.add_argument("--earlier", type=float, help="两年前的值：给出则计算两年同比增速均值")
+    c.add_argument("--kind", choices=["yoy", "qoq"], default="yoy", help="--current/--previous 的含义：yoy 同比（默认）或 qoq 环比")
+    c.add_argument("--json", action="store_true", help="输出 JSON")
     c.set_defaults(func=_cmd_growth)
 
-    c = calc.add_parser("share", help="an industry's share of a region's index",
+    c = calc.add_parser("share", help="某行业占某地区指数的比例",
                         description="行业占比 = 某行业在某地区的指数 ÷ 该地区整体指数 × 100%。",
                         epilog="示例: python -m bot calc share --industry 12 --total 80")
-    c.add_argument("--industry", type=float, required=True, help="the industry's index in the region")
-    c.add_argument("--total", type=float, required=True, help="the region's whole index")
-    c.add_argument("--json", action="store_true", help="print JSON")
+    c.add_argument("--industry", type=float, required=True, help="该行业在该地区的指数")
+    c.add_argument("--total", type=float, required=True, help="该地区的整体指数")
+    c.add_argument("--json", action="store_true", help="输出 JSON")
     c.set_defaults(func=_cmd_share)
 
     p = subparsers.add_parser(
-        "tool", help="run one registered tool (ranking query or calculation) with JSON arguments",
+        "tool", help="以 JSON 参数运行一个已注册的工具（排名查询或计算）",
         description="运行一个已注册的工具（排名查询或计算），参数为 JSON。用 --list 查看全部工具及其参数。",
         epilog="示例: python -m bot tool city_rank --args '{\"city\": \"东莞\", \"measure\": \"2022Q1\"}'\n"
         "      python -m bot tool top_cities --args '{\"cluster\": \"关中平原\", \"measure\": \"growth\", \"k\": 5}'",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("name", nargs="?", help="tool name (see --list)")
-    p.add_argument("--args", default="{}", metavar="JSON", help="arguments as a JSON object (default {})")
-    p.add_argument("--list", action="store_true", help="list the tools with their parameters")
-    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("name", nargs="?", help="工具名（见 --list）")
+    p.add_argument("--args", default="{}", metavar="JSON", help="JSON 对象形式的参数（默认 {}）")
+    p.add_argument("--list", action="store_true", help="列出全部工具及其参数")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出完整结果")
     p.set_defaults(func=_cmd_tool)
 
 
