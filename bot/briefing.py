@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -61,6 +62,11 @@ class Briefing(BaseModel):
         return "\n".join(out).strip() + "\n"
 
 
+_BRIEF_HITS = 24  # passages searched for key points (only those about the topic are kept)
+_MAX_FACT_REFS = 10  # every row behind a fact is cited, up to a top-10 list
+_TOPIC_SUFFIX = re.compile(r"(城市群|地区|行业|产业|市|省)$")
+
+
 def _table_facts(topic: str) -> tuple[str, list[tuple[str, list[Citation]]]]:
     from tools.registry import call_tool
 
@@ -104,23 +110,30 @@ def make_briefing(engine: Any, topic: str, points: int = 5, use_llm: bool | None
         return idx
 
     for text, cites in table_facts:
-        brief.facts.append(Bullet(text=text, refs=add(cites[:3])))
+        brief.facts.append(Bullet(text=text, refs=add(cites[:_MAX_FACT_REFS])))
 
     from .engine import cite
 
     offline = engine.offline
-    hits = engine.retriever.search(f"{topic} 数字化 发展 特点", k=12)
+    hits = engine.retriever.search(f"{topic} 数字化 发展 特点", k=_BRIEF_HITS)
     support, critical = offline.support(hits, topic)
     if not table_facts and (critical or support < engine.settings.engine.refuse_threshold):
         raise InputError(f"语料中没有关于“{topic}”的内容，换一个地区、行业或主题试试。")
     seen_chunks: set[str] = set()
+    seen_sentences: set[str] = set()
+    # A point must be about the topic itself: "成渝城市群" -> 成渝 in the sentence or its section, so a
+    # sentence about another cluster's "城市群内第二梯队" does not qualify.
+    core = _TOPIC_SUFFIX.sub("", topic) or topic
     for _, cov, hit, sentence in offline.rank_sentences(topic, hits):
         if len(brief.points) >= points:
             break
         if hit.chunk.chunk_id in seen_chunks or cov <= 0 or len(sentence) < 15 or "\t" in sentence \
                 or sentence[-1] not in "。！!；;”」":  # headings, table rows and questions are not points
             continue
+        if core not in sentence and core not in hit.chunk.section or sentence in seen_sentences:
+            continue  # off topic, or the same sentence again from an overlapping chunk
         seen_chunks.add(hit.chunk.chunk_id)
+        seen_sentences.add(sentence)
         brief.points.append(Bullet(text=sentence[:160], refs=add([cite(hit, sentence)])))
 
     if not brief.facts and not brief.points:

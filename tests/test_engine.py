@@ -102,6 +102,12 @@ def test_briefing_on_a_cluster_has_exact_facts_and_sources(engine):
     assert "成都" in md and "两年同比增速均值" in md and "## 来源" in md
     for b in brief.facts + brief.points:
         assert b.refs and all(1 <= i <= len(brief.citations) for i in b.refs)
+    top = next(b for b in brief.facts if "前5" in b.text)
+    assert len(top.refs) == 5  # one table row per city named
+    for b in brief.points:  # about 成渝, not another cluster
+        cited = brief.citations[b.refs[0] - 1]
+        assert "成渝" in b.text or "成渝" in cited.section
+    assert len({b.text for b in brief.points}) == len(brief.points)
 
 
 def test_briefing_on_an_unknown_topic_is_refused(engine):
