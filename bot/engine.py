@@ -23,9 +23,8 @@ _STOP = {"的", "了", "是", "在", "和", "与", "及", "或", "有", "中", "
 _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
                     r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
-_BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*)）")
-# A team credited on the line under an essay's title ("产业互联网联合课题组").
-_GROUP_AUTHOR = re.compile(r"[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组|研究院|研究中心)")
+# An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
+_BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组))）")
 _CONTEXT_CHARS = 60
 _SPEAKER_CHARS = 400
 _SUBJECT_MIN_IDF = 2.0  # below this a term is too common to name a subject ("通过", "发展")
@@ -140,14 +139,13 @@ class OfflineEngine:
                 for i, part in enumerate(parts):
                     m = _BYLINE.fullmatch(part)
                     label = squash(unicodedata.normalize("NFKC", m.group(1) if m else part))
-                    if label != key:
+                    if label != key and not label.startswith(key + "——"):  # a title asked without its subtitle
                         continue
                     # The essay itself, or the first essay under a part such as 序言一.
                     for candidate in parts[i:]:
                         m = _BYLINE.fullmatch(candidate)
-                        team = None if m else _GROUP_AUTHOR.fullmatch(candidate)
-                        if m or team:
-                            essay, author = (m.group(1), m.group(2)) if m else (part, candidate)
+                        if m:
+                            essay, author = m.group(1), m.group(2)
                             text = f"《{essay}》的作者是{author}。" if essay else f"作者是{author}。"
                             hit = Hit(chunk=chunk, score=1.0, rank=1)
                             return Answer(question=question, answer=text, answerable=True, mode="offline",
@@ -270,9 +268,16 @@ class OfflineEngine:
         if computed is not None:
             return computed
         years = years_in(question)
-        if asks_amount(question) and not answers_amount(best[3], years):
+        # A Latin-lettered metric asked about ("GMV", "GDP") must be named where the number is stated.
+        metrics = [t for t in self._key_terms(content) if t.isascii() and t.isalpha() and len(t) >= 2]
+
+        def fits(sentence: str) -> bool:
+            low = unicodedata.normalize("NFKC", sentence).lower()
+            return answers_amount(sentence, years) and all(t in low for t in metrics)
+
+        if asks_amount(question) and not fits(best[3]):
             # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
-            numeric = [c for c in scored[1:12] if answers_amount(c[3], years)]
+            numeric = [c for c in scored[1:12] if fits(c[3])]
             if not numeric or numeric[0][1] < 0.6 * best[1]:
                 return self._refusal(question, hits)
             scored = numeric

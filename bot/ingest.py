@@ -30,6 +30,11 @@ _L1 = re.compile(r"^([一二三四五六七八九十]+、|序言[一二三四五
                  r"\S{2,6}篇$|\d{1,2} [^\d\s]|摘要$|前言$|后记$|致谢$|目录$)")
 _L2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 _L3 = re.compile(r"^(\d{1,2}[、.．]\D|[\u4e00-\u9fff]{2,6}：)")
+# The note closing a book essay: "陈永伟，《比较》研究部主管。" (a name, then a role).
+_AUTHOR_NOTE = re.compile(r"([\u4e00-\u9fff·]{2,4})，([^。\n]{2,60}(?:主管|教授|研究员|主任|总裁|院长|部长|博士|专家|"
+                          r"书记|总监|创始人|所长|秘书长|理事长|院士|研究人员)[^。\n]{0,20})。")
+# A team credited under an essay's title.
+_GROUP_AUTHOR = re.compile(r"[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组)")
 _AUTHOR_RAW = re.compile(r"^\s*([\u4e00-\u9fff·]{2,5}(?:\s+[\u4e00-\u9fff·]{2,5}){0,3})\s*\[image:[^\]]*\]\s*$")
 
 
@@ -313,18 +318,64 @@ def chunk_document(doc: RawDoc, target: int = 420, max_chars: int = 600, min_cha
 def _assign_sections(units: list[Unit]) -> None:
     """Give every unit the ' > '-joined heading path in force where it stands.
 
-    An author line (a short name followed by image debris, as in the book) turns the heading just above
-    it into the essay title "title（author）" at level 2.
+    The book's essays become level-2 sections "title（author）", whoever credits them:
+    - an author line under the title (a short name followed by image debris, or a team such as
+      "产业互联网联合课题组");
+    - failing that, the author's note that closes the essay ("陈永伟，《比较》研究部主管。"), which credits
+      the first heading after the previous essay's close.
+    A closing note also ends its essay, so the next heading is not nested under it.
     """
+    essays = _essay_titles(units)
     stack: list[tuple[int, str]] = []
-    for u in units:
-        if u.kind == "heading":
-            stack = [h for h in stack if h[0] < u.level] + [(u.level, u.text)]
-        elif u.kind == "author":
-            title = stack.pop()[1] if stack and stack[-1][0] >= 4 else ""
-            label = f"{title}（{u.text}）" if title else u.text
-            stack = [h for h in stack if h[0] < 2] + [(2, label)]
+    in_essay = False
+    for i, u in enumerate(units):
+        if i in essays:
+            stack = [h for h in stack if h[0] < 2] + [(2, essays[i])]
+            in_essay = True
+        elif u.kind == "heading" and not _GROUP_AUTHOR.fullmatch(u.text):
+            level = 1 if u.level == 1 else max(u.level, 3) if in_essay else u.level
+            in_essay = in_essay and level > 1
+            stack = [h for h in stack if h[0] < level] + [(level, u.text)]
         u.section = " > ".join(h[1] for h in stack)
+        if u.kind == "para" and _AUTHOR_NOTE.fullmatch(u.text):
+            stack = [h for h in stack if h[0] < 2]
+            in_essay = False
+
+
+def _title_like(u: Unit) -> bool:
+    """A heading, or a short line that is not a sentence ("以数字化构建新出行时代的“护城河”")."""
+    if u.kind == "heading":
+        return u.level >= 2 and not _GROUP_AUTHOR.fullmatch(u.text)
+    return u.kind == "para" and len(u.text) <= 32 and u.text[-1] not in "。！？；!?;，,"
+
+
+def _essay_titles(units: list[Unit]) -> dict[int, str]:
+    """{index of the unit that opens an essay: "title（author）"} (see `_assign_sections`)."""
+    essays: dict[int, str] = {}
+    start, credited = 0, False
+    for i, u in enumerate(units):
+        if u.kind == "heading" and u.level == 1:
+            start, credited = i + 1, False
+        elif u.kind == "author" or (u.kind == "heading" and _GROUP_AUTHOR.fullmatch(u.text)):
+            j = i - 1
+            while j >= start and units[j].kind == "author":
+                j -= 1
+            if j >= start and _title_like(units[j]):
+                title = units[j].text
+                if title.startswith("——") and j - 1 >= start and _title_like(units[j - 1]):
+                    j -= 1  # "治理新模式" / "——打造数字政府新方案": a title with its subtitle
+                    title = units[j].text + title
+                essays[j] = f"{title}（{u.text}）"
+            else:
+                essays[i] = u.text
+            credited = True
+        elif u.kind == "para" and (m := _AUTHOR_NOTE.fullmatch(u.text)):
+            if not credited:
+                first = next((j for j in range(start, i) if units[j].kind == "heading" and units[j].level >= 2), None)
+                if first is not None:
+                    essays[first] = f"{units[first].text}（{m.group(1)}）"
+            start, credited = i + 1, False
+    return essays
 
 
 def _line_starts(text: str) -> list[int]:

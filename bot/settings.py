@@ -18,7 +18,7 @@ from pydantic_settings import (
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Bump when ingestion (cleaning, sectioning, chunking) changes its output, so the index hash changes.
-PARSER_VERSION = "ingest-v4"
+PARSER_VERSION = "ingest-v5"
 
 
 class _Section(BaseModel):

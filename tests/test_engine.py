@@ -175,6 +175,11 @@ def test_essay_author_comes_from_the_byline_heading(engine):
     assert ans.answerable and "陈清泰" in ans.answer and ans.citations
 
 
+def test_essay_credited_by_its_closing_note(engine):
+    ans = engine.ask("“产业互联网及其实体经济赋能”是谁写的？")
+    assert "李晓华" in ans.answer
+
+
 def test_essay_credited_to_a_team_names_the_team(engine):
     ans = engine.ask("“开源：产业互联网的加速器”这篇文章的作者是谁？")
     assert "产业互联网联合课题组" in ans.answer

@@ -89,3 +89,17 @@ def test_sections_are_detected(chunks):
     assert any("（一）" in s for s in sections)
     book = {c.section for c in chunks if c.doc_id == "industrial-internet-book"}
     assert any("序言二" in s and "汤道生" in s for s in book)
+
+
+def test_book_essays_are_credited_to_their_authors(chunks):
+    essays = {c.section.split(" > ")[1] for c in chunks
+              if c.doc_id == "industrial-internet-book" and " > " in c.section}
+    # credited by the note that closes the essay, not by a line under its title
+    assert "问路产业互联网（邬贺铨）" in essays
+    assert "从电线到积木：产业互联网的模块化解决方案（陈永伟）" in essays
+    # a team credited under the title; a title with its subtitle
+    assert "开源：产业互联网的加速器（产业互联网联合课题组）" in essays
+    assert "治理新模式——打造数字政府新方案（产业互联网联合课题组）" in essays
+    # an essay is never nested under the one before it
+    for c in chunks:
+        assert c.section.count("（") - c.section.count("（执笔") <= 1 or "（一）" in c.section, c.section
