@@ -10,7 +10,7 @@ from typing import Protocol
 
 from . import prompts
 from .errors import BotError
-from .extract import answers_amount, asks_amount, years_in
+from .extract import answers_amount, asks_amount, counted_unit, counts, years_in
 from .ingest import squash
 from .retrieve import Retriever, clean_query
 from .schema import Answer, Chunk, Citation, Hit, ToolCall
@@ -282,6 +282,14 @@ class OfflineEngine:
                 return self._refusal(question, hits)
             scored = numeric
             best = scored[0]
+        counted = counted_unit(question)
+        if counted and asks_amount(question) and not counts(best[3], counted):
+            # "几个新职业": of equally relevant sentences, the one counting that thing ("147 个新职业") answers.
+            exact = next((c for c in scored[1:12] if c[1] >= 0.9 * best[1] and fits(c[3]) and counts(c[3], counted)),
+                         None)
+            if exact is not None:
+                scored = [exact] + [c for c in scored if c is not exact]
+                best = exact
         if _is_caption(best[3]) and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
             return self._refusal(question, hits)

@@ -17,6 +17,7 @@ _YEARS = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=\s*(?:年|上半年|下半年|
 _LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?")
 # "多少 / 多大 / 几个…" asks for an amount; "哪几个方面" and "多大程度" do not.
 _HOW_MANY = re.compile(r"多少|多长时间|多久|多大(?!程度|影响|作用|意义|区别|差别|差异)|(?<!哪)几[个项家台座名次位万亿倍成]|百分之几")
+_COUNTED = re.compile(r"(?:几|多少)([个项家台座名位次条款种]?)([\u4e00-\u9fff]{0,2})")
 _DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?")
 _AMOUNT = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+\s*[个项家台座名倍成%万亿]")
 
@@ -58,6 +59,17 @@ def asks_amount(question: str) -> bool:
 def states_amount(sentence: str) -> bool:
     """The sentence states a number other than a date ("1月5日" answers no "多少")."""
     return bool(_AMOUNT.search(_DATE.sub("", _norm(sentence))))
+
+
+def counted_unit(question: str) -> str:
+    """What a "how many" question counts, unit first: "几个新职业" -> "个新职", "多少台" -> "台"; "" if unclear."""
+    m = _COUNTED.search(_norm(question))
+    return (m.group(1) + m.group(2))[:3] if m else ""
+
+
+def counts(sentence: str, counted: str) -> bool:
+    """The sentence gives a number of that thing ("147 个新职业")."""
+    return re.search(r"\d[\d.,]*(?:万|亿)?" + re.escape(counted), _norm(sentence)) is not None
 
 
 def years_in(text: str) -> set[str]:

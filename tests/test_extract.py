@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extract import answers_amount, asks_amount, share_from_passages, share_terms, states_share, years_in
+from bot.extract import (answers_amount, asks_amount, counted_unit, counts, share_from_passages, share_terms,
+                         states_share, years_in)
 from bot.schema import Chunk, Hit
 
 
@@ -101,3 +102,11 @@ def test_an_amount_needs_a_number_other_than_a_date_for_the_year_asked():
     assert years_in("2021上半年，线上GMV为30.37亿元；2022Q1增速较快；2023 年") == {"2021", "2022", "2023"}
     assert not answers_amount("2021上半年，线上GMV为30.37亿元。", {"2022"})
     assert answers_amount("2021上半年，线上GMV为30.37亿元。", {"2021"})
+
+
+def test_what_a_how_many_question_counts():
+    assert counted_unit("腾讯数字生态一共创造了几个新职业？") == "个新职"
+    assert counted_unit("无人机年销量是多少台？") == "台"
+    assert counted_unit("数字技术有什么作用？") == ""
+    assert counts("2022 年腾讯数字生态创造了 147 个新职业。", "个新职")
+    assert not counts("一个萌芽期职业能带动 10 万个以上就业机会。", "个新职")
