@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extract import (answers_amount, asks_amount, counted_unit, counts, share_from_passages, share_terms,
-                         states_share, years_in)
+from bot.extract import (
+    answers_amount,
+    asks_amount,
+    counted_unit,
+    counts,
+    share_from_passages,
+    share_terms,
+    states_share,
+    years_in,
+)
 from bot.schema import Chunk, Hit
 
 
