@@ -10,7 +10,7 @@ from typing import Protocol
 
 from . import prompts
 from .errors import BotError
-from .extract import answers_amount, asks_amount, counted_unit, counts, years_in
+from .extract import answers_amount, asked_metrics, asks_amount, counted_unit, counts, years_in
 from .ingest import squash
 from .retrieve import Retriever, clean_query
 from .schema import Answer, Chunk, Citation, Hit, ToolCall
@@ -268,8 +268,8 @@ class OfflineEngine:
         if computed is not None:
             return computed
         years = years_in(question)
-        # A Latin-lettered metric asked about ("GMV", "GDP") must be named where the number is stated.
-        metrics = [t for t in self._key_terms(content) if t.isascii() and t.isalpha() and len(t) >= 2]
+        # A Latin-lettered metric asked about ("线上GMV是多少") must be named where the number is stated.
+        metrics = asked_metrics(question)
 
         def fits(sentence: str) -> bool:
             low = unicodedata.normalize("NFKC", sentence).lower()
@@ -290,7 +290,9 @@ class OfflineEngine:
             if exact is not None:
                 scored = [exact] + [c for c in scored if c is not exact]
                 best = exact
-        if _is_caption(best[3]) and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
+        amount_line = asks_amount(question) and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
+        if _is_caption(best[3]) and not amount_line and \
+                (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
             return self._refusal(question, hits)
         listed = self._enumeration(question, best)

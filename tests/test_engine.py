@@ -192,6 +192,11 @@ def test_enumerated_answer_lists_the_items(engine):
     assert len(ans.citations) >= 5
 
 
+def test_a_slide_bullet_answers_a_how_long_question(engine):
+    ans = engine.ask("富驰高科每个产品的AI质检要多长时间？")
+    assert ans.answerable and "4秒" in ans.answer
+
+
 def test_later_part_of_a_compound_question_keeps_the_subject(engine):
     ans = engine.ask("瑞泰马钢的单位产值能耗降到了多少？生产效率提升了多少？")
     assert "35kg" in ans.answer and "30%" in ans.answer

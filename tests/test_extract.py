@@ -5,6 +5,7 @@ import pytest
 
 from bot.extract import (
     answers_amount,
+    asked_metrics,
     asks_amount,
     counted_unit,
     counts,
@@ -118,3 +119,10 @@ def test_what_a_how_many_question_counts():
     assert counted_unit("数字技术有什么作用？") == ""
     assert counts("2022 年腾讯数字生态创造了 147 个新职业。", "个新职")
     assert not counts("一个萌芽期职业能带动 10 万个以上就业机会。", "个新职")
+
+
+def test_an_article_is_not_an_amount_and_metrics_are_read_from_the_question():
+    assert not answers_amount("还有富驰高科，这是一家专业制造商。", set())
+    assert answers_amount("前10省份平均增速都超过120%，三成企业受益。", set())
+    assert asked_metrics("步步高2022年全年的线上GMV是多少？") == ["gmv"]
+    assert asked_metrics("富驰高科每个产品的AI质检要多长时间？") == []
