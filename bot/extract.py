@@ -19,7 +19,7 @@ _LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?")
 _HOW_MANY = re.compile(r"多少|多长时间|多久|多大(?!程度|影响|作用|意义|区别|差别|差异)|(?<!哪)几[个项家台座名次位万亿倍成]|百分之几")
 _METRIC = re.compile(r"([A-Za-z]{2,})(?:的)?(?:是|为|有|达到|约)?(?:多少|几)")
 _COUNTED = re.compile(r"(?:几|多少)([个项家台座名位次条款种]?)([\u4e00-\u9fff]{0,2})")
-_DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?")
+_DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?")
 # A number: digits, or Chinese numerals with a unit ("三成", "十亿"); a lone "一家/一个" is an article.
 _AMOUNT = re.compile(r"\d|(?:[二两三四五六七八九十百千万亿]|一[十百千万亿])[一二两三四五六七八九十百千万亿]*\s*[个项家台座名倍成%万亿]")
 
