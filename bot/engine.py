@@ -10,8 +10,21 @@ from typing import Protocol
 
 from . import prompts
 from .errors import BotError
-from .extract import answers_amount, asked_metrics, asks_amount, counted_unit, counts, years_in
-from .ingest import squash
+from .extract import (
+    answers_amount,
+    asked_metrics,
+    asks_amount,
+    counted_unit,
+    counts,
+    enumeration_size,
+    inline_items_at,
+    list_items,
+    share_from_passages,
+    share_terms,
+    states_share,
+    years_in,
+)
+from .ingest import TEAM_AUTHOR, squash
 from .retrieve import Retriever, clean_query
 from .schema import Answer, Chunk, Citation, Hit, ToolCall
 from .settings import Settings
@@ -24,7 +37,7 @@ _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|�
                     r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 # An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
-_BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组))）")
+_BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|" + TEAM_AUTHOR + r")）")
 _CONTEXT_CHARS = 60
 _SPEAKER_CHARS = 400
 _SUBJECT_MIN_IDF = 2.0  # below this a term is too common to name a subject ("通过", "发展")
@@ -267,6 +280,7 @@ class OfflineEngine:
         computed = self._share(question, hits, best[3])
         if computed is not None:
             return computed
+        amount = asks_amount(question)
         years = years_in(question)
         # A Latin-lettered metric asked about ("线上GMV是多少") must be named where the number is stated.
         metrics = asked_metrics(question)
@@ -275,7 +289,7 @@ class OfflineEngine:
             low = unicodedata.normalize("NFKC", sentence).lower()
             return answers_amount(sentence, years) and all(t in low for t in metrics)
 
-        if asks_amount(question) and not fits(best[3]):
+        if amount and not fits(best[3]):
             # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
             numeric = [c for c in scored[1:12] if fits(c[3])]
             if not numeric or numeric[0][1] < 0.6 * best[1]:
@@ -283,14 +297,14 @@ class OfflineEngine:
             scored = numeric
             best = scored[0]
         counted = counted_unit(question)
-        if counted and asks_amount(question) and not counts(best[3], counted):
+        if counted and amount and not counts(best[3], counted):
             # "几个新职业": of equally relevant sentences, the one counting that thing ("147 个新职业") answers.
             exact = next((c for c in scored[1:12] if c[1] >= 0.9 * best[1] and fits(c[3]) and counts(c[3], counted)),
                          None)
             if exact is not None:
                 scored = [exact] + [c for c in scored if c is not exact]
                 best = exact
-        amount_line = asks_amount(question) and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
+        amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
         if _is_caption(best[3]) and not amount_line and \
                 (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
@@ -334,8 +348,6 @@ class OfflineEngine:
 
     def _enumeration(self, question: str, best: tuple[float, float, Hit, str]) -> Answer | None:
         """When the best sentence announces a list ("以下三点"), answer with the items that follow it."""
-        from .extract import enumeration_size, inline_items_at, list_items
-
         _, _, hit, sentence = best
         size = enumeration_size(sentence)
         if size is None:
@@ -360,8 +372,6 @@ class OfflineEngine:
 
     def _share(self, question: str, hits: list[Hit], best_sentence: str) -> Answer | None:
         """A part-of-whole share asked in prose and not stated in the best passage, computed from its numbers."""
-        from .extract import share_from_passages, share_terms, states_share
-
         terms = share_terms(question)
         if not terms or states_share(best_sentence, terms):
             return None

@@ -33,8 +33,9 @@ _L3 = re.compile(r"^(\d{1,2}[、.．]\D|[\u4e00-\u9fff]{2,6}：)")
 # The note closing a book essay: "陈永伟，《比较》研究部主管。" (a name, then a role).
 _AUTHOR_NOTE = re.compile(r"([\u4e00-\u9fff·]{2,4})，([^。\n]{2,60}(?:主管|教授|研究员|主任|总裁|院长|部长|博士|专家|"
                           r"书记|总监|创始人|所长|秘书长|理事长|院士|研究人员)[^。\n]{0,20})。")
-# A team credited under an essay's title.
-_GROUP_AUTHOR = re.compile(r"[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组)")
+# A team credited under an essay's title (the engine reads it back out of "题目（作者）").
+TEAM_AUTHOR = r"[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组)"
+_GROUP_AUTHOR = re.compile(TEAM_AUTHOR)
 _AUTHOR_RAW = re.compile(r"^\s*([\u4e00-\u9fff·]{2,5}(?:\s+[\u4e00-\u9fff·]{2,5}){0,3})\s*\[image:[^\]]*\]\s*$")
 
 

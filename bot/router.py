@@ -149,6 +149,12 @@ def _plan_provinces(f: Frame) -> Plan | None:
                                            for m in measures])
 
 
+def _rank_periods() -> tuple[str, ...]:
+    from tools.tables import RANK_PERIODS
+
+    return RANK_PERIODS
+
+
 def _growth_note() -> str:
     from tools.tables import GROWTH_NOTE
 
@@ -281,7 +287,7 @@ def plan(f: Frame) -> Plan | None:
         return Plan("not_in_tables", answerable=False, message=_not_ranked_message(f.unknown_clusters[0]))
     if f.other_periods and not f.periods and not f.growth and (f.cities or f.clusters) and (cue or strong):
         return Plan("not_in_tables", answerable=False,
-                    message=f"报告的城市排名只有2021年全年和2022Q1两期（增速为{_growth_note()}），"
+                    message=f"报告的城市排名只有{'、'.join(_rank_periods())}这几期（增速为{_growth_note()}），"
                             f"没有{f.other_periods[0]}的排名。")
     if f.provinces and not f.cities and not f.clusters:
         return None  # province questions without an industry are about prose (the overall index)

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field, fields, replace
 
 from .names import to_simplified
-from .tables import known_names, tables_readonly
+from .tables import RANK_PERIODS, known_names, tables_readonly
 
 # Placeholders that replace recognised spans, so cue patterns can see "a city here" without the name.
 CITY, CLUSTER, PROVINCE, INDUSTRY, AMBIG, UNK_CLUSTER, UNK_CITY, PERIOD = (chr(0xE001 + i) for i in range(8))
@@ -52,11 +52,12 @@ _OTHER_PERIOD = re.compile(r"(?<![\d.])((?:19|20)\d\d)\s*(年)?\s*(全年|上半
 
 def other_periods(masked: str) -> list[str]:
     """Periods left after the tables' own were masked: "2020年", "2021q3", "2022年全年" (the city tables have
-    2021 full year and 2022Q1 only). A bare "2022年" is not counted: it means the report's 2022Q1."""
+    2021 full year and 2022Q1 only). A bare year that a ranked period falls in ("2022年" for 2022Q1) is not
+    counted."""
     out = []
     for m in _OTHER_PERIOD.finditer(masked):
         year, part = m.group(1), (m.group(3) or "")
-        if not (m.group(2) or part) or (year == "2022" and not part):
+        if not (m.group(2) or part) or (not part and any(p.startswith(year) for p in RANK_PERIODS)):
             continue  # "2000家" is no year; "2022年" alone means the report's 2022Q1
         out.append(year + ("年" if m.group(2) else "") + part.upper())
     return out

@@ -26,6 +26,7 @@ GROWTH_NOTE = "2021Q1&2022Q1两年同比增速均值"
 
 # Header cell of a city ranking table -> measure stored in the tidy tables.
 _CITY_HEADERS = {"2021排名": "2021", "2022Q1排名": "2022Q1", "增速排名": "growth"}
+RANK_PERIODS = tuple(v for v in _CITY_HEADERS.values() if v != "growth")  # periods the city ranks cover
 _PROVINCE_HEADERS = {"占比排名": "share", "增速排名": "growth"}
 _PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
 
