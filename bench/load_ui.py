@@ -79,10 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url
     server_limit = "?"
     if url is None:
-        from bot.engine import Engine
-        from bot.retrieve import Retriever
-        from bot.settings import get_settings
-        from bot.ui import serve_background
+        from bot.answer.engine import Engine
+        from bot.app.ui import serve_background
+        from bot.core.settings import get_settings
+        from bot.index.retrieve import Retriever
 
         settings = get_settings()
         if args.server_concurrency:

@@ -1,4 +1,4 @@
 """Entry point for `python -m bot`."""
-from .cli import main
+from bot.app.cli import main
 
 raise SystemExit(main())

@@ -5,8 +5,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.ingest import squash
-from bot.schema import Chunk
+from bot.core.schema import Chunk
+from bot.index.ingest import squash
 
 
 def norm(text: str) -> str:

@@ -6,10 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.errors import InputError
-from bot.settings import REPO_ROOT, Settings
-
-from .metrics import answer_correct, as_list, first_hit_rank, percentile
+from bot.core.errors import InputError
+from bot.core.settings import REPO_ROOT, Settings
+from evals.metrics import answer_correct, as_list, first_hit_rank, percentile
 
 TYPES = ("ranking", "calc", "fact", "multi", "unanswerable")
 REQUIRED = ("id", "question", "type")
@@ -42,11 +41,11 @@ def load_dataset(path: str | Path) -> list[dict]:
 def evaluate(settings: Settings, items: list[dict], k: int = 5, answers: bool = True,
              engine: Any = None, retriever: Any = None) -> dict:
     """Score every item; returns {"aggregate": ..., "items": [...]} as documented in the README."""
-    from bot.retrieve import Retriever
+    from bot.index.retrieve import Retriever
 
     retriever = retriever or Retriever.open(settings)
     if answers and engine is None:
-        from bot.engine import Engine
+        from bot.answer.engine import Engine
 
         engine = Engine(settings, retriever=retriever)
     depth = max(k, 5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import REPO_ROOT, Settings, get_settings
+from bot.core.settings import REPO_ROOT, Settings, get_settings
 
 CORPUS = REPO_ROOT / "corpus"
 
@@ -34,7 +34,7 @@ def index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def settings(index_root: Path) -> Settings:
     """Settings whose index is built once for the whole session."""
-    from bot.index import build_index
+    from bot.index.store import build_index
 
     s = make_settings(index_root / "index", index_root / "data")
     seed_embedding_cache(s.paths.index_dir)
@@ -45,14 +45,14 @@ def settings(index_root: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def retriever(settings: Settings):
-    from bot.retrieve import Retriever
+    from bot.index.retrieve import Retriever
 
     return Retriever.open(settings, build_if_missing=False)
 
 
 @pytest.fixture(scope="session")
 def engine(settings: Settings, retriever):
-    from bot.engine import Engine
+    from bot.answer.engine import Engine
 
     return Engine(settings, retriever=retriever)
 

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from bot import prompts
-from bot.cli import main
-from bot.errors import InputError
-from bot.ingest import squash
-from bot.schema import Answer
+from bot.app.cli import main
+from bot.core import prompts
+from bot.core.errors import InputError
+from bot.core.schema import Answer
+from bot.index.ingest import squash
 from evals.metrics import answer_correct
 
 pytestmark = pytest.mark.slow
@@ -94,7 +94,7 @@ def test_very_long_input_still_answers(engine):
 
 
 def test_briefing_on_a_cluster_has_exact_facts_and_sources(engine):
-    from bot.briefing import make_briefing
+    from bot.briefing.build import make_briefing
 
     brief = make_briefing(engine, "成渝城市群")
     assert brief.kind == "城市群" and brief.facts and brief.points
@@ -111,7 +111,7 @@ def test_briefing_on_a_cluster_has_exact_facts_and_sources(engine):
 
 
 def test_briefing_on_an_unknown_topic_is_refused(engine):
-    from bot.briefing import make_briefing
+    from bot.briefing.build import make_briefing
 
     with pytest.raises(InputError):
         make_briefing(engine, "火星殖民")
@@ -119,7 +119,7 @@ def test_briefing_on_an_unknown_topic_is_refused(engine):
 
 @pytest.fixture
 def session_env(settings, monkeypatch):
-    from bot.settings import get_settings
+    from bot.core.settings import get_settings
 
     monkeypatch.setenv("BOT_PATHS__INDEX_DIR", str(settings.paths.index_dir))
     get_settings.cache_clear()
@@ -146,7 +146,7 @@ def test_cli_brief_writes_markdown(session_env, tmp_path, capsys):
 
 
 def test_cli_eval_writes_the_documented_json(session_env, tmp_path, capsys):
-    from bot.settings import REPO_ROOT
+    from bot.core.settings import REPO_ROOT
 
     lines = (REPO_ROOT / "evals/datasets/dev.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]

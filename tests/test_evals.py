@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.schema import Chunk
+from bot.core.schema import Chunk
 from evals.metrics import answer_correct, evidence_found, first_hit_rank, norm
 from evals.runner import compare
 

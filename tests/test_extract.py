@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extract import (
+from bot.answer.extract import (
     answers_amount,
     asked_metrics,
     asks_amount,
@@ -14,7 +14,7 @@ from bot.extract import (
     states_share,
     years_in,
 )
-from bot.schema import Chunk, Hit
+from bot.core.schema import Chunk, Hit
 
 
 def _hits(*texts: str) -> list[Hit]:
@@ -55,7 +55,7 @@ def test_years_and_percentages_are_not_counts():
 
 
 def test_enumeration_intro_sizes():
-    from bot.extract import enumeration_size
+    from bot.answer.extract import enumeration_size
 
     assert enumeration_size("成功经验可以归纳为以下三点。") == 3
     assert enumeration_size("主要包括如下：") == 0
@@ -64,7 +64,7 @@ def test_enumeration_intro_sizes():
 
 
 def test_list_items_follow_one_marker_family_in_order():
-    from bot.extract import list_items
+    from bot.answer.extract import list_items
 
     text = ("一是拥有优越的制度体系。此外，一是附带说明不算。二是拥有广阔的市场空间，规模大。"
             "（一）嵌套的列表不算。三是拥有领先的平台企业。")

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from bot.errors import BotError, InputError
-from bot.feedback import FILE_NAME, FeedbackStore, parse_rating
-from bot.schema import Answer, Citation
+from bot.app.feedback import FILE_NAME, FeedbackStore, parse_rating
+from bot.core.errors import BotError, InputError
+from bot.core.schema import Answer, Citation
 
 
 def _answer() -> Answer:

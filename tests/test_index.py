@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import index as index_mod
-from bot.cli import main
-from bot.errors import CorpusError, InputError
-from bot.index import CURRENT, build_index, current_name, index_is_valid
-from bot.retrieve import Retriever
-from bot.settings import Settings
-
-from .conftest import CORPUS, make_settings
+from bot.app.cli import main
+from bot.core.errors import CorpusError, InputError
+from bot.core.settings import Settings
+from bot.index import store as index_mod
+from bot.index.retrieve import Retriever
+from bot.index.store import CURRENT, build_index, current_name, index_is_valid
+from tests.conftest import CORPUS, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -152,7 +151,7 @@ def test_huge_query_is_bounded(retriever):
 
 def test_cli_search_and_bad_input(settings, monkeypatch, capsys):
     monkeypatch.setenv("BOT_PATHS__INDEX_DIR", str(settings.paths.index_dir))
-    from bot.settings import get_settings
+    from bot.core.settings import get_settings
 
     get_settings.cache_clear()
     assert main(["search", "腾讯研究院 数字化转型指数", "-k", "2", "--json"]) == 0

@@ -5,11 +5,10 @@ import re
 
 import pytest
 
-from bot.corpus import read_docs
-from bot.ingest import chunk_corpus, clean, clean_fragment, squash
-from bot.settings import Settings
-
-from .conftest import CORPUS
+from bot.core.settings import Settings
+from bot.index.corpus import read_docs
+from bot.index.ingest import chunk_corpus, clean, clean_fragment, squash
+from tests.conftest import CORPUS
 
 
 @pytest.fixture(scope="module")

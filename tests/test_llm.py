@@ -2,26 +2,24 @@
 recorded responses (tests/recordings), with the real retriever, index and tool layer."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator
-from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bot import prompts
-from bot.engine import Engine, OfflineEngine
-from bot.ingest import squash
-from bot.llm import LLMEngine, _MarkerStream, clean_markers
-from bot.retrieve import Retriever
-from bot.schema import Answer, Chunk, Hit, ToolCall
-from bot.settings import Settings
+from bot.answer.engine import Engine
+from bot.answer.llm import LLMEngine, _MarkerStream, clean_markers
+from bot.answer.offline import OfflineEngine
+from bot.answer.route import RoutedAnswer
+from bot.core import prompts
+from bot.core.schema import Answer, Chunk, Hit, ToolCall
+from bot.core.settings import Settings
+from bot.index.ingest import squash
+from bot.index.retrieve import Retriever
+from tests.llm_server import ReplayServer, load_recording
 from tools.registry import call_tool
-
-from .llm_server import ReplayServer, load_recording
 
 API_KEY = "test-key"  # not a real key: the replay server only checks that it arrives
 MODEL = "replay-model"
@@ -122,8 +120,8 @@ def test_tool_call_ranking_runs_real_tool_and_cites_table_rows(make_engine, retr
     assert len(ans.tool_calls) == 1
     call = ans.tool_calls[0]
     assert call.name == "top_cities" and call.arguments == {"cluster": "长三角", "measure": "2022Q1", "k": 3}
-    assert call.result["id"] == "T1" and call.result["text"] == expected.text
-    assert call.result["rows"] == expected.rows and call.result["provenance"] == expected.provenance
+    assert call.label == "T1" and call.result.text == expected.text
+    assert call.result.rows == expected.rows and call.result.provenance == expected.provenance
 
     assert len(server.requests) == 2
     first = server.requests[0]
@@ -193,7 +191,7 @@ def test_malformed_tool_arguments_are_returned_to_the_model(make_engine):
     assert "没有名为“city_ranking”的工具" in errors[1]["content"] and "city_rank" in errors[1]["content"]
     assert [tc.name for tc in ans.tool_calls] == ["city_rank", "city_ranking", "city_rank"]
     assert "error" in ans.tool_calls[0].result and ans.tool_calls[0].arguments == {"_raw": "{\"city\": \"东莞\""}
-    assert ans.tool_calls[2].result["id"] == "T1"  # errors are not citable results
+    assert ans.tool_calls[2].label == "T1"  # errors are not citable results
     expected = call_tool("city_rank", {"city": "东莞", "measure": "2022Q1"})
     assert [c.line for c in ans.citations] == [p["line"] for p in expected.provenance]
     assert "东莞市" in ans.citations[0].quote
@@ -282,22 +280,17 @@ def test_no_tool_calling_mode_retrieves_then_generates(make_engine, retriever):
     assert "<passages>" in user and "问题：东莞在珠三角城市群2022Q1排名第几?" in user
     top = retriever.search(DONGGUAN_Q, k=5)[0].chunk
     assert any(c.chunk_id == top.chunk_id for c in ans.citations)
-    if importlib.util.find_spec("bot.router") is not None:  # the offline router's tool results, when it exists
-        assert "<tool_results>" in user and "[T1]" in user and "[T1]" in ans.answer
-        assert ans.tool_calls and any(c.line for c in ans.citations if not c.chunk_id)
-    else:
-        assert "<tool_results>" not in user and "[T1]" not in ans.answer
+    assert "<tool_results>" in user and "[T1]" in user and "[T1]" in ans.answer
+    assert ans.tool_calls and any(c.line for c in ans.citations if not c.chunk_id)
 
 
 def test_no_tool_calling_mode_puts_router_results_in_tool_block(make_engine, monkeypatch):
     """The router's tool results become T-labelled, delimited tool results cited by their source rows.
-    (A stand-in router with a real tool result, so this path is covered whatever state bot/router.py is in.)"""
+    (A stand-in router with a real tool result, so the test does not depend on how the router words answers.)"""
     result = call_tool("city_rank", {"city": "东莞", "measure": "2022Q1"})
-    routed = SimpleNamespace(answer=result.text, citations=[], tool_calls=[
+    routed = RoutedAnswer(answer=result.text, intent="city_rank", tool_calls=[
         ToolCall(name="city_rank", arguments={"city": "东莞", "measure": "2022Q1"}, result=result)])
-    router = ModuleType("bot.router")
-    router.route = lambda question, previous: routed  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.router", router)
+    monkeypatch.setattr("bot.answer.route.route", lambda question, previous: routed)
     engine, server = make_engine("no_tools", tool_calling=False)
     ans = engine.answer(DONGGUAN_Q)
 
@@ -307,7 +300,7 @@ def test_no_tool_calling_mode_puts_router_results_in_tool_block(make_engine, mon
     assert user.index("</tool_results>") < user.index("<passages>")
     assert ans.mode == "llm" and ans.answer == "东莞市在珠三角城市群2022Q1排名第3[T1][P1]。"
     assert ans.citations[0].line == result.provenance[0]["line"] and "东莞市" in ans.citations[0].quote
-    assert ans.tool_calls[0].name == "city_rank" and ans.tool_calls[0].result["text"] == result.text
+    assert ans.tool_calls[0].name == "city_rank" and ans.tool_calls[0].result.text == result.text
 
 
 def test_endpoint_rejecting_tools_falls_back_to_generation(make_engine):

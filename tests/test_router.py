@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot.errors import ToolError
-from bot.router import RoutedAnswer, route
+from bot.answer.route import RoutedAnswer, route
+from tools.errors import ToolError
 from tools.tables import GROWTH_NOTE, load_tables, report_source
 
 
@@ -320,7 +320,7 @@ def test_citations_point_at_table_rows():
         assert "京津冀城市群" in c.section and GROWTH_NOTE in c.section
     assert r.tool_calls[0].name == "top_cities"
     assert r.tool_calls[0].arguments == {"cluster": "京津冀城市群", "measure": "growth", "k": 3, "order": "top"}
-    assert r.tool_calls[0].result["rows"][0]["city"] == "沧州市"
+    assert r.tool_calls[0].result.rows[0]["city"] == "沧州市"
 
 
 def test_jingjinji_citations_name_the_right_cluster():

@@ -11,9 +11,9 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from bot import prompts
-from bot.cli import main
-from bot.ui import serve_background
+from bot.app.cli import main
+from bot.app.ui import serve_background
+from bot.core import prompts
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bot.cli import main
+from bot.app.cli import main
 from tools import calc
 
 SAMPLES = Path(calc.__file__).resolve().parent / "samples"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import ToolError
 from tools import calc, method
+from tools.errors import ToolError
 from tools.userdata import mapping_frame, numeric_frame, read_csv
 
 SAMPLES = Path(calc.__file__).resolve().parent / "samples"

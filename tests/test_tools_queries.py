@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from bot.errors import ToolError
 from tools import industries as ind
 from tools import queries as q
+from tools.errors import ToolError
 from tools.registry import ToolResult, all_tools, call_tool, get_tool, llama_index_tools, openai_tools
 from tools.tables import GROWTH_NOTE, report_source
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import CorpusError, ToolError
 from tools import tables as tb
+from tools.errors import ReportMissingError, ToolError
 from tools.names import normalize, province_vocabulary
 from tools.tables import known_names, load_tables, report_source, table_catalog
 
@@ -213,7 +213,7 @@ def test_missing_report_is_a_corpus_error(tmp_path):
     corpus = tmp_path / "empty"
     corpus.mkdir()
     (corpus / "manifest.json").write_text('{"documents": []}', encoding="utf-8")
-    with pytest.raises(CorpusError, match="tencent-dti-2022"):
+    with pytest.raises(ReportMissingError, match="tencent-dti-2022"):
         load_tables(corpus)
 
 
@@ -221,7 +221,7 @@ def test_broken_table_is_reported(tmp_path):
     corpus = _corpus_copy(tmp_path)
     path = corpus / report_source().file
     path.write_text(path.read_text(encoding="utf-8").replace("4\t东莞市\t105.5%", "4\t东莞市\t很快"), encoding="utf-8")
-    with pytest.raises(CorpusError, match="不是百分数"):
+    with pytest.raises(ReportMissingError, match="不是百分数"):
         load_tables(corpus)
 
 

@@ -3,7 +3,6 @@ app started in this process on a free port. Screenshots go to test-artifacts/; d
 README's picture) is written when missing or with UPDATE_SCREENSHOT=1."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 from collections.abc import Iterator
@@ -12,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import prompts
-from bot.feedback import FeedbackStore
-from bot.settings import REPO_ROOT
-from bot.ui import free_port, serve_background
+from bot.app.feedback import FeedbackStore
+from bot.app.ui import free_port, serve_background
+from bot.core import prompts
+from bot.core.settings import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -240,7 +239,7 @@ def test_corpus_browse_and_search(page):
 
 def test_llm_failure_falls_back_with_a_visible_note(browser, settings, retriever, tmp_path):
     """An LLM endpoint that refuses connections: the page still answers (offline) and says so."""
-    from bot.engine import Engine
+    from bot.answer.engine import Engine
 
     dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     llm = settings.llm.model_copy(update={"base_url": dead, "model": "dead-model", "api_key": "x",
@@ -261,8 +260,6 @@ def test_llm_failure_falls_back_with_a_visible_note(browser, settings, retriever
 
 
 def test_briefing_tab_with_sources_in_context(page):
-    if importlib.util.find_spec("bot.briefing") is None:
-        pytest.skip("bot/briefing.py not present: the page has no 简报 tab")
     page.get_by_role("tab", name="简报").click()
     page.fill("#brief-topic textarea, #brief-topic input", "成渝城市群")
     page.click("#brief-go")

@@ -7,11 +7,10 @@ from typing import Literal
 
 import pandas as pd
 
-from bot.errors import ToolError
-
-from . import method
-from .result import ToolResult, fmt_number, fmt_percent
-from .userdata import mapping_frame, numeric_frame, read_csv, weights_series
+from tools import method
+from tools.errors import ToolError
+from tools.result import ToolResult, fmt_number, fmt_percent
+from tools.userdata import mapping_frame, numeric_frame, read_csv, weights_series
 
 GrowthKind = Literal["yoy", "qoq"]
 _KIND = {"yoy": "同比增速", "qoq": "环比增速"}

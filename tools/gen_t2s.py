@@ -18,16 +18,11 @@ OUT = HERE / "t2s_data.py"
 
 
 def _charset() -> set[str]:
-    from bot.corpus import load_manifest
-    from bot.settings import get_settings
+    from tools.tables import report_source
 
-    corpus_dir = get_settings().paths.corpus_dir
-    chars: set[str] = set()
-    for meta in load_manifest(corpus_dir):
-        if meta.kind == "report" and meta.id == "tencent-dti-2022":
-            chars |= set((corpus_dir / meta.file).read_text(encoding="utf-8"))
+    chars: set[str] = set(report_source().path.read_text(encoding="utf-8"))
     # The cue words of question understanding and routing (their source text holds every keyword).
-    for source in (HERE / "question.py", HERE.parent / "bot" / "router.py"):
+    for source in (HERE / "question.py", HERE.parent / "bot" / "answer" / "route.py"):
         if source.exists():
             chars |= set(source.read_text(encoding="utf-8"))
     from tools.names import PROVINCES

@@ -6,10 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from bot.errors import ToolError
-
-from .names import RANKED_INDUSTRIES
-from .queries import (
+from tools.errors import ToolError
+from tools.names import RANKED_INDUSTRIES
+from tools.queries import (
     PROVINCE_MEASURES,
     ProvinceMeasure,
     _choice,
@@ -20,8 +19,8 @@ from .queries import (
     _result,
     _vocab,
 )
-from .result import ToolResult
-from .tables import GROWTH_NOTE, tables_readonly
+from tools.result import ToolResult
+from tools.tables import GROWTH_NOTE, tables_readonly
 
 # ---------------------------------------------------------------- clusters x industries
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bot.errors import ToolError
+from tools.errors import ToolError
 
 LAYERS: tuple[str, ...] = ("基础设施", "平台", "应用")
 SCORE_MIN, SCORE_MAX = 1.0, 5.0

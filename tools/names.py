@@ -7,9 +7,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.errors import ToolError
-
-from .t2s_data import T2S
+from tools.errors import ToolError
+from tools.t2s_data import T2S
 
 # The 31 provincial-level regions of mainland China (the report excludes 港澳台), as full official names.
 PROVINCES: tuple[str, ...] = (

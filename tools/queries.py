@@ -7,11 +7,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from bot.errors import ToolError
-
-from .names import RANKED_INDUSTRIES, Vocabulary
-from .result import ToolResult, fmt_number, fmt_percent
-from .tables import GROWTH_NOTE, known_names, table_title, tables_readonly
+from tools.errors import ToolError
+from tools.names import RANKED_INDUSTRIES, Vocabulary
+from tools.result import ToolResult, fmt_number, fmt_percent
+from tools.tables import GROWTH_NOTE, known_names, table_title, tables_readonly
 
 Measure = Literal["2021", "2022Q1", "growth"]
 ProvinceMeasure = Literal["share", "growth"]

@@ -5,8 +5,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 
-from .names import to_simplified
-from .tables import RANK_PERIODS, known_names, tables_readonly
+from tools.names import to_simplified
+from tools.tables import RANK_PERIODS, known_names, tables_readonly
 
 # Placeholders that replace recognised spans, so cue patterns can see "a city here" without the name.
 CITY, CLUSTER, PROVINCE, INDUSTRY, AMBIG, UNK_CLUSTER, UNK_CITY, PERIOD = (chr(0xE001 + i) for i in range(8))

@@ -13,12 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from bot.errors import ToolError
-
-from .calc import CALC_FUNCTIONS
-from .industries import INDUSTRY_QUERIES
-from .queries import CITY_QUERIES
-from .result import ToolResult
+from tools.calc import CALC_FUNCTIONS
+from tools.errors import ToolError
+from tools.industries import INDUSTRY_QUERIES
+from tools.queries import CITY_QUERIES
+from tools.result import ToolResult
 
 __all__ = ["ToolResult", "ToolSpec", "all_tools", "call_tool", "get_tool", "llama_index_tools", "openai_tools"]
 

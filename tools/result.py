@@ -20,7 +20,7 @@ class ToolResult(BaseModel):
 
     def to_frame(self, labels: bool = True) -> pd.DataFrame:
         """Rows as a DataFrame in display order; with `labels`, Chinese column headers."""
-        from .tables import COLUMN_LABELS
+        from tools.tables import COLUMN_LABELS
 
         cols = self.columns or (list(self.rows[0]) if self.rows else [])
         frame = pd.DataFrame([{c: r.get(c) for c in cols} for r in self.rows], columns=cols, dtype=object)

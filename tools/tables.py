@@ -1,6 +1,7 @@
 """The report's ranking tables parsed from its tab-separated lines into tidy DataFrames with file/line provenance."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -8,10 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bot.corpus import load_manifest
-from bot.errors import CorpusError
-
-from .names import (
+from tools.errors import ReportMissingError
+from tools.names import (
     RANKED_INDUSTRIES,
     Vocabulary,
     city_vocabulary,
@@ -76,10 +75,29 @@ class _Block:
         return self.rows[0]
 
 
-def _default_corpus_dir() -> Path:
-    from bot.settings import get_settings
+_REPO_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+_corpus_dir: Path | None = None
 
-    return get_settings().paths.corpus_dir
+
+def use_corpus(corpus_dir: Path | str) -> None:
+    """Point the tool layer at a corpus folder (the caller's settings decide; tools read no settings)."""
+    global _corpus_dir
+    _corpus_dir = Path(corpus_dir)
+
+
+def _default_corpus_dir() -> Path:
+    return _corpus_dir if _corpus_dir is not None else _REPO_CORPUS
+
+
+def _manifest_entries(corpus_dir: Path) -> list[dict]:
+    manifest = corpus_dir / "manifest.json"
+    if not manifest.exists():
+        return []
+    try:
+        docs = json.loads(manifest.read_text(encoding="utf-8")).get("documents", [])
+    except (ValueError, AttributeError) as exc:
+        raise ReportMissingError(f"语料清单 {manifest} 无法解析（{exc}），请检查 JSON 格式。") from exc
+    return [d for d in docs if isinstance(d, dict)]
 
 
 def report_source(corpus_dir: Path | None = None) -> ReportSource:
@@ -94,13 +112,14 @@ def report_source(corpus_dir: Path | None = None) -> ReportSource:
 @lru_cache(maxsize=8)
 def _report_source(corpus_dir_str: str, stamp: tuple[int, int]) -> ReportSource:
     corpus_dir = Path(corpus_dir_str)
-    for meta in load_manifest(corpus_dir):
-        if meta.id == REPORT_ID and meta.kind == "report":
-            path = corpus_dir / meta.file
-            if not path.exists():
-                raise CorpusError(f"清单中的报告文件 {meta.file} 不存在，请检查 {corpus_dir}。")
-            return ReportSource(doc_id=meta.id, title=meta.title, file=meta.file, path=path)
-    raise CorpusError(f"语料清单中没有 id 为 {REPORT_ID} 的报告，无法读取排名表，请检查 {corpus_dir}/manifest.json。")
+    for meta in _manifest_entries(corpus_dir):
+        if meta.get("id") == REPORT_ID and meta.get("kind") == "report":
+            file = str(meta.get("file", ""))
+            path = corpus_dir / file
+            if not file or not path.exists():
+                raise ReportMissingError(f"清单中的报告文件 {file} 不存在，请检查 {corpus_dir}。")
+            return ReportSource(doc_id=REPORT_ID, title=str(meta.get("title", REPORT_ID)), file=file, path=path)
+    raise ReportMissingError(f"语料清单中没有 id 为 {REPORT_ID} 的报告，无法读取排名表，请检查 {corpus_dir}/manifest.json。")
 
 
 def _blocks(lines: list[str]) -> list[_Block]:
@@ -133,7 +152,7 @@ def _heading(lines: list[str], before: int, vocab: Vocabulary) -> tuple[str, int
 def _percent(cell: str, where: str) -> float:
     m = _PERCENT.match(cell.replace(" ", ""))
     if not m:
-        raise CorpusError(f"{where}：增速“{cell}”不是百分数，报告格式可能已变化。")
+        raise ReportMissingError(f"{where}：增速“{cell}”不是百分数，报告格式可能已变化。")
     return float(m.group(1))
 
 
@@ -141,12 +160,12 @@ def _int(cell: str, where: str) -> int:
     try:
         return int(cell)
     except ValueError as exc:
-        raise CorpusError(f"{where}：“{cell}”不是整数，报告格式可能已变化。") from exc
+        raise ReportMissingError(f"{where}：“{cell}”不是整数，报告格式可能已变化。") from exc
 
 
 def _check_ranks(ranks: list[int], where: str) -> None:
     if ranks != list(range(1, len(ranks) + 1)):
-        raise CorpusError(f"{where}：排名不是从 1 开始的连续整数，报告格式可能已变化。")
+        raise ReportMissingError(f"{where}：排名不是从 1 开始的连续整数，报告格式可能已变化。")
 
 
 def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
@@ -156,7 +175,7 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
     # 1. Cluster top-3 industries: header 城市群 NO.1 NO.2 NO.3; its clusters are the cluster vocabulary.
     top3 = [b for b in blocks if b.header[:1] == ["城市群"] and b.header[1:2] == ["NO.1"]]
     if len(top3) != 1:
-        raise CorpusError("报告中未找到（或找到多个）“城市群 NO.1 NO.2 NO.3”表，报告格式可能已变化。")
+        raise ReportMissingError("报告中未找到（或找到多个）“城市群 NO.1 NO.2 NO.3”表，报告格式可能已变化。")
     industries = industry_vocabulary()
     top3_rows = []
     for offset, cells in enumerate(top3[0].rows[1:], start=1):
@@ -178,7 +197,7 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
             continue
         heading = _heading(lines, block.start, clusters)
         if heading is None:
-            raise CorpusError(f"{file} 第{block.start}行的排名表前没有城市群小标题，无法确定所属城市群。")
+            raise ReportMissingError(f"{file} 第{block.start}行的排名表前没有城市群小标题，无法确定所属城市群。")
         cluster, _ = heading
         title = f"{cluster} {block.header[0]}" + ("（" + GROWTH_NOTE + "）" if measure == "growth" else "")
         ranks = []
@@ -205,7 +224,7 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
             continue
         heading = _heading(lines, block.start, industries)
         if heading is None or heading[0] not in RANKED_INDUSTRIES:
-            raise CorpusError(f"{file} 第{block.start}行的省份排名表前没有行业小标题，无法确定所属行业。")
+            raise ReportMissingError(f"{file} 第{block.start}行的省份排名表前没有行业小标题，无法确定所属行业。")
         industry = heading[0]
         label = "占比排名[2021]" if measure == "share" else f"增速排名（{GROWTH_NOTE}）"
         ranks = []
@@ -230,7 +249,7 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
     tables["city_overview"] = _overview(tables)
     for name, df in tables.items():
         if df.empty:
-            raise CorpusError(f"报告中没有解析出表 {name}，报告格式可能已变化。")
+            raise ReportMissingError(f"报告中没有解析出表 {name}，报告格式可能已变化。")
     return tables
 
 
@@ -246,7 +265,7 @@ def _overview(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         gr, on=keys, how="outer", validate="one_to_one")
     missing = merged[merged[["rank_2021", "rank_2022Q1", "growth_rank"]].isna().any(axis=1)]
     if not missing.empty:
-        raise CorpusError(f"这些城市没有同时出现在三张排名表中：{'、'.join(missing['city'])}，报告格式可能已变化。")
+        raise ReportMissingError(f"这些城市没有同时出现在三张排名表中：{'、'.join(missing['city'])}，报告格式可能已变化。")
     for col in ("rank_2021", "rank_2022Q1", "growth_rank", "line_2021", "line_2022Q1", "line_growth"):
         merged[col] = merged[col].astype(int)
     merged["rank_change"] = merged["rank_change"].astype(int)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bot.errors import ToolError
+from tools.errors import ToolError
 
+SAMPLES = Path(__file__).resolve().parent / "samples"  # example CSV files for the calculator
 MAX_PROBLEMS = 5  # problems listed in one message; the rest are counted
 
 

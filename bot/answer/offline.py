@@ -1,0 +1,403 @@
+"""The offline engine: structured questions through the tool layer, prose questions by quoting the corpus."""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from bot.answer.base import History, cite, user_questions
+from bot.answer.extract import (
+    answers_amount,
+    asked_metrics,
+    asks_amount,
+    counted_unit,
+    counts,
+    enumeration_size,
+    inline_items_at,
+    list_items,
+    share_from_passages,
+    share_terms,
+    states_share,
+    years_in,
+)
+from bot.core import prompts
+from bot.core.errors import BotError
+from bot.core.schema import Answer, Chunk, Hit, ToolCall
+from bot.core.settings import Settings
+from bot.index.ingest import TEAM_AUTHOR, squash
+from bot.index.retrieve import Retriever, clean_query
+from tools.errors import ToolError
+
+_SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
+_STOP = {"的", "了", "是", "在", "和", "与", "及", "或", "有", "中", "对", "为", "把", "被", "吗", "呢", "吧", "啊", "哪", "哪些", "哪个", "什么", "怎么", "怎样", "如何", "为什么", "多少", "几", "请问", "一下", "是否", "可以", "能", "会", "这", "那", "其", "它", "他们", "我们", "报告", "文中", "书中", "文章", "提到", "认为", "指出", "根据", "说", "讲", "主要", "哪里", "谁", "哪一", "个", "之", "所", "从", "到", "以", "等", "里", "上", "下", "中国", "我国"}
+_QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
+                    r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
+_AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
+# An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
+_BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|" + TEAM_AUTHOR + r")）")
+_CONTEXT_CHARS = 60
+_SPEAKER_CHARS = 400
+_SUBJECT_MIN_IDF = 2.0  # below this a term is too common to name a subject ("通过", "发展")
+_WHO_Q = re.compile(r"谁|哪位|什么人")
+# Someone speaking: "李三希分析，…" (a speech verb then a comma; "具体来说，" is not one).
+_SPEECH = r"(?:分析|表示|指出|认为|介绍|强调|坦言|谈到|提出|(?<![来而])说)"
+_ATTRIBUTION = re.compile(r"[\u4e00-\u9fff]{2,}" + _SPEECH + r"[，,:：]")
+_SPEAKS = re.compile(_SPEECH)
+_YEAR = re.compile(r"(19|20)\d\d")
+_FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另外|同样)|[它其该此]")
+
+
+def _is_caption(sentence: str) -> bool:
+    """A short line without sentence punctuation, such as a chart title ("2021全年数字化转型指数TOP10省份")."""
+    return len(sentence) < 30 and sentence[-1] not in "。！？；!?;”」』）)" and "\t" not in sentence
+
+
+
+_CONJ = {"和", "与", "及", "、"}
+_LEFT_STOP = {"的", "让", "对", "在", "，", ",", "使", "把", "将", "从", "据", "中"}
+
+
+def _split_respectively(question: str) -> list[str]:
+    """"A和B的X分别是多少" -> ["A的X是多少", "B的X是多少"]; other questions stay whole."""
+    import rjieba
+
+    if "分别" not in question:
+        return [question]
+    toks = list(rjieba.cut(question))
+    try:
+        at = toks.index("分别")
+    except ValueError:
+        return [question]
+    conj = max((i for i in range(at) if toks[i] in _CONJ), default=-1)
+    if conj <= 0:
+        return [question]
+    a_start = conj
+    while a_start > 0 and conj - a_start < 3 and toks[a_start - 1] not in _LEFT_STOP:
+        a_start -= 1
+    b_end = conj + 1
+    # B is as long as A (in words) unless a particle ends it sooner: "A1A2和B1B2…".
+    while b_end < at and b_end - conj <= conj - a_start and toks[b_end][0] not in _LEFT_STOP:
+        b_end += 1
+    if a_start == conj or b_end == conj + 1:
+        return [question]
+    head, left, right = "".join(toks[:a_start]), "".join(toks[a_start:conj]), "".join(toks[conj + 1:b_end])
+    tail = "".join(toks[b_end:at]) + "".join(toks[at + 1:])
+    return [head + left + tail, head + right + tail]
+
+
+def _subquestions(question: str) -> list[str]:
+    """A compound question ("…？…？", "A和B…分别…") split into its parts; a single question stays whole."""
+    parts = [p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4]
+    if len(parts) > 1:
+        return parts
+    return _split_respectively(question)
+
+
+
+class OfflineEngine:
+    """No LLM: structured questions through the tool layer, prose questions answered by quoting the corpus."""
+
+    name = "离线"
+
+    def __init__(self, settings: Settings, retriever: Retriever):
+        self.settings = settings
+        self.retriever = retriever
+        self._idf: dict[str, float] | None = None
+
+    # -- public interface -------------------------------------------------------------------------
+    def answer(self, question: str, history: History | None = None) -> Answer:
+        q = clean_query(question, self.settings.retrieval.max_query_chars)
+        previous = user_questions(history)
+        parts = _subquestions(q)
+        if len(parts) > 1:
+            return self._combine(q, [self._one(p, previous + parts[:i], parts[0] if i else "")
+                                     for i, p in enumerate(parts)])
+        return self._one(q, previous)
+
+    def _one(self, question: str, previous: list[str], lead: str = "") -> Answer:
+        """`lead`: the first part of the compound question this one continues ("…？每个产品需要多长时间？")."""
+        routed = self._route(question, previous)
+        if routed is not None:
+            return routed
+        return self._author(question) or self._prose(question, previous, lead)
+
+    def _author(self, question: str) -> Answer | None:
+        """"《题目》是谁写的？" / "序言一的作者是谁？": from the essay headings "题目（作者）" found at ingestion."""
+        if not _AUTHOR_Q.search(question):
+            return None
+        doc_titles = [squash(c.title) for c in self.retriever.chunks[:1]] + \
+            [squash(t) for names in self.retriever.aliases.values() for t in names]
+        titles = [squash(unicodedata.normalize("NFKC", booked or quoted))
+                  for booked, quoted in re.findall(r"《([^》]+)》|“([^”]+)”", question)]
+        wanted = re.findall(r"序言[一二三四五六七八九十]+", question) + \
+            [t for t in titles if len(t) >= 2 and not any(d.startswith(t) for d in doc_titles)]
+        for key in wanted:
+            for chunk in self.retriever.chunks:
+                parts = chunk.section.split(" > ")
+                for i, part in enumerate(parts):
+                    m = _BYLINE.fullmatch(part)
+                    label = squash(unicodedata.normalize("NFKC", m.group(1) if m else part))
+                    if label != key and not label.startswith(key + "——"):  # a title asked without its subtitle
+                        continue
+                    # The essay itself, or the first essay under a part such as 序言一.
+                    for candidate in parts[i:]:
+                        m = _BYLINE.fullmatch(candidate)
+                        if m:
+                            essay, author = m.group(1), m.group(2)
+                            text = f"《{essay}》的作者是{author}。" if essay else f"作者是{author}。"
+                            hit = Hit(chunk=chunk, score=1.0, rank=1)
+                            return Answer(question=question, answer=text, answerable=True, mode="offline",
+                                          citations=[cite(hit, chunk.text[:80])])
+        return None
+
+    @staticmethod
+    def _combine(question: str, answers: list[Answer]) -> Answer:
+        """Answers to the parts of a compound question, joined; answerable when any part is."""
+        good = [a for a in answers if a.answerable]
+        if not good:
+            return answers[0].model_copy(update={"question": question})
+        lines = list(dict.fromkeys(line for a in good for line in a.answer.split("\n")))
+        return Answer(question=question, answer="\n".join(lines), answerable=True,
+                      citations=[c for a in good for c in a.citations],
+                      tool_calls=[t for a in good for t in a.tool_calls], mode="offline")
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
+        ans = self.answer(question, history)
+        yield ans.answer
+        yield ans
+
+    # -- structured questions -------------------------------------------------------------------
+    def _route(self, question: str, previous: list[str]) -> Answer | None:
+        try:
+            from bot.answer.route import route
+        except ModuleNotFoundError:
+            return None
+        try:
+            routed = route(question, previous)
+        except (BotError, ToolError) as exc:
+            # A table question with a name we do not know: say so (with the closest names).
+            return Answer(question=question, answer=str(exc), answerable=False, mode="offline")
+        if routed is None:
+            return None
+        return Answer(question=question, answer=routed.answer, answerable=routed.answerable, citations=routed.citations,
+                      tool_calls=routed.tool_calls, mode="offline")
+
+    # -- prose questions ---------------------------------------------------------------------------
+    def idf(self) -> dict[str, float]:
+        if self._idf is None:
+            from bot.index.store import passage_text, tokenize
+
+            df: dict[str, int] = {}
+            for c in self.retriever.chunks:
+                for t in set(tokenize(passage_text(c))):
+                    df[t] = df.get(t, 0) + 1
+            n = len(self.retriever.chunks)
+            self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        return self._idf
+
+    def _terms(self, text: str) -> dict[str, float]:
+        from bot.index.store import tokenize
+
+        idf = self.idf()
+        default = max(idf.values()) if idf else 1.0
+        terms = {}
+        for t in tokenize(text):
+            if t in _STOP or (len(t) == 1 and not t.isdigit() and not t.isascii()):
+                continue
+            terms[t] = idf.get(t, default)  # a term absent from the corpus weighs the most
+        return terms
+
+    def _search_query(self, question: str, previous: list[str]) -> str:
+        """A follow-up without its own subject borrows the previous question's terms."""
+        if previous and (len(self._terms(question)) <= 1 or (len(question) <= 12 and _FOLLOWUP.search(question))):
+            return previous[-1] + " " + question
+        return question
+
+    def _without_source_names(self, query: str) -> str:
+        """The question minus the names of documents it cites ("科技日报提到…"): those name the source, not
+        the content, and would otherwise favour sentences like "（文章来源：科技日报）"."""
+        return self.retriever.without_names(query, self.retriever.named_docs(query))
+
+    def rank_sentences(self, query: str, hits: list[Hit], subject: str = "") -> list[tuple[float, float, Hit, str]]:
+        """Sentences of the hits scored by weighted term coverage of the query (terms of a borrowed `subject`
+        at half weight), plus a small rank prior: (score, coverage, hit, sentence), best first."""
+        terms = self._terms(query)
+        for t, w in self._terms(subject).items():
+            terms.setdefault(t, 0.5 * w)
+        total = sum(terms.values()) or 1.0
+        scored: list[tuple[float, float, Hit, str]] = []
+        for h in hits:
+            prior = 1.0 / (h.rank + 1)
+            text = unicodedata.normalize("NFKC", h.chunk.text).lower()
+            for m in _SENT.finditer(h.chunk.text):
+                s = m.group(0).strip()
+                if len(squash(s)) < 6:
+                    continue
+                ns = unicodedata.normalize("NFKC", s).lower()
+                # Terms just above the sentence (a slide's heading naming the company) count for half.
+                above = text[max(0, m.start() - _CONTEXT_CHARS):m.start()]
+                cov = sum(w if t in ns else 0.5 * w if t in above else 0.0 for t, w in terms.items()) / total
+                scored.append((cov + 0.15 * prior - 0.0005 * max(0, len(s) - 120), cov, h, s))
+        scored.sort(key=lambda x: -x[0])
+        return scored
+
+    def _subject(self, question: str, lead: str) -> str:
+        """The first uncommon key terms of the lead part's first clause that this part does not repeat: its
+        likely subject ("富驰高科采用…，缺陷检出率…？" -> "富驰 高科")."""
+        mine = self._key_terms(question)
+        lead = re.split(r"[，,：:]", self._without_source_names(lead), maxsplit=1)[0]
+        terms = [t for t, w in self._key_terms(lead).items()
+                 if t not in mine and not t.isdigit() and w >= _SUBJECT_MIN_IDF]
+        return " ".join(terms[:2])
+
+    def _prose(self, question: str, previous: list[str], lead: str = "") -> Answer:
+        query = self._search_query(question, previous)
+        # A later part of a compound question searches with the lead's subject; its sentences are scored on
+        # its own words, the subject's at half weight.
+        subject = self._subject(question, lead) if lead and query == question else ""
+        hits = self.retriever.search(f"{query} {subject}".strip(), k=6)
+        content = self._without_source_names(query)
+        scored = self.rank_sentences(content, hits, subject)
+        support, critical = self.support(hits, content)
+        if not scored or critical or support < self.settings.engine.refuse_threshold:
+            return self._refusal(question, hits)
+        best = scored[0]
+        computed = self._share(question, hits, best[3])
+        if computed is not None:
+            return computed
+        amount = asks_amount(question)
+        years = years_in(question)
+        # A Latin-lettered metric asked about ("线上GMV是多少") must be named where the number is stated.
+        metrics = asked_metrics(question)
+
+        def fits(sentence: str) -> bool:
+            low = unicodedata.normalize("NFKC", sentence).lower()
+            return answers_amount(sentence, years) and all(t in low for t in metrics)
+
+        if amount and not fits(best[3]):
+            # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
+            numeric = [c for c in scored[1:12] if fits(c[3])]
+            if not numeric or numeric[0][1] < 0.6 * best[1]:
+                return self._refusal(question, hits)
+            scored = numeric
+            best = scored[0]
+        counted = counted_unit(question)
+        if counted and amount and not counts(best[3], counted):
+            # "几个新职业": of equally relevant sentences, the one counting that thing ("147 个新职业") answers.
+            exact = next((c for c in scored[1:12] if c[1] >= 0.9 * best[1] and fits(c[3]) and counts(c[3], counted)),
+                         None)
+            if exact is not None:
+                scored = [exact] + [c for c in scored if c is not exact]
+                best = exact
+        amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
+        if _is_caption(best[3]) and not amount_line and \
+                (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
+            # The best match is a figure caption whose chart is not in the text: nothing to quote.
+            return self._refusal(question, hits)
+        listed = self._enumeration(question, best)
+        if listed is not None:
+            return listed
+        picks = [best]
+        speaker = self._speaker(question, best)
+        if speaker is not None:
+            picks.insert(0, speaker)
+        for cand in scored[1:4]:
+            if len(picks) > 1:
+                break
+            if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and not cand[3].endswith(("？", "?")) and \
+                    len(best[3]) + len(cand[3]) <= self.settings.engine.max_quote_chars:
+                picks.append(cand)
+                break
+        parts = []
+        citations = []
+        for _, _, h, s in picks:
+            parts.append(prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s))
+            citations.append(cite(h, s))
+        return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
+                      mode="offline")
+
+    @staticmethod
+    def _speaker(question: str, best: tuple[float, float, Hit, str]) -> tuple[float, float, Hit, str] | None:
+        """"是谁指出…": when the best sentence names no speaker, the nearest sentence before it in the passage
+        that does ("李三希分析，…") is quoted too."""
+        score, cov, hit, sentence = best
+        if not _WHO_Q.search(question) or _SPEAKS.search(sentence):
+            return None
+        text = hit.chunk.text
+        at = text.find(sentence)
+        before = [m.group(0).strip() for m in _SENT.finditer(text[max(0, at - _SPEAKER_CHARS):max(at, 0)])]
+        for s in reversed(before):
+            if _ATTRIBUTION.search(s) and len(squash(s)) >= 6:
+                return score, cov, hit, s
+        return None
+
+    def _enumeration(self, question: str, best: tuple[float, float, Hit, str]) -> Answer | None:
+        """When the best sentence announces a list ("以下三点"), answer with the items that follow it."""
+        _, _, hit, sentence = best
+        size = enumeration_size(sentence)
+        if size is None:
+            return None
+        text = hit.chunk.text
+        inline = inline_items_at(sentence)
+        start = text.find(sentence) + (len(sentence) if inline is None else inline)
+        following = [(hit, text[start:])]
+        chunk: Chunk | None = hit.chunk
+        for _ in range(4):  # the items may run over the next few chunks
+            chunk = self.retriever.neighbours(chunk)[1] if chunk is not None else None
+            if chunk is None:
+                break
+            following.append((Hit(chunk=chunk, score=hit.score, rank=hit.rank), chunk.text))
+        items = list_items(following, size)
+        if not items:
+            return None
+        listing = "；".join(f"（{i}）{clause}" for i, (_, _, clause) in enumerate(items, 1))
+        answer = prompts.OFFLINE_QUOTE.format(title=hit.chunk.title, quote=sentence) + f"\n{listing}。"
+        cites = [cite(hit, sentence)] + [cite(h, s) for h, s, _ in items]
+        return Answer(question=question, answer=answer, answerable=True, citations=cites, mode="offline")
+
+    def _share(self, question: str, hits: list[Hit], best_sentence: str) -> Answer | None:
+        """A part-of-whole share asked in prose and not stated in the best passage, computed from its numbers."""
+        terms = share_terms(question)
+        if not terms or states_share(best_sentence, terms):
+            return None
+        share = share_from_passages(question, hits)
+        if share is None:
+            return None
+        pct = f"{share.percent:.1f}%"
+        text = (f"{share.part_term}占{share.total_term}的比例约为{pct}"
+                f"（{share.part.text} ÷ {share.total.text}，按语料中的数字计算）。")
+        cites = [cite(q.hit, q.sentence) for q in (share.total, share.part) if q.hit is not None]
+        call = ToolCall(name="share_from_text", arguments={"part": share.part_term, "total": share.total_term},
+                        result={"part": share.part.value, "total": share.total.value, "percent": round(share.percent, 2)})
+        unique = list({c.chunk_id + c.quote: c for c in cites}.values())
+        return Answer(question=question, answer=text, answerable=True, citations=unique, tool_calls=[call],
+                      mode="offline")
+
+    def support(self, hits: list[Hit], question: str) -> tuple[float, list[str]]:
+        """Evidence strength: the share of the question's weighted key terms found in the top 3 chunks
+        (title and section included), and the critical terms (years, Latin words) missing from them."""
+        terms = self._key_terms(question)
+        if not hits or not terms:
+            return (0.0 if not hits else 1.0), []
+        ctx = unicodedata.normalize("NFKC", "".join(h.chunk.title + h.chunk.section + h.chunk.text
+                                                    for h in hits[:3])).lower()
+        total = sum(terms.values())
+        covered = sum(w for t, w in terms.items() if t in ctx) / total
+        critical = [t for t in terms if t not in ctx and (_YEAR.fullmatch(t) or (t.isascii() and len(t) >= 2))]
+        return covered, critical
+
+    def _key_terms(self, question: str) -> dict[str, float]:
+        import rjieba
+
+        idf = self.idf()
+        default = max(idf.values()) if idf else 1.0
+        q = unicodedata.normalize("NFKC", question).lower()
+        return {t: idf.get(t, default) for t in rjieba.cut(q)
+                if t not in _STOP and not _QWORD.match(t) and any(ch.isalnum() for ch in t)
+                and (len(t) >= 2 or t.isdigit())}
+
+    def _refusal(self, question: str, hits: list[Hit]) -> Answer:
+        related = [cite(h, h.chunk.text[:120]) for h in hits[:3]]
+        return Answer(question=question, answer=prompts.OFFLINE_REFUSAL, answerable=False, related=related,
+                      mode="offline")

@@ -1,0 +1,486 @@
+"""Structured question routing: ranking and calculation questions answered exactly through the tool layer."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from bot.core.schema import Citation, ToolCall
+from tools.errors import ToolError
+from tools.names import RANKED_INDUSTRIES
+from tools.question import CalcRequest, Frame, clean, cluster_of, parse, parse_calc, ranked_clusters
+from tools.registry import ToolResult, call_tool
+from tools.tables import report_source, source_line, tables_readonly
+
+MAX_HISTORY = 4
+_SPLIT = re.compile(r"[？?；;。！!]+")
+_CHAIN = re.compile(
+    r"^(?P<head>.+?(?:最快|最慢|最高|最低|第一|倒数第[\d一二三四五六七八九十]+|第[\d一二三四五六七八九十]+|"
+    r"前[\d一二三四五六七八九十]+|后[\d一二三四五六七八九十]+)[^，,]{0,8}?的(?:[\d一二两三四五六七八九十]+个)?城市)"
+    r"[，,]?(?P<tail>.+)$")
+_CHAIN_TAIL = re.compile(r"排名|规模|排第|第几|名次|位列|位次|增速|相差|差多少|高多少|低多少|比较|对比|规模|变化")
+_WHICH_INDUSTRY = re.compile(r"哪些行业|哪个行业|什么行业|哪几个行业|各行业|行业排名")
+_STAT_TAIL = re.compile(r"平均|均值|中位|合计|总和|之和|总计|最大值|最小值")
+_WHY = re.compile(r"为什么|为何|原因|意味着|说明了什么|有什么特点|什么特点|有何特点|怎么做到|如何做到|如何实现")
+_WH_ONLY = re.compile(r"^(是|为|有)?(哪个|哪些|哪几个|哪两个|谁|什么|哪座)?(城市)?(呢)?$")
+
+
+class RoutedAnswer(BaseModel):
+    """An exact answer from the tables or a calculation, with the tool calls and one citation per table row."""
+
+    answer: str = Field(description="Short Chinese sentence(s) with the values, period and growth note.")
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    intent: str = Field(description="What was recognised, e.g. city_rank, top_cities, calc_weights.")
+    answerable: bool = Field(True, description="False when the tables show the question cannot be answered "
+                                               "(e.g. a cluster without city rankings, a value the report omits).")
+
+
+@dataclass
+class Plan:
+    """The tool calls for one (sub)question and how to phrase their results."""
+
+    intent: str
+    steps: list[tuple[str, dict]] = field(default_factory=list)
+    compose: Callable[[list[ToolResult]], str] | None = None
+    answerable: bool = True
+    message: str = ""
+
+
+# ---------------------------------------------------------------- planning
+
+def _measure(f: Frame, default: str = "2022Q1") -> str:
+    if f.growth and not f.periods:
+        return "growth"
+    return f.periods[0] if f.periods else ("growth" if f.growth else default)
+
+
+def _resolve_ambiguous(f: Frame) -> None:
+    industry_context = bool([i for i in f.industries if i in RANKED_INDUSTRIES]) and not f.clusters
+    for city, province in f.ambiguous:
+        (f.provinces if industry_context else f.cities).append(province if industry_context else city)
+    f.ambiguous = []
+
+
+def _cluster_size(cluster: str) -> int:
+    ov = tables_readonly()["city_overview"]
+    return int((ov["cluster"] == cluster).sum())
+
+
+def _not_ranked_message(name: str) -> str:
+    short = "、".join(c.removesuffix("城市群") for c in ranked_clusters())
+    return (f"报告只给出了{short}七个城市群内的城市排名和增速，没有{name}的城市排名或增速数据，"
+            "所以无法回答这个问题。")
+
+
+def _plan_cluster_industries(f: Frame) -> Plan | None:
+    if not (f.rank_word or f.ordinal or f.top_k or _WHICH_INDUSTRY.search(f.text) or "top" in f.text
+            or "大行业" in f.text or "no." in f.text):
+        return None
+    position = f.ordinal if f.ordinal and f.ordinal <= 3 else None
+    if f.clusters and not f.cities and not f.provinces:
+        steps = [("cluster_top_industries", {"cluster": c}) for c in f.clusters]
+        if position is None:
+            return Plan("cluster_industries", steps)
+
+        def compose(results: list[ToolResult]) -> str:
+            parts = []
+            for res in results:
+                row = next(r for r in res.rows if r["position"] == position)
+                parts.append(f"{row['cluster']}2020Q1-2022Q1行业指标累计排名第{position}（NO.{position}）的行业是"
+                             f"{row['industry_source']}")
+            return "；".join(parts) + "。"
+
+        return Plan("cluster_industries", steps, compose)
+    if f.industries and "城市群" in f.text and not f.clusters:
+        args: dict = {"industry": f.industries[0]}
+        if position:
+            args["position"] = position
+        return Plan("clusters_with_industry", [("clusters_with_industry", args)])
+    return None
+
+
+def _plan_provinces(f: Frame) -> Plan | None:
+    inds = [i for i in f.industries if i in RANKED_INDUSTRIES]
+    if not inds and f.provinces and not f.cities and not f.clusters and _WHICH_INDUSTRY.search(f.text):
+        return Plan("province_rank", [("province_rank", {"province": p}) for p in f.provinces])
+    if not inds or f.cities or f.clusters or not (f.provinces or f.province_word or f.share or "双高" in f.text):
+        return None
+    if not (f.rank_word or f.ordinal or f.top_k or f.superlative or f.share or f.growth or "双高" in f.text
+            or f.value_request):
+        return None
+    ind = inds[0]
+    measure = "share" if f.share and not f.growth else ("growth" if f.growth and not f.share else None)
+    both = "双高" in f.text or (f.share and f.growth and f.both)
+    n = f.ordinal or (1 if f.superlative == "top" else None)
+    if len(f.provinces) >= 2:
+        return Plan("compare_provinces", [("compare_provinces", {"province_a": f.provinces[0],
+                                                                 "province_b": f.provinces[1], "industry": ind})])
+    if f.provinces:
+        if f.value_request and not f.rank_word:
+            return Plan("value_not_in_report", [("province_rank", {"province": f.provinces[0], "industry": ind,
+                                                                   "measure": measure})],
+                        lambda rs: "报告只给出了排名，没有给出具体的比重或指数数值。已知排名：" + rs[0].text,
+                        answerable=False)
+        steps = [("province_rank", {"province": p, "industry": i, "measure": measure})
+                 for p in f.provinces for i in inds]
+        return Plan("province_rank", steps)
+    if both and n:
+        def compose(results: list[ToolResult]) -> str:
+            a, b = results[0].rows[0]["province"], results[1].rows[0]["province"]
+            if a == b:
+                return f"{ind}2021年占比排名和增速排名（{_growth_note()}）都是第{n}的省份是{a}。"
+            return f"{ind}占比排名第{n}的是{a}，增速排名第{n}的是{b}，没有两项都排第{n}的省份。"
+
+        return Plan("province_at_rank", [("province_at_rank", {"industry": ind, "rank": n, "measure": "share"}),
+                                         ("province_at_rank", {"industry": ind, "rank": n, "measure": "growth"})],
+                    compose)
+    if both:
+        return Plan("double_high", [("double_high", {"industry": ind})])
+    if n:
+        return Plan("province_at_rank", [("province_at_rank", {"industry": ind, "rank": n,
+                                                               "measure": measure or "share"})])
+    k = f.top_k or 10
+    measures = [measure] if measure else ["share", "growth"]
+    return Plan("industry_top_provinces", [("industry_top_provinces", {"industry": ind, "measure": m, "k": min(k, 10)})
+                                           for m in measures])
+
+
+def _rank_periods() -> tuple[str, ...]:
+    from tools.tables import RANK_PERIODS
+
+    return RANK_PERIODS
+
+
+def _growth_note() -> str:
+    from tools.tables import GROWTH_NOTE
+
+    return GROWTH_NOTE
+
+
+def _city_level_cue(f: Frame) -> bool:
+    return any((f.rank_word, f.growth, f.superlative, f.ordinal, f.top_k, f.bottom_k, f.direction, f.stat,
+                f.above is not None, f.below is not None, f.wh_city, f.compare, f.list_cities, f.from_end))
+
+
+def _plan_city_rank(city: str, f: Frame) -> Plan:
+    measures = list(dict.fromkeys(f.periods + (["growth"] if f.growth else [])))
+    if f.direction and not f.periods and not f.growth:
+        measures = ["2022Q1"]
+    if len(measures) == 1:
+        return Plan("city_rank", [("city_rank", {"city": city, "measure": measures[0]})])
+    return Plan("city_profile", [("city_profile", {"city": city})])
+
+
+def _plan_cities(f: Frame) -> Plan | None:
+    ranked = ranked_clusters()
+    clusters = [c for c in f.clusters if c in ranked]
+    if f.cities and f.member:
+        return Plan("city_cluster", [("city_cluster", {"city": c}) for c in f.cities])
+    if f.share and not (f.growth or f.rank_word or f.member):
+        return None  # a city's share of something is prose, not a ranking table
+    if len(f.cities) >= 2:
+        if not (f.compare or f.growth or f.rank_word or f.periods or f.direction):
+            return None
+        if f.each or (f.rank_word and not f.compare):
+            plans = [_plan_city_rank(c, f) for c in f.cities]
+            return Plan(plans[0].intent, [s for p in plans for s in p.steps])
+        return Plan("compare_cities", [("compare_cities", {"city_a": f.cities[0], "city_b": f.cities[1],
+                                                           "measure": _measure(f)})])
+    if f.cities:
+        city = f.cities[0]
+        if f.wh_city and not clusters:
+            return None  # asks for another city than the one named (e.g. 哪个城市超越北京)
+        home = cluster_of(city)
+        if clusters and home not in clusters:
+            return Plan("city_cluster", [("city_cluster", {"city": city})],
+                        lambda rs: f"{rs[0].text[:-1]}，不在{clusters[0]}的排名表中。", answerable=False)
+        if not (_city_level_cue(f) or f.pronoun):
+            return None
+        return _plan_city_rank(city, f)
+    if not clusters and f.all_clusters:
+        return _plan_all_clusters(f)
+    if not clusters:
+        return None
+    steps: list[tuple[str, dict]] = []
+    intent = ""
+    for cluster in clusters:
+        plan = _plan_cluster(cluster, f)
+        if plan is None:
+            return None
+        intent = intent or plan.intent
+        steps += plan.steps
+    return Plan(intent, steps)
+
+
+def _plan_all_clusters(f: Frame) -> Plan | None:
+    """Questions over all seven ranked clusters at once (七大城市群中…)."""
+    if f.ties:
+        return Plan("tied_cities", [("tied_cities", {})])
+    if f.above is not None or f.below is not None:
+        return Plan("filter_cities", [("filter_cities", {"growth_above": f.above, "growth_below": f.below,
+                                                         "change": f.direction})])
+    if f.direction:
+        return Plan("rank_movers", [("rank_movers", {"direction": f.direction, "largest_only": f.largest})])
+    return None
+
+
+def _plan_cluster(cluster: str, f: Frame) -> Plan | None:
+    n = _cluster_size(cluster)
+    measure = _measure(f)
+    if f.ties:
+        return Plan("tied_cities", [("tied_cities", {"cluster": cluster})])
+    if f.above is not None or f.below is not None:
+        args: dict = {"cluster": cluster, "growth_above": f.above, "growth_below": f.below}
+        if f.direction in ("rose", "fell", "unchanged", "changed"):
+            args["change"] = f.direction
+        return Plan("filter_cities", [("filter_cities", args)])
+    if f.stat:
+        args = {"cluster": cluster, "stat": f.stat, "value": "rank_change" if f.direction else "growth",
+                "by": f.periods[0] if f.periods else "growth"}
+        if f.top_k:
+            args["top_k"] = min(f.top_k, n)
+        elif f.bottom_k:
+            args["bottom_k"] = min(f.bottom_k, n)
+        return Plan("aggregate_cities", [("aggregate_cities", args)])
+    if f.direction:
+        return Plan("rank_movers", [("rank_movers", {"cluster": cluster, "direction": f.direction,
+                                                     "largest_only": f.largest})])
+    if f.from_end:
+        return Plan("city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": n - f.from_end + 1,
+                                                       "measure": measure})])
+    if f.ordinal:
+        return Plan("city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": f.ordinal, "measure": measure})])
+    if f.top_k or f.bottom_k:
+        order = "top" if f.top_k else "bottom"
+        if f.superlative == "bottom" and f.top_k and not f.bottom_k:
+            order = "bottom"  # 最慢的三个 (parsed as a count of 3)
+        k = min(f.top_k or f.bottom_k or 1, n)
+        return Plan("top_cities", [("top_cities", {"cluster": cluster, "measure": measure, "k": k,
+                                                   "order": order})])
+    if f.superlative:
+        rank = 1 if f.superlative == "top" else n
+        return Plan("city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": rank, "measure": measure})])
+    if f.list_cities or f.count:
+        return Plan("cluster_cities", [("cluster_cities", {"cluster": cluster})])
+    if f.rank_word or f.growth:
+        return Plan("top_cities", [("top_cities", {"cluster": cluster, "measure": measure, "k": n})])
+    return None
+
+
+def plan(f: Frame) -> Plan | None:
+    """Tool calls answering frame `f`, a Plan that says the tables cannot answer it, or None (not structured)."""
+    if _WHY.search(f.text):
+        return None  # why / how questions are answered from the prose
+    _resolve_ambiguous(f)
+    if f.industry_word or f.industries or "双高" in f.text:
+        p = _plan_cluster_industries(f) if (f.clusters or "城市群" in f.text) else None
+        p = p or _plan_provinces(f)
+        if p:
+            return p
+    cue = _city_level_cue(f)
+    strong = any((f.rank_word, f.ordinal, f.top_k, f.bottom_k, f.superlative, f.wh_city)) and not _WHY.search(f.text)
+    if f.unknown_clusters and not f.clusters and not f.cities and strong:
+        return Plan("not_in_tables", answerable=False, message=_not_ranked_message(f.unknown_clusters[0]))
+    if f.other_periods and not f.periods and not f.growth and (f.cities or f.clusters) and (cue or strong):
+        return Plan("not_in_tables", answerable=False,
+                    message=f"报告的城市排名只有{'、'.join(_rank_periods())}这几期（增速为{_growth_note()}），"
+                            f"没有{f.other_periods[0]}的排名。")
+    if f.provinces and not f.cities and not f.clusters:
+        return None  # province questions without an industry are about prose (the overall index)
+    unranked = [c for c in f.clusters if c not in ranked_clusters()]
+    if unranked and cue and not (f.industry_word or f.industries):
+        return Plan("not_in_tables", answerable=False, message=_not_ranked_message(unranked[0]))
+    if f.unknown_cities and not f.cities and not f.clusters and (f.rank_word or f.growth):
+        short = "、".join(c.removesuffix("城市群") for c in ranked_clusters())
+        return Plan("not_in_tables", answerable=False,
+                    message=f"报告的城市排名表（{short}七个城市群）中没有{f.unknown_cities[0]}，"
+                            "无法给出它的排名或增速。")
+    if f.cities and f.value_request and not f.growth and not f.rank_word and not f.part_of:
+        return Plan("value_not_in_report", [("city_profile", {"city": f.cities[0]})],
+                    lambda rs: f"报告没有给出{rs[0].rows[0]['city']}数字化转型指数的具体数值，只给出了排名：{rs[0].text}",
+                    answerable=False)
+    return _plan_cities(f)
+
+
+def _calc_plan(req: CalcRequest) -> Plan:
+    def compose(results: list[ToolResult]) -> str:
+        res = results[0]
+        if req.focus:
+            row = next(r for r in res.rows if r["indicator"] == req.focus)
+            total = sum(r["score_sum"] for r in res.rows)
+            return (f"指标{req.focus}的权重 = {row['score_sum']:g}/{total:g} ≈ {row['weight']:.3f}"
+                    f"（约{row['weight_pct']:.1f}%）。{res.text}")
+        return res.text
+
+    return Plan(req.intent, [(req.tool, req.args)], compose)
+
+
+# ---------------------------------------------------------------- frames from questions and history
+
+def _standalone(f: Frame) -> bool:
+    return f.has_entity and (f.has_cue or f.member or f.industry_word)
+
+
+def _frame(question: str, context: Frame | None, same_question: bool = False) -> Frame:
+    """Parse; a follow-up (or a later clause of the same question) without its own subject borrows it."""
+    f = parse(question)
+    if context is not None and not _standalone(f) and (f.is_follow_up or same_question):
+        f = f.merged_into(context)
+    return f
+
+
+def _context(history: list[str] | None) -> Frame | None:
+    """The frame the latest previous questions leave behind (None after a prose question)."""
+    context: Frame | None = None
+    for q in (history or [])[-MAX_HISTORY:]:
+        for part in _parts(q):
+            if parse_calc(part) is not None and not _names_tables(part):
+                context = None
+                continue
+            f = _frame(part, context)
+            try:
+                p = plan(_copy(f))
+            except ToolError:
+                p = None
+            context = f if p is not None else None
+            if context is not None and p is not None and p.intent in ("city_at_rank", "top_cities"):
+                context.answer_cities = _selected_cities(p)
+    return context
+
+
+def _selected_cities(p: Plan) -> list[str]:
+    """The cities a selection plan picks (run on the cached tables; a few milliseconds)."""
+    try:
+        return [r["city"] for name, args in p.steps
+                for r in call_tool(name, {k: v for k, v in args.items() if v is not None}).rows]
+    except ToolError:
+        return []
+
+
+def _copy(f: Frame) -> Frame:
+    from dataclasses import replace
+
+    return replace(f, cities=list(f.cities), provinces=list(f.provinces), ambiguous=list(f.ambiguous))
+
+
+def _parts(question: str) -> list[str]:
+    return [p for p in _SPLIT.split(question) if p.strip()]
+
+
+# ---------------------------------------------------------------- running
+
+@dataclass
+class _Run:
+    texts: list[str] = field(default_factory=list)
+    calls: list[ToolCall] = field(default_factory=list)
+    results: list[ToolResult] = field(default_factory=list)
+    intents: list[str] = field(default_factory=list)
+    answerable: bool = True
+
+    def execute(self, p: Plan) -> list[ToolResult]:
+        results = []
+        for name, args in p.steps:
+            args = {k: v for k, v in args.items() if v is not None}
+            res = call_tool(name, args)
+            results.append(res)
+            if not any(c.name == name and c.arguments == args for c in self.calls):
+                self.calls.append(ToolCall(name=name, arguments=args, result=res))
+                self.results.append(res)
+        text = p.message or (p.compose(results) if p.compose else "".join(r.text for r in results))
+        if text not in self.texts:
+            self.texts.append(text)
+        self.intents.append(p.intent)
+        self.answerable = self.answerable and p.answerable
+        return results
+
+
+def _chain(part: str, context: Frame | None, run: _Run) -> Frame | None:
+    """`X增速最快的城市，其2022Q1排名…` / `…最快的城市与上海相差…`: select cities, then ask about them."""
+    m = _CHAIN.match(clean(part))
+    if not m:
+        return None
+    tail = m.group("tail").lstrip("，,").removeprefix("其").removeprefix("它们").removeprefix("它")
+    if not _CHAIN_TAIL.search(tail) or _WH_ONLY.match(tail) or _STAT_TAIL.search(tail):
+        return None
+    head = _frame(m.group("head"), context)
+    head_plan = plan(_copy(head))
+    if head_plan is None or head_plan.intent not in ("city_at_rank", "top_cities") or not head_plan.answerable:
+        return None
+    selected = [r["city"] for res in run.execute(head_plan) for r in res.rows]
+    tail_frame = parse(tail)
+    others = [c for c in tail_frame.cities + [a[0] for a in tail_frame.ambiguous] if c not in selected]
+    if others:
+        measure = _measure(tail_frame) if (tail_frame.growth or tail_frame.periods) else _measure(head)
+        run.execute(Plan("compare_cities", [("compare_cities", {"city_a": selected[0], "city_b": others[0],
+                                                                "measure": measure})]))
+    else:
+        for city in selected:
+            run.execute(_plan_city_rank(city, tail_frame))
+    head.cities = selected
+    return head
+
+
+def route(question: str, history: list[str] | None = None) -> RoutedAnswer | None:
+    """Answer a ranking / table / calculation question exactly, or return None for retrieval to answer.
+
+    `history` lists the user's previous questions, oldest first; a follow-up that omits its subject
+    ("那2021年呢？", "第六呢？") takes it from them. Raises ToolError for a table question naming something
+    the tables do not know (the message lists the closest names).
+    """
+    parts = _parts(question)
+    if not parts:
+        return None
+    run = _Run()
+    whole = parse_calc(question)
+    if whole is not None and not _names_tables(question):
+        run.execute(_calc_plan(whole))
+        return _answer(run)
+    context = _context(history)
+    for i, part in enumerate(parts):
+        req = parse_calc(part)
+        if req is not None and not _names_tables(part):
+            run.execute(_calc_plan(req))
+            context = None
+            continue
+        chained = _chain(part, context, run)
+        if chained is not None:
+            context = chained
+            continue
+        f = _frame(part, context, same_question=i > 0)
+        p = plan(_copy(f))
+        if p is None:
+            return None
+        run.execute(p)
+        context = f
+    return _answer(run)
+
+
+def _names_tables(text: str) -> bool:
+    """Whether a question names a city or cluster (then numbers in it are thresholds, not calculation inputs)."""
+    f = parse(text)
+    return bool(f.cities or f.clusters or f.ambiguous and not f.industries)
+
+
+def _answer(run: _Run) -> RoutedAnswer:
+    return RoutedAnswer(answer="".join(run.texts), tool_calls=run.calls, citations=tool_citations(run.results),
+                        intent="+".join(dict.fromkeys(run.intents)), answerable=run.answerable)
+
+
+def tool_citations(results: list[ToolResult]) -> list[Citation]:
+    """One citation per source table row of the results (doc id, title, table as section, the row as quote)."""
+    if not any(r.provenance for r in results):
+        return []
+    src = report_source()
+    seen: set[int] = set()
+    out = []
+    for res in results:
+        for p in res.provenance:
+            if p["line"] in seen:
+                continue
+            seen.add(p["line"])
+            out.append(Citation(doc_id=src.doc_id, title=src.title, section=p["table"], quote=source_line(p["line"]),
+                                chunk_id="", score=1.0, line=p["line"]))
+    return out

@@ -1,0 +1,160 @@
+"""Benchmark: build times, query latency per retriever, peak memory, and dev-set hit@5 against a LlamaIndex peer."""
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.core.settings import Settings
+
+
+def _pcts(values: list[float]) -> dict[str, float]:
+    from evals.metrics import percentile
+
+    return {"p50": round(percentile(values, 50), 2), "p95": round(percentile(values, 95), 2)}
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def llama_index_baseline(settings: Settings, items: list[dict], k: int = 5) -> dict[str, Any]:
+    """LlamaIndex's default recipe (SentenceSplitter 1024/20 + VectorStoreIndex, same embedding, top-k)."""
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+
+    from bot.core.schema import Chunk
+    from bot.index.corpus import read_docs
+    from bot.index.embed import EmbeddingCache, make_embedder
+    from bot.index.ingest import clean
+    from evals.metrics import as_list, first_hit_rank
+
+    docs, _ = read_docs(settings.paths.corpus_dir)
+    documents = [Document(text=clean(d.text).text, metadata={"doc_id": d.meta.id}) for d in docs]
+    nodes = SentenceSplitter(chunk_size=1024, chunk_overlap=20).get_nodes_from_documents(documents)
+    # Embed through our cache so repeated benchmark runs do not pay for the baseline again.
+    cache = EmbeddingCache(settings.paths.index_dir / "embed_cache.sqlite",
+                           f"{settings.embedding.provider}:{settings.embedding.model}")
+    from bot.index.embed import embed_passages
+
+    t0 = time.perf_counter()
+    vecs, _ = embed_passages([n.get_content() for n in nodes], make_embedder(settings), cache,
+                             settings.embedding.batch_size)
+    cache.close()
+    for node, v in zip(nodes, vecs):
+        node.embedding = v.tolist()
+    index = VectorStoreIndex(nodes, embed_model=make_embedder(settings))
+    build_s = time.perf_counter() - t0
+    retriever = index.as_retriever(similarity_top_k=k)
+    as_chunk = {n.node_id: Chunk(chunk_id=n.node_id, doc_id=n.metadata["doc_id"], title="", text=n.get_content(),
+                                 start=0, end=1, ordinal=i) for i, n in enumerate(nodes)}
+    order = [n.node_id for n in nodes]
+
+    def neighbours(c: Chunk) -> tuple[Chunk | None, Chunk | None]:
+        i = order.index(c.chunk_id)
+        prev = as_chunk[order[i - 1]] if i > 0 else None
+        nxt = as_chunk[order[i + 1]] if i + 1 < len(order) else None
+        return prev, nxt
+
+    hits, n = 0, 0
+    lat = []
+    for it in items:
+        ev = as_list(it.get("evidence"))
+        if not ev:
+            continue
+        n += 1
+        t = time.perf_counter()
+        got = retriever.retrieve(it["question"])
+        lat.append((time.perf_counter() - t) * 1000)
+        rank = first_hit_rank(ev, [as_chunk[g.node.node_id] for g in got], neighbours)
+        hits += rank is not None and rank <= k
+    return {"hit@5": round(hits / max(n, 1), 4), "nodes": len(nodes), "build_s": round(build_s, 1),
+            "latency_ms": _pcts(lat)}
+
+
+def run_bench(settings: Settings, dataset: str, cold: bool = True, json_out: str | None = None) -> int:
+    """Print the benchmark figures (and write them as JSON when asked)."""
+    from bot.index.retrieve import Retriever
+    from bot.index.store import build_index
+    from evals.runner import evaluate, load_dataset
+
+    items = load_dataset(dataset)
+    out: dict[str, Any] = {}
+    if cold:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-index-"))
+        try:
+            cold_settings = settings.model_copy(update={"paths": settings.paths.model_copy(update={"index_dir": tmp})})
+            t0 = time.perf_counter()
+            rep = build_index(cold_settings, progress=True)
+            out["cold_build_s"] = round(time.perf_counter() - t0, 1)
+            out["chunks"] = rep.chunks
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    build_index(settings, progress=True)
+    t0 = time.perf_counter()
+    rep = build_index(settings, progress=False)
+    out["noop_build_s"] = round(time.perf_counter() - t0, 2)
+    out.setdefault("chunks", rep.chunks)
+
+    retriever = Retriever.open(settings)
+    retriever.search("预热", k=1)
+    questions = [it["question"] for it in items]
+    out["latency_ms"] = {}
+    for mode in ("bm25", "dense", "hybrid"):
+        lat = []
+        for q in questions:
+            t = time.perf_counter()
+            retriever.search(q, k=5, mode=mode)
+            lat.append((time.perf_counter() - t) * 1000)
+        out["latency_ms"][mode] = _pcts(lat)
+
+    out["hit@5"] = {}
+    for mode in ("bm25", "dense", "hybrid"):
+        agg = evaluate(settings, items, answers=False, retriever=_ModeRetriever(retriever, mode))["aggregate"]
+        out["hit@5"][mode] = agg["retrieval_hit@5"]
+    peer = llama_index_baseline(settings, items)
+    out["hit@5"]["llamaindex_default"] = peer["hit@5"]
+    out["llamaindex_default"] = peer
+
+    t0 = time.perf_counter()
+    full = evaluate(settings, items, answers=True, retriever=retriever)["aggregate"]
+    out["answers"] = {"answer_accuracy": full["answer_accuracy"], "by_type": {
+        t: v["answer_accuracy"] for t, v in full["by_type"].items()}, "false_refusal_rate": full["false_refusal_rate"],
+        "latency_ms": full["latency_ms"], "eval_s": round(time.perf_counter() - t0, 1)}
+    out["peak_rss_mb"] = round(_rss_mb(), 1)
+    print(format_bench(out))
+    if json_out:
+        Path(json_out).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+class _ModeRetriever:
+    """The retriever with a fixed mode, for scoring each retriever with the same runner."""
+
+    def __init__(self, inner: Any, mode: str):
+        self.inner, self.mode = inner, mode
+        self.neighbours = inner.neighbours
+
+    def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list:
+        return self.inner.search(query, k=k, mode=self.mode)
+
+
+def format_bench(o: dict[str, Any]) -> str:
+    lines = ["== 基准测试 =="]
+    if "cold_build_s" in o:
+        lines.append(f"冷启动建索引     {o['cold_build_s']:>8.1f} s   ({o['chunks']} 个片段)")
+    lines.append(f"增量（无变化）   {o['noop_build_s']:>8.2f} s")
+    for mode, v in o["latency_ms"].items():
+        lines.append(f"查询延迟 {mode:<7} p50 {v['p50']:>7.1f} ms   p95 {v['p95']:>7.1f} ms")
+    lines.append("dev 集 hit@5:   " + "   ".join(f"{m} {v:.3f}" for m, v in o["hit@5"].items()))
+    a = o["answers"]
+    lines.append(f"答案准确率       {a['answer_accuracy']:.3f}   " + "  ".join(
+        f"{t} {v:.2f}" for t, v in a["by_type"].items() if v is not None))
+    lines.append(f"误拒率           {a['false_refusal_rate']:.3f}   每题延迟 p50 {a['latency_ms']['p50']:.1f} ms  "
+                 f"p95 {a['latency_ms']['p95']:.1f} ms")
+    lines.append(f"峰值内存 (RSS)   {o['peak_rss_mb']:>8.1f} MB")
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""Assembles the page (tabs, the /ask API for staff scripts, the queue) and launches it."""
+from __future__ import annotations
+
+import errno
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bot.answer.engine import Engine
+from bot.app.feedback import FeedbackStore
+from bot.app.ui.briefing_tab import BriefingTab
+from bot.app.ui.calc_tab import CalcTab
+from bot.app.ui.chat_tab import ChatTab
+from bot.app.ui.corpus_tab import CorpusTab
+from bot.app.ui.render import PassageFinder, answer_dict
+from bot.app.ui.style import CSS, theme
+from bot.app.ui.tables_tab import TablesTab
+from bot.core.errors import BotError
+from bot.core.settings import Settings
+from tools.errors import ToolError
+
+TITLE = "数字化转型知识助手"
+
+
+def make_ask(engine: Engine):
+    """The /ask endpoint: one question (and optional history) in, the answer object as a dict out."""
+
+    def ask(question: str, history: list[dict] | None = None) -> dict:
+        """Answer a question from the corpus; returns the answer object (question, answer, answerable,
+        citations, tool_calls, mode, latency_ms, note, related). An unusable question raises an error
+        whose message says what to change."""
+        try:
+            return answer_dict(engine.ask(question, history or None))
+        except (BotError, ToolError) as exc:
+            raise gr.Error(str(exc), title="无法回答", print_exception=False) from exc
+
+    return ask
+
+
+def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = None) -> gr.Blocks:
+    """The whole page over an opened engine; call `launch_app` (or `.launch`) on the result."""
+    store = store or FeedbackStore(settings.paths.data_dir)
+    downloads = Path(tempfile.mkdtemp(prefix="shuzihua-ui-"))
+    finder = PassageFinder(engine.retriever.chunks)
+    tables = TablesTab(settings, downloads)
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        with gr.Row(elem_id="bot-header", equal_height=True):
+            gr.Markdown(f"# {TITLE}\n基于《数字化转型指数报告 2022》等语料的问答、排名查询与指数计算；"
+                        "每个回答都给出出处。", elem_id="bot-title")
+            gr.HTML(f'<span class="bot-badge" id="bot-mode-label">当前模式：{engine.mode_label()}</span>',
+                    elem_id="bot-mode", js_on_load=None)
+        with gr.Tabs(elem_id="bot-tabs"):
+            with gr.Tab("对话", id="chat", elem_id="tab-chat"):
+                ChatTab(engine, store, finder).build()
+            with gr.Tab("数据表", id="tables", elem_id="tab-tables"):
+                tables.build()
+            with gr.Tab("指数计算", id="calc", elem_id="tab-calc"):
+                CalcTab(downloads).build()
+            with gr.Tab("语料", id="corpus", elem_id="tab-corpus"):
+                CorpusTab(engine, settings).build()
+            with gr.Tab("简报", id="briefing", elem_id="tab-briefing"):
+                BriefingTab(engine, finder, downloads).build()
+        tables.attach_load(app)
+        gr.api(make_ask(engine), api_name="ask")
+    app.queue(default_concurrency_limit=settings.server.concurrency)
+    app.downloads = downloads  # type: ignore[attr-defined]
+    return app
+
+
+def launch_app(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = False,
+               quiet: bool = False) -> tuple[Any, str, str]:
+    """Serve on settings.server.host/port, with a login when user name and password are both set.
+
+    Only the app's own files are served: no allowed_paths (downloads are written to the system temp
+    folder, which Gradio copies into its cache).
+    """
+    server = settings.server
+    auth = (server.username, server.password) if server.username and server.password else None
+    if bool(server.username) != bool(server.password):
+        raise BotError("登录需要同时设置用户名和密码（BOT_SERVER__USERNAME 与 BOT_SERVER__PASSWORD）。")
+    try:
+        return app.launch(
+            server_name=server.host, server_port=server.port, auth=auth, auth_message="请登录数字化转型知识助手",
+            prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=quiet, ssr_mode=False,
+            footer_links=["api"], theme=theme(), css=CSS, max_file_size="20mb", inbrowser=False, share=False)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, None) or "port" in str(exc).lower():
+            raise BotError(f"无法在 {server.host}:{server.port} 启动页面（端口可能已被占用）："
+                           "请用 --port 换一个端口，或先关闭占用该端口的程序。") from exc
+        raise
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free right now (for tests and benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_background(engine: Engine, settings: Settings, port: int | None = None,
+                     store: FeedbackStore | None = None) -> tuple[gr.Blocks, str]:
+    """Build and launch the page in this process without blocking (port None = a free one); returns
+    (app, url). Call `app.close()` to stop it."""
+    if port is None:
+        port = free_port(settings.server.host)
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update={"port": port})})
+    app = build_app(engine, settings, store)
+    _, url, _ = launch_app(app, settings, prevent_thread_lock=True, quiet=True)
+    return app, url

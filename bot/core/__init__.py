@@ -1,0 +1,1 @@
+"""Core: settings, errors, pipeline data types (schema) and every user-facing sentence (prompts)."""

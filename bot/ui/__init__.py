@@ -1,6 +1,0 @@
-"""The chat page (Gradio): chat, data tables, index calculator and corpus browser over one Engine."""
-from __future__ import annotations
-
-from .app import build_app, free_port, launch_app, make_ask, serve_background
-
-__all__ = ["build_app", "free_port", "launch_app", "make_ask", "serve_background"]
