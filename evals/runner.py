@@ -66,7 +66,10 @@ def evaluate(settings: Settings, items: list[dict], k: int = 5, answers: bool = 
             row["correct"] = answer_correct(item, ans)
             row["latency_ms"] = ans.get("latency_ms", 0.0)
         results.append(row)
-    return {"aggregate": aggregate(results, k), "items": results}
+    ran_with = {"mode": "llm" if settings.llm.configured and engine is not None else "offline",
+                "model": settings.llm.model if settings.llm.configured else None,
+                "retrieval": settings.retrieval.model_dump(), "engine": settings.engine.model_dump()}
+    return {"aggregate": aggregate(results, k), "settings": ran_with, "items": results}
 
 
 def _hit(rows: list[dict], at: int) -> float:

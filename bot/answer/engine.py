@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from bot.answer.base import ChatModel, History
 from bot.answer.offline import OfflineEngine
+from bot.core import prompts
 from bot.core.errors import BotError
 from bot.core.schema import Answer
 from bot.core.settings import Settings
@@ -43,7 +44,7 @@ class Engine:
         if use_llm is False:
             return self.offline
         if use_llm and not self.settings.llm.configured:
-            raise BotError("没有配置语言模型：请设置 OPENAI_BASE_URL、OPENAI_API_KEY 和 OPENAI_MODEL。")
+            raise BotError(prompts.LLM_NEEDS_KEYS)
         return self.llm or self.offline
 
     def ask(self, question: str, history: History | None = None, use_llm: bool | None = None) -> Answer:

@@ -172,7 +172,7 @@ class LLMEngine:
         if self._client is None:
             llm = self.settings.llm
             if not llm.configured:
-                raise LLMError("没有配置语言模型：请设置 OPENAI_BASE_URL 和 OPENAI_MODEL。")
+                raise LLMError(prompts.LLM_NOT_CONFIGURED)
             from openai import OpenAI
 
             self._client = OpenAI(base_url=llm.base_url, api_key=llm.api_key or "not-needed",
@@ -297,21 +297,21 @@ class LLMEngine:
             error = str(exc)
         except Exception as exc:  # a tool bug must not end the answer
             log.warning("tool %s failed: %s: %s", name, type(exc).__name__, exc, exc_info=True)
-            error = f"工具 {name} 执行出错（{type(exc).__name__}）。"
+            error = prompts.TOOL_FAILED.format(name=name, error=type(exc).__name__)
         record.result = {"error": error}
         return prompts.TOOL_ERROR.format(error=error)
 
     def _search_tool(self, args: Any, raw: str, ledger: _Ledger, record: ToolCall) -> str:
         if not isinstance(args, dict):
-            raise ToolError(f"工具 {SEARCH_TOOL} 的参数不是有效的 JSON 对象（收到 {raw[:60]}）。")
+            raise ToolError(prompts.SEARCH_ARGS_NOT_JSON.format(name=SEARCH_TOOL, raw=raw[:60]))
         query, k = args.get("query"), args.get("k", 5)
         unknown = set(args) - {"query", "k"}
         if unknown:
-            raise ToolError(f"工具 {SEARCH_TOOL} 不认识的参数：{'、'.join(sorted(unknown))}。")
+            raise ToolError(prompts.SEARCH_ARGS_UNKNOWN.format(name=SEARCH_TOOL, names="、".join(sorted(unknown))))
         if not isinstance(query, str) or not query.strip():
-            raise ToolError(f"工具 {SEARCH_TOOL} 缺少必填参数 query（要检索的文字）。")
+            raise ToolError(prompts.SEARCH_ARGS_NO_QUERY.format(name=SEARCH_TOOL))
         if isinstance(k, bool) or not isinstance(k, int):
-            raise ToolError(f"工具 {SEARCH_TOOL} 的参数 k 应为整数，收到 {json.dumps(k, ensure_ascii=False)}。")
+            raise ToolError(prompts.SEARCH_ARGS_BAD_K.format(name=SEARCH_TOOL, k=json.dumps(k, ensure_ascii=False)))
         hits = self.retriever.search(query, k=max(1, min(k, MAX_SEARCH_K)))
         labelled = ledger.add_hits(hits)
         record.result = {"passages": [label for label, _ in labelled],
@@ -367,7 +367,7 @@ class LLMEngine:
                           "arguments": c.function.arguments or ""} for i, c in enumerate(msg.tool_calls or [])]
                 content = msg.content or ""
             except (AttributeError, IndexError, TypeError) as exc:
-                raise LLMError(f"语言模型返回了无法解析的结果（{type(exc).__name__}）。") from exc
+                raise LLMError(prompts.LLM_BAD_RESPONSE.format(error=type(exc).__name__)) from exc
             return content, calls
         content_parts: list[str] = []
         acc: dict[int, dict[str, str]] = {}

@@ -36,9 +36,6 @@ _QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|�
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 # An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|" + TEAM_AUTHOR + r")）")
-_CONTEXT_CHARS = 60
-_SPEAKER_CHARS = 400
-_SUBJECT_MIN_IDF = 2.0  # below this a term is too common to name a subject ("通过", "发展")
 _WHO_Q = re.compile(r"谁|哪位|什么人")
 # Someone speaking: "李三希分析，…" (a speech verb then a comma; "具体来说，" is not one).
 _SPEECH = r"(?:分析|表示|指出|认为|介绍|强调|坦言|谈到|提出|(?<![来而])说)"
@@ -145,7 +142,8 @@ class OfflineEngine:
                         m = _BYLINE.fullmatch(candidate)
                         if m:
                             essay, author = m.group(1), m.group(2)
-                            text = f"《{essay}》的作者是{author}。" if essay else f"作者是{author}。"
+                            text = (prompts.ESSAY_AUTHOR.format(essay=essay, author=author) if essay
+                                    else prompts.AUTHOR_ONLY.format(author=author))
                             hit = Hit(chunk=chunk, score=1.0, rank=1)
                             return Answer(question=question, answer=text, answerable=True, mode="offline",
                                           citations=[cite(hit, chunk.text[:80])])
@@ -222,9 +220,10 @@ class OfflineEngine:
     def rank_sentences(self, query: str, hits: list[Hit], subject: str = "") -> list[tuple[float, float, Hit, str]]:
         """Sentences of the hits scored by weighted term coverage of the query (terms of a borrowed `subject`
         at half weight), plus a small rank prior: (score, coverage, hit, sentence), best first."""
+        cfg = self.settings.engine
         terms = self._terms(query)
         for t, w in self._terms(subject).items():
-            terms.setdefault(t, 0.5 * w)
+            terms.setdefault(t, cfg.subject_weight * w)
         total = sum(terms.values()) or 1.0
         scored: list[tuple[float, float, Hit, str]] = []
         for h in hits:
@@ -236,9 +235,11 @@ class OfflineEngine:
                     continue
                 ns = unicodedata.normalize("NFKC", s).lower()
                 # Terms just above the sentence (a slide's heading naming the company) count for half.
-                above = text[max(0, m.start() - _CONTEXT_CHARS):m.start()]
-                cov = sum(w if t in ns else 0.5 * w if t in above else 0.0 for t, w in terms.items()) / total
-                scored.append((cov + 0.15 * prior - 0.0005 * max(0, len(s) - 120), cov, h, s))
+                above = text[max(0, m.start() - cfg.heading_chars):m.start()]
+                cov = sum(w if t in ns else cfg.heading_weight * w if t in above else 0.0
+                          for t, w in terms.items()) / total
+                penalty = cfg.long_sentence_penalty * max(0, len(s) - cfg.long_sentence_chars)
+                scored.append((cov + cfg.rank_prior * prior - penalty, cov, h, s))
         scored.sort(key=lambda x: -x[0])
         return scored
 
@@ -248,7 +249,7 @@ class OfflineEngine:
         mine = self._key_terms(question)
         lead = re.split(r"[，,：:]", self._without_source_names(lead), maxsplit=1)[0]
         terms = [t for t, w in self._key_terms(lead).items()
-                 if t not in mine and not t.isdigit() and w >= _SUBJECT_MIN_IDF]
+                 if t not in mine and not t.isdigit() and w >= self.settings.engine.subject_min_idf]
         return " ".join(terms[:2])
 
     def _prose(self, question: str, previous: list[str], lead: str = "") -> Answer:
@@ -256,11 +257,12 @@ class OfflineEngine:
         # A later part of a compound question searches with the lead's subject; its sentences are scored on
         # its own words, the subject's at half weight.
         subject = self._subject(question, lead) if lead and query == question else ""
-        hits = self.retriever.search(f"{query} {subject}".strip(), k=6)
+        cfg = self.settings.engine
+        hits = self.retriever.search(f"{query} {subject}".strip(), k=cfg.prose_hits)
         content = self._without_source_names(query)
         scored = self.rank_sentences(content, hits, subject)
         support, critical = self.support(hits, content)
-        if not scored or critical or support < self.settings.engine.refuse_threshold:
+        if not scored or critical or support < cfg.refuse_threshold:
             return self._refusal(question, hits)
         best = scored[0]
         computed = self._share(question, hits, best[3])
@@ -277,22 +279,22 @@ class OfflineEngine:
 
         if amount and not fits(best[3]):
             # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
-            numeric = [c for c in scored[1:12] if fits(c[3])]
-            if not numeric or numeric[0][1] < 0.6 * best[1]:
+            numeric = [c for c in scored[1:cfg.sentence_candidates] if fits(c[3])]
+            if not numeric or numeric[0][1] < cfg.numeric_ratio * best[1]:
                 return self._refusal(question, hits)
             scored = numeric
             best = scored[0]
         counted = counted_unit(question)
         if counted and amount and not counts(best[3], counted):
             # "几个新职业": of equally relevant sentences, the one counting that thing ("147 个新职业") answers.
-            exact = next((c for c in scored[1:12] if c[1] >= 0.9 * best[1] and fits(c[3]) and counts(c[3], counted)),
-                         None)
+            exact = next((c for c in scored[1:cfg.sentence_candidates]
+                          if c[1] >= cfg.count_ratio * best[1] and fits(c[3]) and counts(c[3], counted)), None)
             if exact is not None:
                 scored = [exact] + [c for c in scored if c is not exact]
                 best = exact
         amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
         if _is_caption(best[3]) and not amount_line and \
-                (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < 0.5 * best[1]):
+                (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < cfg.caption_ratio * best[1]):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
             return self._refusal(question, hits)
         listed = self._enumeration(question, best)
@@ -305,8 +307,8 @@ class OfflineEngine:
         for cand in scored[1:4]:
             if len(picks) > 1:
                 break
-            if cand[3] != best[3] and cand[1] >= 0.6 * best[1] and not cand[3].endswith(("？", "?")) and \
-                    len(best[3]) + len(cand[3]) <= self.settings.engine.max_quote_chars:
+            if cand[3] != best[3] and cand[1] >= cfg.second_quote_ratio * best[1] and \
+                    not cand[3].endswith(("？", "?")) and len(best[3]) + len(cand[3]) <= cfg.max_quote_chars:
                 picks.append(cand)
                 break
         parts = []
@@ -317,8 +319,7 @@ class OfflineEngine:
         return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
                       mode="offline")
 
-    @staticmethod
-    def _speaker(question: str, best: tuple[float, float, Hit, str]) -> tuple[float, float, Hit, str] | None:
+    def _speaker(self, question: str, best: tuple[float, float, Hit, str]) -> tuple[float, float, Hit, str] | None:
         """"是谁指出…": when the best sentence names no speaker, the nearest sentence before it in the passage
         that does ("李三希分析，…") is quoted too."""
         score, cov, hit, sentence = best
@@ -326,7 +327,8 @@ class OfflineEngine:
             return None
         text = hit.chunk.text
         at = text.find(sentence)
-        before = [m.group(0).strip() for m in _SENT.finditer(text[max(0, at - _SPEAKER_CHARS):max(at, 0)])]
+        window = text[max(0, at - self.settings.engine.speaker_chars):max(at, 0)]
+        before = [m.group(0).strip() for m in _SENT.finditer(window)]
         for s in reversed(before):
             if _ATTRIBUTION.search(s) and len(squash(s)) >= 6:
                 return score, cov, hit, s
@@ -343,7 +345,7 @@ class OfflineEngine:
         start = text.find(sentence) + (len(sentence) if inline is None else inline)
         following = [(hit, text[start:])]
         chunk: Chunk | None = hit.chunk
-        for _ in range(4):  # the items may run over the next few chunks
+        for _ in range(self.settings.engine.neighbour_window):  # the items may run over the next chunks
             chunk = self.retriever.neighbours(chunk)[1] if chunk is not None else None
             if chunk is None:
                 break
@@ -365,8 +367,8 @@ class OfflineEngine:
         if share is None:
             return None
         pct = f"{share.percent:.1f}%"
-        text = (f"{share.part_term}占{share.total_term}的比例约为{pct}"
-                f"（{share.part.text} ÷ {share.total.text}，按语料中的数字计算）。")
+        text = prompts.SHARE_COMPUTED.format(part=share.part_term, total=share.total_term, pct=pct,
+                                             part_text=share.part.text, total_text=share.total.text)
         cites = [cite(q.hit, q.sentence) for q in (share.total, share.part) if q.hit is not None]
         call = ToolCall(name="share_from_text", arguments={"part": share.part_term, "total": share.total_term},
                         result={"part": share.part.value, "total": share.total.value, "percent": round(share.percent, 2)})
@@ -381,7 +383,7 @@ class OfflineEngine:
         if not hits or not terms:
             return (0.0 if not hits else 1.0), []
         ctx = unicodedata.normalize("NFKC", "".join(h.chunk.title + h.chunk.section + h.chunk.text
-                                                    for h in hits[:3])).lower()
+                                                    for h in hits[:self.settings.engine.support_passages])).lower()
         total = sum(terms.values())
         covered = sum(w for t, w in terms.items() if t in ctx) / total
         critical = [t for t in terms if t not in ctx and (_YEAR.fullmatch(t) or (t.isascii() and len(t) >= 2))]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from bot.core import prompts
 from bot.core.schema import Citation, ToolCall
 from tools.errors import ToolError
 from tools.names import RANKED_INDUSTRIES
@@ -71,8 +72,7 @@ def _cluster_size(cluster: str) -> int:
 
 def _not_ranked_message(name: str) -> str:
     short = "、".join(c.removesuffix("城市群") for c in ranked_clusters())
-    return (f"报告只给出了{short}七个城市群内的城市排名和增速，没有{name}的城市排名或增速数据，"
-            "所以无法回答这个问题。")
+    return prompts.NOT_RANKED_CLUSTER.format(clusters=short, name=name)
 
 
 def _plan_cluster_industries(f: Frame) -> Plan | None:
@@ -89,8 +89,8 @@ def _plan_cluster_industries(f: Frame) -> Plan | None:
             parts = []
             for res in results:
                 row = next(r for r in res.rows if r["position"] == position)
-                parts.append(f"{row['cluster']}2020Q1-2022Q1行业指标累计排名第{position}（NO.{position}）的行业是"
-                             f"{row['industry_source']}")
+                parts.append(prompts.CLUSTER_INDUSTRY_AT.format(cluster=row["cluster"], position=position,
+                                                                industry=row["industry_source"]))
             return "；".join(parts) + "。"
 
         return Plan("cluster_industries", steps, compose)
@@ -122,7 +122,7 @@ def _plan_provinces(f: Frame) -> Plan | None:
         if f.value_request and not f.rank_word:
             return Plan("value_not_in_report", [("province_rank", {"province": f.provinces[0], "industry": ind,
                                                                    "measure": measure})],
-                        lambda rs: "报告只给出了排名，没有给出具体的比重或指数数值。已知排名：" + rs[0].text,
+                        lambda rs: prompts.RANK_ONLY_NO_VALUE.format(ranks=rs[0].text),
                         answerable=False)
         steps = [("province_rank", {"province": p, "industry": i, "measure": measure})
                  for p in f.provinces for i in inds]
@@ -131,8 +131,8 @@ def _plan_provinces(f: Frame) -> Plan | None:
         def compose(results: list[ToolResult]) -> str:
             a, b = results[0].rows[0]["province"], results[1].rows[0]["province"]
             if a == b:
-                return f"{ind}2021年占比排名和增速排名（{_growth_note()}）都是第{n}的省份是{a}。"
-            return f"{ind}占比排名第{n}的是{a}，增速排名第{n}的是{b}，没有两项都排第{n}的省份。"
+                return prompts.BOTH_RANKS_SAME.format(industry=ind, growth_note=_growth_note(), n=n, province=a)
+            return prompts.BOTH_RANKS_DIFFER.format(industry=ind, n=n, a=a, b=b)
 
         return Plan("province_at_rank", [("province_at_rank", {"industry": ind, "rank": n, "measure": "share"}),
                                          ("province_at_rank", {"industry": ind, "rank": n, "measure": "growth"})],
@@ -196,7 +196,8 @@ def _plan_cities(f: Frame) -> Plan | None:
         home = cluster_of(city)
         if clusters and home not in clusters:
             return Plan("city_cluster", [("city_cluster", {"city": city})],
-                        lambda rs: f"{rs[0].text[:-1]}，不在{clusters[0]}的排名表中。", answerable=False)
+                        lambda rs: prompts.CITY_NOT_IN_CLUSTER.format(membership=rs[0].text[:-1], cluster=clusters[0]),
+                        answerable=False)
         if not (_city_level_cue(f) or f.pronoun):
             return None
         return _plan_city_rank(city, f)
@@ -286,8 +287,8 @@ def plan(f: Frame) -> Plan | None:
         return Plan("not_in_tables", answerable=False, message=_not_ranked_message(f.unknown_clusters[0]))
     if f.other_periods and not f.periods and not f.growth and (f.cities or f.clusters) and (cue or strong):
         return Plan("not_in_tables", answerable=False,
-                    message=f"报告的城市排名只有{'、'.join(_rank_periods())}这几期（增速为{_growth_note()}），"
-                            f"没有{f.other_periods[0]}的排名。")
+                    message=prompts.PERIOD_NOT_IN_TABLES.format(periods="、".join(_rank_periods()),
+                                                                growth_note=_growth_note(), period=f.other_periods[0]))
     if f.provinces and not f.cities and not f.clusters:
         return None  # province questions without an industry are about prose (the overall index)
     unranked = [c for c in f.clusters if c not in ranked_clusters()]
@@ -296,11 +297,10 @@ def plan(f: Frame) -> Plan | None:
     if f.unknown_cities and not f.cities and not f.clusters and (f.rank_word or f.growth):
         short = "、".join(c.removesuffix("城市群") for c in ranked_clusters())
         return Plan("not_in_tables", answerable=False,
-                    message=f"报告的城市排名表（{short}七个城市群）中没有{f.unknown_cities[0]}，"
-                            "无法给出它的排名或增速。")
+                    message=prompts.CITY_NOT_IN_TABLES.format(clusters=short, city=f.unknown_cities[0]))
     if f.cities and f.value_request and not f.growth and not f.rank_word and not f.part_of:
         return Plan("value_not_in_report", [("city_profile", {"city": f.cities[0]})],
-                    lambda rs: f"报告没有给出{rs[0].rows[0]['city']}数字化转型指数的具体数值，只给出了排名：{rs[0].text}",
+                    lambda rs: prompts.INDEX_VALUE_NOT_GIVEN.format(city=rs[0].rows[0]["city"], ranks=rs[0].text),
                     answerable=False)
     return _plan_cities(f)
 
@@ -311,8 +311,8 @@ def _calc_plan(req: CalcRequest) -> Plan:
         if req.focus:
             row = next(r for r in res.rows if r["indicator"] == req.focus)
             total = sum(r["score_sum"] for r in res.rows)
-            return (f"指标{req.focus}的权重 = {row['score_sum']:g}/{total:g} ≈ {row['weight']:.3f}"
-                    f"（约{row['weight_pct']:.1f}%）。{res.text}")
+            return prompts.WEIGHT_STEP.format(indicator=req.focus, score=row["score_sum"], total=total,
+                                              weight=row["weight"], pct=row["weight_pct"], details=res.text)
         return res.text
 
     return Plan(req.intent, [(req.tool, req.args)], compose)

@@ -47,18 +47,18 @@ class Briefing(BaseModel):
         def refs(b: Bullet) -> str:
             return "".join(f"[{i}]" for i in b.refs)
 
-        out = [f"# 简报：{self.topic}", "",
-               f"*类型：{self.kind} · 生成时间：{self.generated} · 数字化转型知识助手（依据语料自动生成，请核对来源）*", ""]
+        out = [prompts.BRIEF_TITLE.format(topic=self.topic), "",
+               prompts.BRIEF_BYLINE.format(kind=self.kind, generated=self.generated), ""]
         if self.summary:
-            out += ["## 摘要", "", self.summary, ""]
+            out += [prompts.BRIEF_SUMMARY, "", self.summary, ""]
         if self.facts:
-            out += ["## 关键数据（报告表格）", ""] + [f"- {b.text} {refs(b)}" for b in self.facts] + [""]
+            out += [prompts.BRIEF_FACTS, ""] + [f"- {b.text} {refs(b)}" for b in self.facts] + [""]
         if self.points:
-            out += ["## 要点（语料原文）", ""] + [f"- “{b.text}” {refs(b)}" for b in self.points] + [""]
+            out += [prompts.BRIEF_POINTS, ""] + [f"- “{b.text}” {refs(b)}" for b in self.points] + [""]
         if self.citations:
-            out += ["## 来源", ""]
+            out += [prompts.BRIEF_SOURCES, ""]
             for i, c in enumerate(self.citations, 1):
-                where = f"，第{c.line}行" if c.line else ""
+                where = prompts.BRIEF_LINE.format(line=c.line) if c.line else ""
                 out.append(f"{i}. 《{c.title}》 {c.section}{where}")
         return "\n".join(out).strip() + "\n"
 
@@ -146,7 +146,7 @@ def make_briefing(engine: Any, topic: str, points: int = 5, use_llm: bool | None
 def _llm_summary(engine: Any, brief: Briefing) -> str:
     """A short LLM-written summary over the same cited material; empty when the model fails."""
     context = "\n".join([f"[{i}] {c.quote}" for i, c in enumerate(brief.citations, 1)]
-                        + [f"表格：{b.text} {b.refs}" for b in brief.facts])
+                        + [prompts.BRIEF_TABLE_FACT.format(text=b.text, refs=b.refs) for b in brief.facts])
     try:
         return engine.llm.complete(prompts.BRIEFING_PROMPT.format(topic=brief.topic, context=context))
     except Exception:  # noqa: BLE001 - the offline briefing stands on its own

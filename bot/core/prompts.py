@@ -12,6 +12,43 @@ LLM_FALLBACK_NOTE = "语言模型暂时不可用，以下为离线引擎的回�
 OFFLINE_QUOTE = "根据《{title}》：“{quote}”"
 OFFLINE_REFUSAL = NOT_IN_CORPUS + "。以下是最接近的段落，仅供参考。"
 
+# Table answers worded by the router (the tool layer returns rows and its own one-line text).
+NOT_RANKED_CLUSTER = "报告只给出了{clusters}七个城市群内的城市排名和增速，没有{name}的城市排名或增速数据，所以无法回答这个问题。"
+CLUSTER_INDUSTRY_AT = "{cluster}2020Q1-2022Q1行业指标累计排名第{position}（NO.{position}）的行业是{industry}"
+RANK_ONLY_NO_VALUE = "报告只给出了排名，没有给出具体的比重或指数数值。已知排名：{ranks}"
+BOTH_RANKS_SAME = "{industry}2021年占比排名和增速排名（{growth_note}）都是第{n}的省份是{province}。"
+BOTH_RANKS_DIFFER = "{industry}占比排名第{n}的是{a}，增速排名第{n}的是{b}，没有两项都排第{n}的省份。"
+CITY_NOT_IN_CLUSTER = "{membership}，不在{cluster}的排名表中。"
+PERIOD_NOT_IN_TABLES = "报告的城市排名只有{periods}这几期（增速为{growth_note}），没有{period}的排名。"
+CITY_NOT_IN_TABLES = "报告的城市排名表（{clusters}七个城市群）中没有{city}，无法给出它的排名或增速。"
+INDEX_VALUE_NOT_GIVEN = "报告没有给出{city}数字化转型指数的具体数值，只给出了排名：{ranks}"
+WEIGHT_STEP = "指标{indicator}的权重 = {score:g}/{total:g} ≈ {weight:.3f}（约{pct:.1f}%）。{details}"
+
+# Offline prose answers computed or looked up from passages.
+ESSAY_AUTHOR = "《{essay}》的作者是{author}。"
+AUTHOR_ONLY = "作者是{author}。"
+SHARE_COMPUTED = "{part}占{total}的比例约为{pct}（{part_text} ÷ {total_text}，按语料中的数字计算）。"
+
+# LLM engine messages (shown to the user or returned to the model as a tool error).
+LLM_NOT_CONFIGURED = "没有配置语言模型：请设置 OPENAI_BASE_URL 和 OPENAI_MODEL。"
+LLM_NEEDS_KEYS = "没有配置语言模型：请设置 OPENAI_BASE_URL、OPENAI_API_KEY 和 OPENAI_MODEL。"
+LLM_BAD_RESPONSE = "语言模型返回了无法解析的结果（{error}）。"
+TOOL_FAILED = "工具 {name} 执行出错（{error}）。"
+SEARCH_ARGS_NOT_JSON = "工具 {name} 的参数不是有效的 JSON 对象（收到 {raw}）。"
+SEARCH_ARGS_UNKNOWN = "工具 {name} 不认识的参数：{names}。"
+SEARCH_ARGS_NO_QUERY = "工具 {name} 缺少必填参数 query（要检索的文字）。"
+SEARCH_ARGS_BAD_K = "工具 {name} 的参数 k 应为整数，收到 {k}。"
+
+# Briefing (Markdown).
+BRIEF_TITLE = "# 简报：{topic}"
+BRIEF_BYLINE = "*类型：{kind} · 生成时间：{generated} · 数字化转型知识助手（依据语料自动生成，请核对来源）*"
+BRIEF_SUMMARY = "## 摘要"
+BRIEF_FACTS = "## 关键数据（报告表格）"
+BRIEF_POINTS = "## 要点（语料原文）"
+BRIEF_SOURCES = "## 来源"
+BRIEF_LINE = "，第{line}行"
+BRIEF_TABLE_FACT = "表格：{text} {refs}"
+
 SYSTEM_PROMPT = """你是“数字化转型知识助手”，为研究人员回答关于中国数字化转型的问题。
 规则：
 1. 只根据工具返回的结果和检索到的段落作答，不使用任何其他知识。
@@ -71,6 +108,37 @@ _EXPECTED_VARS = {
     "SEARCH_K_DESCRIPTION": set(),
     "LLM_FALLBACK_NOTE": set(),
     "NOT_IN_CORPUS": set(),
+    "GROWTH_NOTE": set(),
+    "OFFLINE_REFUSAL": set(),
+    "BRIEF_SOURCES": set(),
+    "NOT_RANKED_CLUSTER": {"clusters", "name"},
+    "CLUSTER_INDUSTRY_AT": {"cluster", "position", "industry"},
+    "RANK_ONLY_NO_VALUE": {"ranks"},
+    "BOTH_RANKS_SAME": {"industry", "growth_note", "n", "province"},
+    "BOTH_RANKS_DIFFER": {"industry", "n", "a", "b"},
+    "CITY_NOT_IN_CLUSTER": {"membership", "cluster"},
+    "PERIOD_NOT_IN_TABLES": {"periods", "growth_note", "period"},
+    "CITY_NOT_IN_TABLES": {"clusters", "city"},
+    "INDEX_VALUE_NOT_GIVEN": {"city", "ranks"},
+    "WEIGHT_STEP": {"indicator", "score", "total", "weight", "pct", "details"},
+    "ESSAY_AUTHOR": {"essay", "author"},
+    "AUTHOR_ONLY": {"author"},
+    "SHARE_COMPUTED": {"part", "total", "pct", "part_text", "total_text"},
+    "LLM_NOT_CONFIGURED": set(),
+    "LLM_NEEDS_KEYS": set(),
+    "LLM_BAD_RESPONSE": {"error"},
+    "TOOL_FAILED": {"name", "error"},
+    "SEARCH_ARGS_NOT_JSON": {"name", "raw"},
+    "SEARCH_ARGS_UNKNOWN": {"name", "names"},
+    "SEARCH_ARGS_NO_QUERY": {"name"},
+    "SEARCH_ARGS_BAD_K": {"name", "k"},
+    "BRIEF_TITLE": {"topic"},
+    "BRIEF_BYLINE": {"kind", "generated"},
+    "BRIEF_SUMMARY": set(),
+    "BRIEF_FACTS": set(),
+    "BRIEF_POINTS": set(),
+    "BRIEF_LINE": {"line"},
+    "BRIEF_TABLE_FACT": {"text", "refs"},
 }
 
 
@@ -79,6 +147,9 @@ def template_vars(template: str) -> set[str]:
 
 
 def _check() -> None:
+    constants = {k for k, v in globals().items() if k.isupper() and isinstance(v, str)}
+    if constants != set(_EXPECTED_VARS):
+        raise RuntimeError(f"prompts without declared variables: {sorted(constants ^ set(_EXPECTED_VARS))}")
     for name, expected in _EXPECTED_VARS.items():
         found = template_vars(globals()[name])
         if found != expected:

@@ -82,6 +82,36 @@ class EngineSettings(_Section):
         description="Share of the question's weighted key terms that the top-3 passages must contain, else the "
                     "offline engine refuses (calibrated on the dev set, see README).")
     max_quote_chars: int = Field(200, ge=40, description="Upper bound of the quoted answer in offline mode.")
+    support_passages: int = Field(3, ge=1, le=10, description="Top passages whose text (with headings) must cover "
+                                                              "the question's key terms for the support score.")
+    prose_hits: int = Field(6, ge=1, le=20, description="Passages searched for an offline prose answer.")
+    heading_weight: float = Field(0.5, ge=0, le=1, description="Weight of a key term found just above a sentence "
+                                                               "(a slide's heading) rather than in it.")
+    heading_chars: int = Field(60, ge=0, le=400, description="How far above a sentence (characters) heading "
+                                                             "terms count.")
+    subject_weight: float = Field(0.5, ge=0, le=1, description="Weight of the terms a later part of a compound "
+                                                               "question borrows from the first part.")
+    subject_min_idf: float = Field(2.0, ge=0, description="Below this IDF a term is too common to name the "
+                                                          "subject carried into a later part (通过, 发展).")
+    rank_prior: float = Field(0.15, ge=0, le=1, description="Bonus for sentences from higher-ranked passages: "
+                                                            "prior × 1/(rank+1).")
+    long_sentence_chars: int = Field(120, ge=20, description="Sentences longer than this lose a little score.")
+    long_sentence_penalty: float = Field(0.0005, ge=0, description="Score lost per character past "
+                                                                   "long_sentence_chars.")
+    sentence_candidates: int = Field(12, ge=2, le=50, description="Ranked sentences considered when the best "
+                                                                  "one lacks the asked number or count.")
+    numeric_ratio: float = Field(0.6, ge=0, le=1, description="A sentence with the asked number replaces the best "
+                                                              "one only if its coverage is at least this share.")
+    count_ratio: float = Field(0.9, ge=0, le=1, description="A sentence counting the asked thing (147 个新职业) "
+                                                            "replaces the best one at this share of its coverage.")
+    caption_ratio: float = Field(0.5, ge=0, le=1, description="A chart caption is refused unless the next "
+                                                              "sentence reaches this share of its coverage.")
+    second_quote_ratio: float = Field(0.6, ge=0, le=1, description="A second quote is added when its coverage "
+                                                                   "reaches this share of the best one's.")
+    neighbour_window: int = Field(4, ge=0, le=10, description="Following chunks read for the items of an "
+                                                              "announced list (以下三点…).")
+    speaker_chars: int = Field(400, ge=0, le=2000, description="How far back (characters) a quote's speaker is "
+                                                               "looked for in who-questions.")
 
 
 class ServerSettings(_Section):
