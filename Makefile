@@ -21,7 +21,7 @@ run: $(VENV)/.installed
 	$(PY) -m bot index
 	$(PY) -m bot serve
 
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev browser lint
 	$(PY) -m pytest
 
 # Debian's Chromium (and CJK fonts for readable screenshots) for the browser tests, installed when missing.
@@ -43,7 +43,8 @@ bench: $(VENV)/.installed
 	$(PY) -m bot bench
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check bot tools evals tests
+	$(VENV)/bin/ruff check bot tools evals tests bench
+	$(VENV)/bin/ruff format --check --quiet bot tools evals tests bench
 	$(VENV)/bin/mypy bot tools evals
 
 clean:

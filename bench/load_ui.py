@@ -7,6 +7,7 @@ questions from N threads at once, and prints p50/p95/max latency and throughput.
     python bench/load_ui.py -n 40 --concurrency 8
     python bench/load_ui.py --url http://127.0.0.1:7860/
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,9 +59,16 @@ def run(url: str, n: int, threads: int, auth: tuple[str, str] | None) -> dict[st
         results = list(pool.map(one, questions))
     wall = time.perf_counter() - t0
     latencies = [t for t, _ in results]
-    return {"n": n, "ok": sum(ok for _, ok in results), "threads": threads, "wall_s": wall,
-            "p50_s": statistics.median(latencies), "p95_s": percentile(latencies, 95), "max_s": max(latencies),
-            "throughput_qps": n / wall}
+    return {
+        "n": n,
+        "ok": sum(ok for _, ok in results),
+        "threads": threads,
+        "wall_s": wall,
+        "p50_s": statistics.median(latencies),
+        "p95_s": percentile(latencies, 95),
+        "max_s": max(latencies),
+        "throughput_qps": n / wall,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,8 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-n", type=int, default=20, help="number of questions (default 20)")
     p.add_argument("--concurrency", type=int, default=None, help="client threads (default: n, all at once)")
     p.add_argument("--url", help="target a running page instead of starting one here")
-    p.add_argument("--server-concurrency", type=int, default=None,
-                   help="queue concurrency of the page started here (default: settings.server.concurrency)")
+    p.add_argument(
+        "--server-concurrency",
+        type=int,
+        default=None,
+        help="queue concurrency of the page started here (default: settings.server.concurrency)",
+    )
     p.add_argument("--user", help="login user name (with --password)")
     p.add_argument("--password", help="login password")
     args = p.parse_args(argv)
@@ -86,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = get_settings()
         if args.server_concurrency:
-            settings = settings.model_copy(update={"server": settings.server.model_copy(
-                update={"concurrency": args.server_concurrency})})
+            settings = settings.model_copy(
+                update={"server": settings.server.model_copy(update={"concurrency": args.server_concurrency})}
+            )
         t0 = time.perf_counter()
         engine = Engine(settings, retriever=Retriever.open(settings, build_if_missing=False))
         app, url = serve_background(engine, settings)
@@ -100,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if app is not None:
             app.close()
-    print(f"问题 {r['n']:.0f} 个，成功 {r['ok']:.0f} 个；客户端线程 {r['threads']:.0f}，服务端队列并发 {server_limit}")
+    print(
+        f"问题 {r['n']:.0f} 个，成功 {r['ok']:.0f} 个；"
+        f"客户端线程 {r['threads']:.0f}，服务端队列并发 {server_limit}"
+    )
     print(f"延迟 p50 {r['p50_s']:.2f} s   p95 {r['p95_s']:.2f} s   max {r['max_s']:.2f} s")
     print(f"总耗时 {r['wall_s']:.2f} s，吞吐 {r['throughput_qps']:.2f} 问/秒")
     return 0 if r["ok"] == r["n"] else 1

@@ -1,4 +1,5 @@
 """Scoring rules from design.md: answer correctness (accept alternatives) and retrieval hits over evidence."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -34,7 +35,9 @@ def answer_correct(item: dict, answer: dict) -> bool:
     return False
 
 
-def evidence_found(evidence: str, chunk: Chunk, neighbours: Callable[[Chunk], tuple[Chunk | None, Chunk | None]]) -> bool:
+def evidence_found(
+    evidence: str, chunk: Chunk, neighbours: Callable[[Chunk], tuple[Chunk | None, Chunk | None]]
+) -> bool:
     """Evidence lies in the chunk, or across the chunk and one adjacent chunk."""
     ev = norm(evidence)
     own = norm(chunk.text)
@@ -51,8 +54,11 @@ def evidence_found(evidence: str, chunk: Chunk, neighbours: Callable[[Chunk], tu
     return False
 
 
-def first_hit_rank(evidence: Sequence[str], ranked: Sequence[Chunk],
-                   neighbours: Callable[[Chunk], tuple[Chunk | None, Chunk | None]]) -> int | None:
+def first_hit_rank(
+    evidence: Sequence[str],
+    ranked: Sequence[Chunk],
+    neighbours: Callable[[Chunk], tuple[Chunk | None, Chunk | None]],
+) -> int | None:
     """Smallest r such that every evidence string is found within the top-r chunks; None if never."""
     if not evidence:
         return None

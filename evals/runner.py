@@ -1,4 +1,5 @@
 """Eval runner: reads a JSONL dataset, runs retrieval (and the answer engine), prints a table, writes JSON."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,14 @@ def load_dataset(path: str | Path) -> list[dict]:
     return items
 
 
-def evaluate(settings: Settings, items: list[dict], k: int = 5, answers: bool = True,
-             engine: Any = None, retriever: Any = None) -> dict:
+def evaluate(
+    settings: Settings,
+    items: list[dict],
+    k: int = 5,
+    answers: bool = True,
+    engine: Any = None,
+    retriever: Any = None,
+) -> dict:
     """Score every item; returns {"aggregate": ..., "items": [...]} as documented in the README."""
     from bot.index.retrieve import Retriever
 
@@ -56,19 +63,28 @@ def evaluate(settings: Settings, items: list[dict], k: int = 5, answers: bool = 
         search_ms = (time.perf_counter() - t0) * 1000
         evidence = as_list(item.get("evidence"))
         rank = first_hit_rank(evidence, [h.chunk for h in hits], retriever.neighbours)
-        row: dict[str, Any] = {"id": item["id"], "type": item["type"], "question": item["question"],
-                               "expected": item.get("answer", ""), "has_evidence": bool(evidence),
-                               "retrieval_rank": rank, "search_ms": round(search_ms, 2),
-                               "top_chunks": [h.chunk.chunk_id for h in hits[:k]]}
+        row: dict[str, Any] = {
+            "id": item["id"],
+            "type": item["type"],
+            "question": item["question"],
+            "expected": item.get("answer", ""),
+            "has_evidence": bool(evidence),
+            "retrieval_rank": rank,
+            "search_ms": round(search_ms, 2),
+            "top_chunks": [h.chunk.chunk_id for h in hits[:k]],
+        }
         if engine is not None:
             ans = engine.ask(item["question"]).model_dump()
             row["answer"] = ans
             row["correct"] = answer_correct(item, ans)
             row["latency_ms"] = ans.get("latency_ms", 0.0)
         results.append(row)
-    ran_with = {"mode": "llm" if settings.llm.configured and engine is not None else "offline",
-                "model": settings.llm.model if settings.llm.configured else None,
-                "retrieval": settings.retrieval.model_dump(), "engine": settings.engine.model_dump()}
+    ran_with = {
+        "mode": "llm" if settings.llm.configured and engine is not None else "offline",
+        "model": settings.llm.model if settings.llm.configured else None,
+        "retrieval": settings.retrieval.model_dump(),
+        "engine": settings.engine.model_dump(),
+    }
     return {"aggregate": aggregate(results, k), "settings": ran_with, "items": results}
 
 
@@ -76,7 +92,9 @@ def _hit(rows: list[dict], at: int) -> float:
     scored = [r for r in rows if r["has_evidence"]]
     if not scored:
         return 0.0
-    return sum(1 for r in scored if r["retrieval_rank"] is not None and r["retrieval_rank"] <= at) / len(scored)
+    return sum(1 for r in scored if r["retrieval_rank"] is not None and r["retrieval_rank"] <= at) / len(
+        scored
+    )
 
 
 def _acc(rows: list[dict]) -> float | None:
@@ -93,15 +111,26 @@ def aggregate(rows: list[dict], k: int = 5) -> dict:
     for t in TYPES:
         sub = [r for r in rows if r["type"] == t]
         if sub:
-            by_type[t] = {"n": len(sub), "retrieval_hit@1": round(_hit(sub, 1), 4),
-                          "retrieval_hit@5": round(_hit(sub, 5), 4), "answer_accuracy": _round(_acc(sub))}
+            by_type[t] = {
+                "n": len(sub),
+                "retrieval_hit@1": round(_hit(sub, 1), 4),
+                "retrieval_hit@5": round(_hit(sub, 5), 4),
+                "answer_accuracy": _round(_acc(sub)),
+            }
     return {
-        "n": len(rows), "n_retrieval": len(scored),
-        "retrieval_hit@1": round(_hit(rows, 1), 4), "retrieval_hit@3": round(_hit(rows, 3), 4),
-        "retrieval_hit@5": round(_hit(rows, 5), 4), f"retrieval_hit@{k}": round(_hit(rows, k), 4),
-        "mrr": round(mrr, 4), "answer_accuracy": _round(_acc(rows)),
-        "false_refusal_rate": _round(sum(1 for r in answerable if r["answer"]["answerable"] is False)
-                                     / len(answerable)) if answerable else None,
+        "n": len(rows),
+        "n_retrieval": len(scored),
+        "retrieval_hit@1": round(_hit(rows, 1), 4),
+        "retrieval_hit@3": round(_hit(rows, 3), 4),
+        "retrieval_hit@5": round(_hit(rows, 5), 4),
+        f"retrieval_hit@{k}": round(_hit(rows, k), 4),
+        "mrr": round(mrr, 4),
+        "answer_accuracy": _round(_acc(rows)),
+        "false_refusal_rate": _round(
+            sum(1 for r in answerable if r["answer"]["answerable"] is False) / len(answerable)
+        )
+        if answerable
+        else None,
         "latency_ms": {"p50": round(percentile(lat, 50), 2), "p95": round(percentile(lat, 95), 2)},
         "by_type": by_type,
     }
@@ -117,12 +146,18 @@ def format_table(agg: dict) -> str:
 
     lines = [f"{'类型':<14}{'n':>5}{'hit@1':>8}{'hit@5':>8}{'答案准确率':>10}"]
     for t, s in agg["by_type"].items():
-        lines.append(f"{t:<14}{s['n']:>5}{f(s['retrieval_hit@1']):>8}{f(s['retrieval_hit@5']):>8}{f(s['answer_accuracy']):>12}")
-    lines.append(f"{'overall':<14}{agg['n']:>5}{f(agg['retrieval_hit@1']):>8}{f(agg['retrieval_hit@5']):>8}"
-                 f"{f(agg['answer_accuracy']):>12}")
-    lines.append(f"hit@3 {agg['retrieval_hit@3']:.3f}   MRR {agg['mrr']:.3f}   "
-                 f"false refusals {f(agg['false_refusal_rate']).strip()}   "
-                 f"latency p50 {agg['latency_ms']['p50']:.1f} ms  p95 {agg['latency_ms']['p95']:.1f} ms")
+        lines.append(
+            f"{t:<14}{s['n']:>5}{f(s['retrieval_hit@1']):>8}{f(s['retrieval_hit@5']):>8}{f(s['answer_accuracy']):>12}"
+        )
+    lines.append(
+        f"{'overall':<14}{agg['n']:>5}{f(agg['retrieval_hit@1']):>8}{f(agg['retrieval_hit@5']):>8}"
+        f"{f(agg['answer_accuracy']):>12}"
+    )
+    lines.append(
+        f"hit@3 {agg['retrieval_hit@3']:.3f}   MRR {agg['mrr']:.3f}   "
+        f"false refusals {f(agg['false_refusal_rate']).strip()}   "
+        f"latency p50 {agg['latency_ms']['p50']:.1f} ms  p95 {agg['latency_ms']['p95']:.1f} ms"
+    )
     return "\n".join(lines)
 
 
@@ -140,15 +175,25 @@ def compare(report: dict, baseline: dict, tolerance: float = 0.01) -> tuple[str,
         regressed |= worse
         lines.append(f"  {key:<18} {old:.3f} -> {new:.3f}  ({delta:+.3f}){'  ← 变差' if worse else ''}")
     before = {r["id"]: r for r in baseline.get("items", [])}
-    lost = [r for r in report["items"] if r.get("correct") is False and before.get(r["id"], {}).get("correct")]
-    gained = [r for r in report["items"] if r.get("correct") and before.get(r["id"], {}).get("correct") is False]
+    lost = [
+        r for r in report["items"] if r.get("correct") is False and before.get(r["id"], {}).get("correct")
+    ]
+    gained = [
+        r for r in report["items"] if r.get("correct") and before.get(r["id"], {}).get("correct") is False
+    ]
     lines.append(f"  新答错 {len(lost)} 题，新答对 {len(gained)} 题")
     lines += [f"    ✗ {r['id']}  {r['question']}" for r in lost[:20]]
     return "\n".join(lines), regressed
 
 
-def run_eval(settings: Settings, dataset: str, k: int = 5, json_out: str | None = None, answers: bool = True,
-             baseline: str | None = None) -> int:
+def run_eval(
+    settings: Settings,
+    dataset: str,
+    k: int = 5,
+    json_out: str | None = None,
+    answers: bool = True,
+    baseline: str | None = None,
+) -> int:
     """CLI entry: evaluate, print the table, optionally write the JSON report and compare with a baseline.
     Exit code 3 when a baseline is given and a headline metric got worse by more than 0.01."""
     items = load_dataset(dataset)

@@ -1,5 +1,6 @@
 """Shared fixtures: one real index per test session (real corpus, real Chroma, real embeddings), and
 data/index folders pointed away from the repository for every test."""
+
 from __future__ import annotations
 
 import shutil
@@ -13,8 +14,11 @@ CORPUS = REPO_ROOT / "corpus"
 
 
 def make_settings(index_dir: Path, data_dir: Path, **overrides) -> Settings:
-    paths = {"corpus_dir": str(overrides.pop("corpus_dir", CORPUS)), "index_dir": str(index_dir),
-             "data_dir": str(data_dir)}
+    paths = {
+        "corpus_dir": str(overrides.pop("corpus_dir", CORPUS)),
+        "index_dir": str(index_dir),
+        "data_dir": str(data_dir),
+    }
     return Settings(paths=paths, **overrides)
 
 

@@ -1,4 +1,5 @@
 """A local OpenAI-compatible chat server that replays recorded responses (tests only; stdlib, one thread)."""
+
 from __future__ import annotations
 
 import json
@@ -36,19 +37,50 @@ def to_chunks(body: dict[str, Any], piece: int = 4) -> list[dict[str, Any]]:
     """A chat.completion as the chunk sequence a streaming server would send (text in `piece`-char deltas)."""
     choice = body["choices"][0]
     message = choice.get("message", {})
-    chunks: list[dict[str, Any]] = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+    chunks: list[dict[str, Any]] = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+    ]
     content = message.get("content") or ""
     for i in range(0, len(content), piece):
-        chunks.append({"choices": [{"index": 0, "delta": {"content": content[i:i + piece]}}]})
+        chunks.append({"choices": [{"index": 0, "delta": {"content": content[i : i + piece]}}]})
     for n, call in enumerate(message.get("tool_calls") or []):
         fn = call["function"]
-        chunks.append({"choices": [{"index": 0, "delta": {"tool_calls": [
-            {"index": n, "id": call["id"], "type": "function", "function": {"name": fn["name"], "arguments": ""}}]}}]})
+        chunks.append(
+            {
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {
+                            "tool_calls": [
+                                {
+                                    "index": n,
+                                    "id": call["id"],
+                                    "type": "function",
+                                    "function": {"name": fn["name"], "arguments": ""},
+                                }
+                            ]
+                        },
+                    }
+                ]
+            }
+        )
         args = fn.get("arguments") or ""
         for i in range(0, len(args), 7):
-            chunks.append({"choices": [{"index": 0, "delta": {"tool_calls": [
-                {"index": n, "function": {"arguments": args[i:i + 7]}}]}}]})
-    chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": choice.get("finish_reason", "stop")}]})
+            chunks.append(
+                {
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {
+                                "tool_calls": [{"index": n, "function": {"arguments": args[i : i + 7]}}]
+                            },
+                        }
+                    ]
+                }
+            )
+    chunks.append(
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": choice.get("finish_reason", "stop")}]}
+    )
     return chunks
 
 
@@ -99,7 +131,9 @@ class ReplayServer:
                 received = {k.lower(): v for k, v in self.headers.items()}
                 resp = server.next_response({"path": self.path, "headers": received, "body": body})
                 if resp is None:
-                    self._json(500, {"error": {"message": "replay: no recorded response left", "type": "replay"}})
+                    self._json(
+                        500, {"error": {"message": "replay: no recorded response left", "type": "replay"}}
+                    )
                     return
                 time.sleep(float(resp.get("delay_s", 0)))
                 status = int(resp.get("status", 200))
@@ -108,7 +142,9 @@ class ReplayServer:
                     if "raw" in resp:
                         self._send(status, str(resp["raw"]).encode(), "application/json", headers)
                     elif status != 200:
-                        err = resp.get("body") or {"error": {"message": f"replay status {status}", "type": "replay"}}
+                        err = resp.get("body") or {
+                            "error": {"message": f"replay status {status}", "type": "replay"}
+                        }
                         self._json(status, err, headers)
                     elif body.get("stream"):
                         chunks = resp.get("chunks") or to_chunks(resp["body"])
@@ -116,7 +152,9 @@ class ReplayServer:
                     elif "body" in resp:
                         self._json(200, _fill(resp["body"], body.get("model", "replay")), headers)
                     else:
-                        self._json(500, {"error": {"message": "replay: recorded a stream, request is not streaming"}})
+                        self._json(
+                            500, {"error": {"message": "replay: recorded a stream, request is not streaming"}}
+                        )
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
                     pass
 
@@ -130,8 +168,12 @@ class ReplayServer:
                 self.wfile.write(data)
 
             def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
-                self._send(status, json.dumps(obj, ensure_ascii=False).encode("utf-8"), "application/json",
-                           headers or {})
+                self._send(
+                    status,
+                    json.dumps(obj, ensure_ascii=False).encode("utf-8"),
+                    "application/json",
+                    headers or {},
+                )
 
             def _stream(self, chunks: list[dict[str, Any]], model: str, headers: dict[str, str]) -> None:
                 self.send_response(200)
@@ -144,8 +186,13 @@ class ReplayServer:
                     if "sleep_s" in chunk:
                         time.sleep(float(chunk["sleep_s"]))
                         continue
-                    event = {"id": "chatcmpl-replay", "object": "chat.completion.chunk", "created": 1700000000,
-                             "model": model, **chunk}
+                    event = {
+                        "id": "chatcmpl-replay",
+                        "object": "chat.completion.chunk",
+                        "created": 1700000000,
+                        "model": model,
+                        **chunk,
+                    }
                     self.wfile.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
                 self.wfile.write(b"data: [DONE]\n\n")
@@ -155,8 +202,9 @@ class ReplayServer:
         httpd.daemon_threads = True
         httpd.block_on_close = False  # a handler still sleeping (timeout test) must not block stop()
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="llm-replay", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="llm-replay", daemon=True
+        )
         self._thread.start()
         return self
 

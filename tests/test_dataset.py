@@ -1,4 +1,5 @@
-"""Validity checks for the eval datasets (evals/datasets/dev.jsonl and the held-out set); fast, needs no index."""
+"""Validity checks for the eval datasets (evals/datasets/dev.jsonl and the held-out set); fast, needs no
+index."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Offline answer engine on the real index: contract, citations, refusals, follow-ups, bad input; briefing; ask/eval CLI."""
+"""Offline answer engine on the real index: contract, citations, refusals, follow-ups, bad input; briefing;
+ask/eval CLI."""
+
 from __future__ import annotations
 
 import json
@@ -44,16 +46,23 @@ def test_ranking_question_goes_through_the_tools_and_cites_the_table_row(engine)
     assert any(c.line for c in ans.citations)
 
 
-@pytest.mark.parametrize("question", ["拉萨市的数字化转型指数同比增速是多少？", "2024年我国数字经济规模占GDP比重是多少？",
-                                      "呼包鄂榆城市群2022Q1排名第一的城市是哪个？"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "拉萨市的数字化转型指数同比增速是多少？",
+        "2024年我国数字经济规模占GDP比重是多少？",
+        "呼包鄂榆城市群2022Q1排名第一的城市是哪个？",
+    ],
+)
 def test_questions_outside_the_corpus_are_refused(engine, question):
     ans = engine.ask(question)
     assert ans.answerable is False
     assert answer_correct({"type": "unanswerable"}, ans.model_dump())
 
 
-@pytest.mark.parametrize("question", ["青海大通县的智慧农业项目一共投入了多少资金？",
-                                      "永辉生活2023年全年的到家订单有多少单？"])
+@pytest.mark.parametrize(
+    "question", ["青海大通县的智慧农业项目一共投入了多少资金？", "永辉生活2023年全年的到家订单有多少单？"]
+)
 def test_how_many_without_a_number_for_that_year_is_refused(engine, question):
     ans = engine.ask(question)
     assert ans.answerable is False, ans.answer
@@ -151,13 +160,24 @@ def test_cli_eval_writes_the_documented_json(session_env, tmp_path, capsys):
     lines = (REPO_ROOT / "evals/datasets/dev.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
     small = tmp_path / "small.jsonl"
-    pick = [next(r for r in rows if r["type"] == t) for t in ("ranking", "calc", "fact", "multi", "unanswerable")]
+    pick = [
+        next(r for r in rows if r["type"] == t) for t in ("ranking", "calc", "fact", "multi", "unanswerable")
+    ]
     small.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in pick), encoding="utf-8")
     report = tmp_path / "report.json"
     assert main(["eval", "--dataset", str(small), "--json", str(report)]) == 0
     agg = json.loads(report.read_text(encoding="utf-8"))["aggregate"]
-    for key in ("n", "retrieval_hit@1", "retrieval_hit@3", "retrieval_hit@5", "mrr", "answer_accuracy",
-                "false_refusal_rate", "latency_ms", "by_type"):
+    for key in (
+        "n",
+        "retrieval_hit@1",
+        "retrieval_hit@3",
+        "retrieval_hit@5",
+        "mrr",
+        "answer_accuracy",
+        "false_refusal_rate",
+        "latency_ms",
+        "by_type",
+    ):
         assert key in agg
     assert agg["n"] == 5 and set(agg["by_type"]) == {"ranking", "calc", "fact", "multi", "unanswerable"}
     assert "answer_accuracy" in agg["by_type"]["fact"] and "retrieval_hit@5" in agg["by_type"]["fact"]

@@ -1,4 +1,5 @@
 """Eval scoring rules (design.md) and baseline comparison: fast unit tests."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,13 +17,16 @@ def test_norm_is_nfkc_without_white_space():
     assert norm("１２３ ％\tＡ\n") == "123%A"
 
 
-@pytest.mark.parametrize("accept,answer,ok", [
-    (["德阳"], "第5名是德阳市。", True),
-    (["德阳"], "第5名是南充市。", False),
-    ([["成都", "重庆"]], "成都、重庆", True),
-    ([["成都", "重庆"]], "成都", False),
-    (["128.5%", "128.46%"], "平均值为 128.46 %", True),
-])
+@pytest.mark.parametrize(
+    "accept,answer,ok",
+    [
+        (["德阳"], "第5名是德阳市。", True),
+        (["德阳"], "第5名是南充市。", False),
+        ([["成都", "重庆"]], "成都、重庆", True),
+        ([["成都", "重庆"]], "成都", False),
+        (["128.5%", "128.46%"], "平均值为 128.46 %", True),
+    ],
+)
 def test_accept_alternatives(accept, answer, ok):
     item = {"type": "calc", "accept": accept}
     assert answer_correct(item, {"answer": answer, "answerable": True}) is ok
@@ -51,9 +55,16 @@ def test_evidence_across_two_adjacent_chunks_counts():
 
 
 def _report(acc: float, hit5: float, items: list[tuple[str, bool]]) -> dict:
-    return {"aggregate": {"retrieval_hit@1": 0.5, "retrieval_hit@5": hit5, "mrr": 0.6, "answer_accuracy": acc,
-                          "false_refusal_rate": 0.02},
-            "items": [{"id": i, "question": i, "correct": c} for i, c in items]}
+    return {
+        "aggregate": {
+            "retrieval_hit@1": 0.5,
+            "retrieval_hit@5": hit5,
+            "mrr": 0.6,
+            "answer_accuracy": acc,
+            "false_refusal_rate": 0.02,
+        },
+        "items": [{"id": i, "question": i, "correct": c} for i, c in items],
+    }
 
 
 def test_compare_flags_regressions_and_lists_lost_items():

@@ -1,4 +1,5 @@
 """Shares computed from numbers in passages (fast unit tests over hand-made passages)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,21 +19,32 @@ from bot.core.schema import Chunk, Hit
 
 
 def _hits(*texts: str) -> list[Hit]:
-    return [Hit(chunk=Chunk(chunk_id=f"d:{i}", doc_id="d", title="t", text=t, start=0, end=1), score=1.0, rank=i + 1)
-            for i, t in enumerate(texts)]
+    return [
+        Hit(
+            chunk=Chunk(chunk_id=f"d:{i}", doc_id="d", title="t", text=t, start=0, end=1),
+            score=1.0,
+            rank=i + 1,
+        )
+        for i, t in enumerate(texts)
+    ]
 
 
-@pytest.mark.parametrize("question,terms", [
-    ("2022年我国产业数字化规模占数字经济规模的比重是多少？", ("产业数字化规模", "数字经济规模")),
-    ("公司创造的新职业中，萌芽期新职业占比是多少？", ("萌芽期新职业", "公司创造的新职业")),
-    ("数字技术有哪些作用？", None),
-])
+@pytest.mark.parametrize(
+    "question,terms",
+    [
+        ("2022年我国产业数字化规模占数字经济规模的比重是多少？", ("产业数字化规模", "数字经济规模")),
+        ("公司创造的新职业中，萌芽期新职业占比是多少？", ("萌芽期新职业", "公司创造的新职业")),
+        ("数字技术有哪些作用？", None),
+    ],
+)
 def test_share_terms(question, terms):
     assert share_terms(question) == terms
 
 
 def test_share_from_a_list_with_counts_after_names():
-    hits = _hits("某公司创造了 147 个新职业，包括稳定期新职业 14 个、成长期新职业 26 个、萌芽期新职业 107 个。")
+    hits = _hits(
+        "某公司创造了 147 个新职业，包括稳定期新职业 14 个、成长期新职业 26 个、萌芽期新职业 107 个。"
+    )
     share = share_from_passages("某公司创造的新职业中，萌芽期新职业占比是多少？", hits)
     assert share is not None and share.part.value == 107 and share.total.value == 147
     assert round(share.percent, 1) == 72.8
@@ -66,12 +78,22 @@ def test_enumeration_intro_sizes():
 def test_list_items_follow_one_marker_family_in_order():
     from bot.answer.extract import list_items
 
-    text = ("一是拥有优越的制度体系。此外，一是附带说明不算。二是拥有广阔的市场空间，规模大。"
-            "（一）嵌套的列表不算。三是拥有领先的平台企业。")
+    text = (
+        "一是拥有优越的制度体系。此外，一是附带说明不算。二是拥有广阔的市场空间，规模大。"
+        "（一）嵌套的列表不算。三是拥有领先的平台企业。"
+    )
     items = list_items(_hits_text(text), 3)
-    assert [c for _, _, c in items] == ["拥有优越的制度体系", "拥有广阔的市场空间，规模大", "拥有领先的平台企业"]
-    assert list_items(_hits_text("首先，市场起决定性作用。其次，政府建设基础设施。最后，监管包容审慎。"), 0)[-1][2] \
+    assert [c for _, _, c in items] == [
+        "拥有优越的制度体系",
+        "拥有广阔的市场空间，规模大",
+        "拥有领先的平台企业",
+    ]
+    assert (
+        list_items(_hits_text("首先，市场起决定性作用。其次，政府建设基础设施。最后，监管包容审慎。"), 0)[-1][
+            2
+        ]
         == "监管包容审慎"
+    )
     assert list_items(_hits_text("一是只有一项。"), 3) == []
 
 
@@ -80,9 +102,11 @@ def _hits_text(text: str) -> list:
 
 
 def test_share_uses_the_year_the_question_asks_about():
-    hits = _hits("2018年，中国数字经济规模已达31.3万亿元，占GDP比重达34.8%。",
-                 "2022 年我国产业数字化规模约为 41万亿元，占当年GDP比重达 33.9%。",
-                 "在 2022 年，我国数字经济占GDP比重已经达到 41.5%，规模高达到 50.2 万亿元。")
+    hits = _hits(
+        "2018年，中国数字经济规模已达31.3万亿元，占GDP比重达34.8%。",
+        "2022 年我国产业数字化规模约为 41万亿元，占当年GDP比重达 33.9%。",
+        "在 2022 年，我国数字经济占GDP比重已经达到 41.5%，规模高达到 50.2 万亿元。",
+    )
     share = share_from_passages("2022年我国产业数字化规模占数字经济规模的比重是多少？", hits)
     assert share is not None and share.total.value == 50.2e12 and round(share.percent, 1) == 81.7
 
@@ -93,14 +117,17 @@ def test_a_share_of_another_total_is_not_the_share_asked_for():
     assert states_share("产业数字化规模占数字经济比重为81.7%。", terms)
 
 
-@pytest.mark.parametrize("question,amount", [
-    ("大疆农业的无人机年销量是多少台？", True),
-    ("腾讯会议的用户规模有多大？", True),
-    ("新品上市周期缩短了几成？", True),
-    ("数字化转型指数由哪几个层次的指数加权平均而得？", False),
-    ("数字技术在多大程度上改变了制造业？", False),
-    ("腾讯哪天宣布成立云与智慧产业事业群？", False),
-])
+@pytest.mark.parametrize(
+    "question,amount",
+    [
+        ("大疆农业的无人机年销量是多少台？", True),
+        ("腾讯会议的用户规模有多大？", True),
+        ("新品上市周期缩短了几成？", True),
+        ("数字化转型指数由哪几个层次的指数加权平均而得？", False),
+        ("数字技术在多大程度上改变了制造业？", False),
+        ("腾讯哪天宣布成立云与智慧产业事业群？", False),
+    ],
+)
 def test_asks_amount(question, amount):
     assert asks_amount(question) is amount
 

@@ -1,4 +1,5 @@
 """Feedback store: append-only SQLite under the data folder that survives re-opening; bad input rejected."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from bot.core.schema import Answer, Citation
 
 
 def _answer() -> Answer:
-    return Answer(question="产业互联网的C2B是什么意思？", answer="根据《产业互联网》：“C2B……”",
-                  citations=[Citation(doc_id="book", title="产业互联网", quote="C2B……", line=219)], note="")
+    return Answer(
+        question="产业互联网的C2B是什么意思？",
+        answer="根据《产业互联网》：“C2B……”",
+        citations=[Citation(doc_id="book", title="产业互联网", quote="C2B……", line=219)],
+        note="",
+    )
 
 
 def test_store_survives_reopen_and_keeps_everything(tmp_path):
@@ -65,8 +70,10 @@ def test_bad_rating_is_rejected_with_a_chinese_message(tmp_path, rating):
     assert store.count() == 0
 
 
-@pytest.mark.parametrize(("given", "stored"), [("up", 1), ("DOWN", -1), ("👍", 1), ("👎", -1), (1, 1), (-1, -1),
-                                               ("有帮助", 1), ("没帮助", -1)])
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("up", 1), ("DOWN", -1), ("👍", 1), ("👎", -1), (1, 1), (-1, -1), ("有帮助", 1), ("没帮助", -1)],
+)
 def test_rating_spellings(given, stored):
     assert parse_rating(given) == stored
 

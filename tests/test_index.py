@@ -1,4 +1,5 @@
 """Index and retrieval on the real corpus with real Chroma and real embeddings (integration tier)."""
+
 from __future__ import annotations
 
 import shutil
@@ -77,9 +78,13 @@ def test_changed_document_reembeds_only_its_chunks(tmp_path, settings):
     first = build_index(s, progress=False)
     assert first.embedded == 0  # everything came from the cache
     target = corpus / "zhihu_2022-01-14_digital_economy_progress.txt"
-    target.write_text(target.read_text(encoding="utf-8").replace("良久的回答", "良久的回答（修订版）"), encoding="utf-8")
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("良久的回答", "良久的回答（修订版）"), encoding="utf-8"
+    )
     second = build_index(s, progress=False)
-    zhihu_chunks = sum(1 for c in Retriever.open(s, build_if_missing=False).chunks if c.doc_id.startswith("zhihu"))
+    zhihu_chunks = sum(
+        1 for c in Retriever.open(s, build_if_missing=False).chunks if c.doc_id.startswith("zhihu")
+    )
     assert not second.noop and 1 <= second.embedded <= zhihu_chunks
     assert second.name != first.name
     assert not (s.paths.index_dir / first.name).exists()  # the old version was swapped out
@@ -90,7 +95,9 @@ def test_interrupted_build_leaves_previous_index_serving(tmp_path, settings, mon
     s = _copy_settings(tmp_path, settings, corpus)
     build_index(s, progress=False)
     good = current_name(s.paths.index_dir)
-    (corpus / "zhihu_2022-01-14_digital_economy_progress.txt").write_text("全新的内容。" * 50, encoding="utf-8")
+    (corpus / "zhihu_2022-01-14_digital_economy_progress.txt").write_text(
+        "全新的内容。" * 50, encoding="utf-8"
+    )
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
@@ -175,8 +182,11 @@ def test_chroma_server_mode(tmp_path, settings):
     if not chroma.exists():
         pytest.skip("chroma CLI not installed")
     port = _free_port()
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:

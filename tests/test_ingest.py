@@ -1,4 +1,5 @@
 """Ingestion on the real corpus: offsets map back to the source, tables stay whole, metadata is complete."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,7 @@ def test_every_document_is_chunked(docs, chunks):
 def test_offsets_slice_back_to_chunk_text(docs, chunks):
     raw = {d.meta.id: d.text for d in docs}
     for c in chunks:
-        assert squash(clean_fragment(raw[c.doc_id][c.start:c.end])) == squash(c.text), c.chunk_id
+        assert squash(clean_fragment(raw[c.doc_id][c.start : c.end])) == squash(c.text), c.chunk_id
         assert raw[c.doc_id].count("\n", 0, c.start) + 1 == c.start_line
 
 
@@ -91,8 +92,11 @@ def test_sections_are_detected(chunks):
 
 
 def test_book_essays_are_credited_to_their_authors(chunks):
-    essays = {c.section.split(" > ")[1] for c in chunks
-              if c.doc_id == "industrial-internet-book" and " > " in c.section}
+    essays = {
+        c.section.split(" > ")[1]
+        for c in chunks
+        if c.doc_id == "industrial-internet-book" and " > " in c.section
+    }
     # credited by the note that closes the essay, not by a line under its title
     assert "问路产业互联网（邬贺铨）" in essays
     assert "从电线到积木：产业互联网的模块化解决方案（陈永伟）" in essays

@@ -1,5 +1,6 @@
 """The house rules, read from the source with `ast`: imports point one way (app -> briefing/evals -> answer ->
 index/tools -> core), `tools/` imports nothing from `bot/`, and no module imports itself through others."""
+
 from __future__ import annotations
 
 import ast
@@ -88,8 +89,13 @@ def test_every_module_has_a_layer():
 
 
 def test_tools_import_nothing_from_bot():
-    bad = sorted(f"{m} -> {t}" for m, ts in GRAPH.items() if m.startswith("tools") for t in ts
-                 if not t.startswith("tools"))
+    bad = sorted(
+        f"{m} -> {t}"
+        for m, ts in GRAPH.items()
+        if m.startswith("tools")
+        for t in ts
+        if not t.startswith("tools")
+    )
     assert not bad, "the tool layer must stand alone: " + "; ".join(bad)
 
 
@@ -107,7 +113,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -122,17 +128,22 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_import_cycle():
     # Package __init__ files that re-export their children would form trivial cycles; leave them out.
-    graph = {m: {t for t in ts if not (MODULES[t].name == "__init__.py" and m.startswith(t + "."))}
-             for m, ts in GRAPH.items()}
+    graph = {
+        m: {t for t in ts if not (MODULES[t].name == "__init__.py" and m.startswith(t + "."))}
+        for m, ts in GRAPH.items()
+    }
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-@pytest.mark.parametrize("graph, expected", [
-    ({"a": {"b"}, "b": {"a"}}, True),
-    ({"a": {"b"}, "b": {"c"}, "c": set()}, False),
-    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, True),
-])
+@pytest.mark.parametrize(
+    "graph, expected",
+    [
+        ({"a": {"b"}, "b": {"a"}}, True),
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, False),
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, True),
+    ],
+)
 def test_cycle_finder_finds_cycles(graph, expected):
     assert (find_cycle(graph) is not None) is expected
 

@@ -1,5 +1,6 @@
 """The page as an API for staff scripts: gradio_client predict("/ask") over loopback, a bounded concurrent
 load, login, the files the server refuses to serve, and the `serve` command (real engine, real index)."""
+
 from __future__ import annotations
 
 import itertools
@@ -32,9 +33,12 @@ EXPECTED: dict[str, list[str] | None] = {
 
 
 def _with(settings, data_dir, **server):
-    return settings.model_copy(update={
-        "paths": settings.paths.model_copy(update={"data_dir": data_dir}),
-        "server": settings.server.model_copy(update=server)})
+    return settings.model_copy(
+        update={
+            "paths": settings.paths.model_copy(update={"data_dir": data_dir}),
+            "server": settings.server.model_copy(update=server),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +90,10 @@ def test_ask_ranking_question_carries_tool_calls(client):
 
 def test_ask_unanswerable_and_history(client):
     _check_content("火星上有多少人口？", client.predict("火星上有多少人口？", api_name="/ask"))
-    history = [{"role": "user", "content": "成渝2022Q1排名第五的城市？"},
-               {"role": "assistant", "content": "成渝城市群2022Q1排名第5的城市是南充市。"}]
+    history = [
+        {"role": "user", "content": "成渝2022Q1排名第五的城市？"},
+        {"role": "assistant", "content": "成渝城市群2022Q1排名第5的城市是南充市。"},
+    ]
     follow = client.predict("那第六呢？", history, api_name="/ask")
     assert "成渝" in follow["answer"] and "第6" in follow["answer"], follow["answer"]
 
@@ -104,14 +110,17 @@ def test_only_ask_is_a_public_endpoint_and_queue_limit_is_set(served, client):
     assert app.server_name == "127.0.0.1"
 
 
-@pytest.mark.parametrize("path", [
-    "/gradio_api/file=/etc/passwd",
-    "/file=/etc/passwd",
-    "/gradio_api/file=../../../../../../etc/passwd",
-    "/gradio_api/file=%2Fetc%2Fpasswd",
-    "/gradio_api/file=pyproject.toml",
-    "/gradio_api/file=bot/settings.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/gradio_api/file=/etc/passwd",
+        "/file=/etc/passwd",
+        "/gradio_api/file=../../../../../../etc/passwd",
+        "/gradio_api/file=%2Fetc%2Fpasswd",
+        "/gradio_api/file=pyproject.toml",
+        "/gradio_api/file=bot/settings.py",
+    ],
+)
 def test_files_outside_the_app_are_refused(served, path):
     r = httpx.get(served[1].rstrip("/") + path, timeout=10)
     assert r.status_code in (403, 404), (path, r.status_code)
@@ -152,8 +161,9 @@ def test_login_required_when_configured(engine, settings, tmp_path):
         assert r.status_code == 401
         with pytest.raises(Exception):  # noqa: B017 - the client cannot even read the API without a login
             Client(url, verbose=False)
-        result = Client(url, auth=("staff", "s3cret-pass"), verbose=False).predict("火星上有多少人口？",
-                                                                                   api_name="/ask")
+        result = Client(url, auth=("staff", "s3cret-pass"), verbose=False).predict(
+            "火星上有多少人口？", api_name="/ask"
+        )
         assert result["answerable"] is False
     finally:
         app.close()

@@ -1,4 +1,5 @@
 """The tables / calc / tool subcommands, driven through bot.cli.main."""
+
 from __future__ import annotations
 
 import json
@@ -44,14 +45,36 @@ def test_calc_weights(capsys):
 
 
 def test_calc_index(capsys):
-    code, out, _ = run(capsys, "calc", "index", "--indicators", str(SAMPLES / "indicators.csv"),
-                       "--scores", str(SAMPLES / "expert_scores.csv"), "--layers", str(SAMPLES / "layers.csv"),
-                       "--layer-scores", str(SAMPLES / "layer_scores.csv"), "--json")
+    code, out, _ = run(
+        capsys,
+        "calc",
+        "index",
+        "--indicators",
+        str(SAMPLES / "indicators.csv"),
+        "--scores",
+        str(SAMPLES / "expert_scores.csv"),
+        "--layers",
+        str(SAMPLES / "layers.csv"),
+        "--layer-scores",
+        str(SAMPLES / "layer_scores.csv"),
+        "--json",
+    )
     assert code == 0
     data = json.loads(out)
-    assert data["rows"][0]["城市"] == "示例城市甲" and set(data["layer_weights"]) == {"基础设施", "平台", "应用"}
-    code, out, _ = run(capsys, "calc", "index", "--indicators", str(SAMPLES / "indicators.csv"),
-                       "--weights", str(SAMPLES / "weights.csv"))
+    assert data["rows"][0]["城市"] == "示例城市甲" and set(data["layer_weights"]) == {
+        "基础设施",
+        "平台",
+        "应用",
+    }
+    code, out, _ = run(
+        capsys,
+        "calc",
+        "index",
+        "--indicators",
+        str(SAMPLES / "indicators.csv"),
+        "--weights",
+        str(SAMPLES / "weights.csv"),
+    )
     assert code == 0 and "综合指数" in out and "示例城市己" in out
 
 
@@ -64,7 +87,9 @@ def test_calc_index_needs_weights(capsys):
 def test_calc_index_bad_file_is_a_chinese_error(capsys, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes("城市,云计算\n甲,很多\n".encode())
-    code, out, err = run(capsys, "calc", "index", "--indicators", str(bad), "--weights", str(SAMPLES / "weights.csv"))
+    code, out, err = run(
+        capsys, "calc", "index", "--indicators", str(bad), "--weights", str(SAMPLES / "weights.csv")
+    )
     assert code == 2 and out == ""
     assert err.startswith("错误：") and "很多" in err
 
@@ -93,20 +118,24 @@ def test_calc_without_subcommand_prints_help(capsys):
 def test_tool_list_and_run(capsys):
     code, out, _ = run(capsys, "tool", "--list")
     assert code == 0 and "city_rank(city, measure?)" in out and "calc_expert_weights" in out
-    code, out, _ = run(capsys, "tool", "top_cities", "--args",
-                       '{"cluster": "关中平原", "measure": "growth", "k": 5}')
+    code, out, _ = run(
+        capsys, "tool", "top_cities", "--args", '{"cluster": "关中平原", "measure": "growth", "k": 5}'
+    )
     assert code == 0 and "运城市" in out and "两年同比增速均值" in out and "第 936" in out
     code, out, _ = run(capsys, "tool", "city_at_rank", "--args", '{"cluster": "成渝", "rank": 5}', "--json")
     data = json.loads(out)
     assert data["rows"][0]["city"] == "南充市" and data["provenance"][0]["line"] == 578
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["tool", "no_such_tool"], "没有名为"),
-    (["tool", "city_rank", "--args", "{oops"], "JSON"),
-    (["tool", "city_rank", "--args", '{"city": "拉萨"}'], "未找到城市"),
-    (["calc", "weights", "--scores", "/nonexistent.csv"], "不存在"),
-])
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["tool", "no_such_tool"], "没有名为"),
+        (["tool", "city_rank", "--args", "{oops"], "JSON"),
+        (["tool", "city_rank", "--args", '{"city": "拉萨"}'], "未找到城市"),
+        (["calc", "weights", "--scores", "/nonexistent.csv"], "不存在"),
+    ],
+)
 def test_errors_exit_with_message(capsys, argv, needle):
     code, _, err = run(capsys, *argv)
     assert code == 2 and needle in err

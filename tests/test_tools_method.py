@@ -1,4 +1,5 @@
 """The report's index method: formulas, properties (hypothesis), CSV validation and the calculation tools."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,18 +16,33 @@ from tools.userdata import mapping_frame, numeric_frame, read_csv
 SAMPLES = Path(calc.__file__).resolve().parent / "samples"
 
 scores_st = st.integers(min_value=1, max_value=6).flatmap(
-    lambda n_ind: st.lists(st.lists(st.integers(1, 5), min_size=n_ind, max_size=n_ind), min_size=1, max_size=8))
+    lambda n_ind: st.lists(
+        st.lists(st.integers(1, 5), min_size=n_ind, max_size=n_ind), min_size=1, max_size=8
+    )
+)
 positive = st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False)
 
 
 def frame_st(min_rows: int = 1):
-    return st.integers(1, 5).flatmap(lambda n_cols: st.lists(
-        st.lists(positive, min_size=n_cols, max_size=n_cols), min_size=min_rows, max_size=8)).map(
-        lambda rows: pd.DataFrame(rows, columns=[f"指标{j}" for j in range(len(rows[0]))],
-                                  index=[f"城市{i}" for i in range(len(rows))]))
+    return (
+        st.integers(1, 5)
+        .flatmap(
+            lambda n_cols: st.lists(
+                st.lists(positive, min_size=n_cols, max_size=n_cols), min_size=min_rows, max_size=8
+            )
+        )
+        .map(
+            lambda rows: pd.DataFrame(
+                rows,
+                columns=[f"指标{j}" for j in range(len(rows[0]))],
+                index=[f"城市{i}" for i in range(len(rows))],
+            )
+        )
+    )
 
 
 # ---------------------------------------------------------------- formulas
+
 
 def test_expert_weights_formula():
     scores = pd.DataFrame({"A": [5, 4, 5], "B": [3, 4, 3], "C": [2, 2, 1]})
@@ -54,8 +70,11 @@ def test_layers_and_composite():
 def test_growth_formulas():
     assert method.growth_rate(130, 100) == pytest.approx(30)
     assert method.two_year_mean_growth(100, 200, 260) == pytest.approx(65)
-    table = method.growth_table(pd.DataFrame({"2020Q1": [100.0], "2021Q1": [200.0], "2021Q4": [250.0],
-                                              "2022Q1": [260.0]}, index=["甲"]))
+    table = method.growth_table(
+        pd.DataFrame(
+            {"2020Q1": [100.0], "2021Q1": [200.0], "2021Q4": [250.0], "2022Q1": [260.0]}, index=["甲"]
+        )
+    )
     row = table.iloc[0]
     assert row["period"] == "2022Q1"
     assert row["yoy"] == pytest.approx(30) and row["qoq"] == pytest.approx(4)
@@ -70,11 +89,14 @@ def test_growth_table_leaves_missing_comparisons_empty():
 
 def test_industry_share():
     assert method.industry_share(12, 80) == pytest.approx(15)
-    shares = method.industry_shares(pd.DataFrame({"工业": [1.0, 3.0], "金融": [3.0, 1.0]}, index=["甲", "乙"]))
+    shares = method.industry_shares(
+        pd.DataFrame({"工业": [1.0, 3.0], "金融": [3.0, 1.0]}, index=["甲", "乙"])
+    )
     assert shares.loc["甲", "金融"] == pytest.approx(75)
 
 
 # ---------------------------------------------------------------- properties
+
 
 @given(scores_st)
 def test_weights_sum_to_one_and_follow_score_totals(rows):
@@ -110,28 +132,39 @@ def test_composite_within_range_of_layers(values, data):
     mapping = {c: data.draw(st.sampled_from(layer_names)) for c in cols}
     w = pd.Series(data.draw(st.lists(st.floats(0.1, 10), min_size=len(cols), max_size=len(cols))), index=cols)
     result = method.compute_index(values, w, mapping)
-    lw = pd.Series(data.draw(st.lists(st.floats(0.1, 10), min_size=result.layers.shape[1],
-                                      max_size=result.layers.shape[1])), index=result.layers.columns)
+    lw = pd.Series(
+        data.draw(
+            st.lists(st.floats(0.1, 10), min_size=result.layers.shape[1], max_size=result.layers.shape[1])
+        ),
+        index=result.layers.columns,
+    )
     comp = method.composite_index(result.layers, lw)
     low, high = result.layers.min(axis=1), result.layers.max(axis=1)
-    assert ((comp >= low - 1e-9 * high.abs().clip(lower=1)) & (comp <= high + 1e-9 * high.abs().clip(lower=1))).all()
+    assert (
+        (comp >= low - 1e-9 * high.abs().clip(lower=1)) & (comp <= high + 1e-9 * high.abs().clip(lower=1))
+    ).all()
 
 
 @given(st.lists(positive, min_size=3, max_size=3))
 def test_two_year_mean_is_mean_of_yoy(vals):
     a, b, c = vals
     assert method.two_year_mean_growth(a, b, c) == pytest.approx(
-        (method.growth_rate(b, a) + method.growth_rate(c, b)) / 2)
+        (method.growth_rate(b, a) + method.growth_rate(c, b)) / 2
+    )
 
 
 # ---------------------------------------------------------------- bad input (in-memory)
 
-@pytest.mark.parametrize(("scores", "match"), [
-    (pd.DataFrame({"A": [6, 3]}), "1 到 5"),
-    (pd.DataFrame({"A": [0, 3]}), "1 到 5"),
-    (pd.DataFrame({"A": ["高", 3]}), "1 到 5"),
-    (pd.DataFrame(), "为空"),
-])
+
+@pytest.mark.parametrize(
+    ("scores", "match"),
+    [
+        (pd.DataFrame({"A": [6, 3]}), "1 到 5"),
+        (pd.DataFrame({"A": [0, 3]}), "1 到 5"),
+        (pd.DataFrame({"A": ["高", 3]}), "1 到 5"),
+        (pd.DataFrame(), "为空"),
+    ],
+)
 def test_expert_weights_rejects(scores, match):
     with pytest.raises(ToolError, match=match):
         method.expert_weights(scores)
@@ -169,24 +202,28 @@ def test_growth_rejects():
 
 # ---------------------------------------------------------------- CSV files
 
+
 def write(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> Path:
     path = tmp_path / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     return path
 
 
-@pytest.mark.parametrize(("content", "match"), [
-    ("", "为空"),
-    ("   \n\n", "为空"),
-    ("城市,a\n".encode("gbk") + "甲,1\n".encode("gbk"), "不是 UTF-8"),
-    (b"PK\x03\x04binary", "Excel"),
-    ("城市;a;b\n甲;1;2\n", "不是逗号分隔"),
-    ("城市\ta\n甲\t1\n", "不是逗号分隔"),
-    ("城市,a,b\n甲,1\n", "列数与表头"),
-    ("城市,a,a\n甲,1,2\n", "重复列名"),
-    ("城市,,b\n甲,1,2\n", "空列名"),
-    ("城市,a,b\n", "没有数据行"),
-])
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("", "为空"),
+        ("   \n\n", "为空"),
+        ("城市,a\n".encode("gbk") + "甲,1\n".encode("gbk"), "不是 UTF-8"),
+        (b"PK\x03\x04binary", "Excel"),
+        ("城市;a;b\n甲;1;2\n", "不是逗号分隔"),
+        ("城市\ta\n甲\t1\n", "不是逗号分隔"),
+        ("城市,a,b\n甲,1\n", "列数与表头"),
+        ("城市,a,a\n甲,1,2\n", "重复列名"),
+        ("城市,,b\n甲,1,2\n", "空列名"),
+        ("城市,a,b\n", "没有数据行"),
+    ],
+)
 def test_read_csv_rejects(tmp_path, content, match):
     with pytest.raises(ToolError, match=match):
         read_csv(write(tmp_path, content), "指标数据")
@@ -204,14 +241,17 @@ def test_read_csv_accepts_bom_and_spaces(tmp_path):
     assert list(df.columns) == ["城市", "a", "b"] and df.iloc[0, 1] == "1"
 
 
-@pytest.mark.parametrize(("content", "match"), [
-    ("城市,a\n甲,abc\n", "第2行“a”列的“abc”"),
-    ("城市,a\n甲,\n", "第2行“a”列为空"),
-    ("城市,a\n甲,-3\n", "不能有负数"),
-    ("城市,a\n甲,1\n甲,2\n", "重复"),
-    ("城市,a\n,1\n", "为空"),
-    ("城市,a\n甲,inf\n", "非数字"),
-])
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("城市,a\n甲,abc\n", "第2行“a”列的“abc”"),
+        ("城市,a\n甲,\n", "第2行“a”列为空"),
+        ("城市,a\n甲,-3\n", "不能有负数"),
+        ("城市,a\n甲,1\n甲,2\n", "重复"),
+        ("城市,a\n,1\n", "为空"),
+        ("城市,a\n甲,inf\n", "非数字"),
+    ],
+)
 def test_numeric_frame_rejects(tmp_path, content, match):
     with pytest.raises(ToolError, match=match):
         numeric_frame(read_csv(write(tmp_path, content), "指标数据"), "指标数据", id_label="城市")
@@ -219,9 +259,19 @@ def test_numeric_frame_rejects(tmp_path, content, match):
 
 def test_mapping_frame_rejects(tmp_path):
     with pytest.raises(ToolError, match="两列"):
-        mapping_frame(read_csv(write(tmp_path, "指标,层级,多余\na,平台,x\n"), "层级对照表"), "层级对照表", "指标", "层级")
+        mapping_frame(
+            read_csv(write(tmp_path, "指标,层级,多余\na,平台,x\n"), "层级对照表"),
+            "层级对照表",
+            "指标",
+            "层级",
+        )
     with pytest.raises(ToolError, match="重复"):
-        mapping_frame(read_csv(write(tmp_path, "指标,层级\na,平台\na,应用\n"), "层级对照表"), "层级对照表", "指标", "层级")
+        mapping_frame(
+            read_csv(write(tmp_path, "指标,层级\na,平台\na,应用\n"), "层级对照表"),
+            "层级对照表",
+            "指标",
+            "层级",
+        )
 
 
 def test_scores_file_out_of_range(tmp_path):
@@ -230,15 +280,20 @@ def test_scores_file_out_of_range(tmp_path):
 
 
 def test_index_from_sample_files():
-    result = calc.index_from_files(SAMPLES / "indicators.csv", scores=SAMPLES / "expert_scores.csv",
-                                   layers=SAMPLES / "layers.csv", layer_scores=SAMPLES / "layer_scores.csv",
-                                   base=SAMPLES / "base_indicators.csv")
+    result = calc.index_from_files(
+        SAMPLES / "indicators.csv",
+        scores=SAMPLES / "expert_scores.csv",
+        layers=SAMPLES / "layers.csv",
+        layer_scores=SAMPLES / "layer_scores.csv",
+        base=SAMPLES / "base_indicators.csv",
+    )
     assert list(result.layers.columns) == ["基础设施", "平台", "应用"]
     assert result.weights.sum() == pytest.approx(1) and result.layer_weights.sum() == pytest.approx(1)
     table = result.table()
     assert table.iloc[0].name == "示例城市甲" and list(table["排名"]) == list(range(1, 7))
-    same_base = calc.index_from_files(SAMPLES / "indicators.csv", weights=SAMPLES / "weights.csv",
-                                      layers=SAMPLES / "layers.csv")
+    same_base = calc.index_from_files(
+        SAMPLES / "indicators.csv", weights=SAMPLES / "weights.csv", layers=SAMPLES / "layers.csv"
+    )
     for layer in same_base.layers.columns:  # without --base, each layer's shares add up to 100
         assert same_base.layers[layer].sum() == pytest.approx(100)
 
@@ -260,31 +315,38 @@ def test_growth_from_sample_file():
 
 # ---------------------------------------------------------------- calculation tools
 
+
 def test_calc_tools_sentences():
     r = calc.calc_expert_weights({"A": [5, 4, 5], "B": [3, 4, 3], "C": [2, 2, 1]})
     assert "14/29" in r.text and "48.3%" in r.text
-    assert calc.calc_expert_weights({"X": [2, 2, 2], "Y": [4, 4, 4], "Z": [3, 3, 3]}).rows[0]["weight"] == \
-        pytest.approx(6 / 27)
+    assert calc.calc_expert_weights({"X": [2, 2, 2], "Y": [4, 4, 4], "Z": [3, 3, 3]}).rows[0][
+        "weight"
+    ] == pytest.approx(6 / 27)
     assert "65%" in calc.calc_two_year_growth(100, 200, 260).text
     assert "90%" in calc.calc_mean_growth([150, 30]).text
     assert "0.025" in calc.calc_normalise({"某城市": 50}, 2000).text
     assert "93.9%" in calc.calc_change(278, 17).text and "降幅" in calc.calc_change(278, 17).text
-    assert "198" in calc.calc_weighted_index({"a": 120, "b": 300, "c": 180}, {"a": 0.3, "b": 0.3, "c": 0.4}).text
+    assert (
+        "198" in calc.calc_weighted_index({"a": 120, "b": 300, "c": 180}, {"a": 0.3, "b": 0.3, "c": 0.4}).text
+    )
     assert "15%" in calc.calc_industry_share(12, 80).text
 
 
-@pytest.mark.parametrize(("fn", "args", "match"), [
-    (calc.calc_expert_weights, ({"A": [5, 4], "B": [3]},), "个数应相同"),
-    (calc.calc_expert_weights, ({},), "评分为空"),
-    (calc.calc_expert_weights, ({"A": [9]},), "1 到 5"),
-    (calc.calc_growth, (1, 0), "为 0"),
-    (calc.calc_growth, (1, 2, "mom"), "增速类型"),
-    (calc.calc_normalise, ({"a": 0},), "合计为 0"),
-    (calc.calc_normalise, ({"a": 5}, 0), "必须大于 0"),
-    (calc.calc_weighted_index, ({"a": 1}, {"b": 1}), "不一致"),
-    (calc.calc_mean_growth, ([],), "至少"),
-    (calc.calc_industry_share, (1, 0), "为 0"),
-])
+@pytest.mark.parametrize(
+    ("fn", "args", "match"),
+    [
+        (calc.calc_expert_weights, ({"A": [5, 4], "B": [3]},), "个数应相同"),
+        (calc.calc_expert_weights, ({},), "评分为空"),
+        (calc.calc_expert_weights, ({"A": [9]},), "1 到 5"),
+        (calc.calc_growth, (1, 0), "为 0"),
+        (calc.calc_growth, (1, 2, "mom"), "增速类型"),
+        (calc.calc_normalise, ({"a": 0},), "合计为 0"),
+        (calc.calc_normalise, ({"a": 5}, 0), "必须大于 0"),
+        (calc.calc_weighted_index, ({"a": 1}, {"b": 1}), "不一致"),
+        (calc.calc_mean_growth, ([],), "至少"),
+        (calc.calc_industry_share, (1, 0), "为 0"),
+    ],
+)
 def test_calc_tools_reject(fn, args, match):
     with pytest.raises(ToolError, match=match):
         fn(*args)

@@ -1,4 +1,5 @@
 """Ranking queries and the tool registry: values, sentences, provenance, validation, schemas."""
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ def assert_cites(result: ToolResult, lines: list[str], *needles: str) -> None:
 
 # ---------------------------------------------------------------- cities
 
+
 def test_city_rank_2022q1(lines):
     r = q.city_rank("东莞", "2022Q1")
     assert r.rows[0]["rank"] == 3 and r.rows[0]["cluster"] == "珠三角城市群"
@@ -62,11 +64,18 @@ def test_city_profile(lines):
     assert_cites(r, lines, "5\t聊城市", "8\t聊城市\t-3", "1\t聊城市\t234.3%")
 
 
-@pytest.mark.parametrize(("cluster", "rank", "measure", "city"), [
-    ("珠三角", 7, "2022Q1", "江门市"), ("京津冀城市群", 6, "2022Q1", "唐山市"), ("成渝", 5, "2022Q1", "南充市"),
-    ("长江中游", 10, "2022Q1", "常德市"), ("关中平原", 3, "growth", "宝鸡市"), ("中原", 5, "2021", "聊城市"),
-    ("長三角", 9, "2022Q1", "常州市"),
-])
+@pytest.mark.parametrize(
+    ("cluster", "rank", "measure", "city"),
+    [
+        ("珠三角", 7, "2022Q1", "江门市"),
+        ("京津冀城市群", 6, "2022Q1", "唐山市"),
+        ("成渝", 5, "2022Q1", "南充市"),
+        ("长江中游", 10, "2022Q1", "常德市"),
+        ("关中平原", 3, "growth", "宝鸡市"),
+        ("中原", 5, "2021", "聊城市"),
+        ("長三角", 9, "2022Q1", "常州市"),
+    ],
+)
 def test_city_at_rank(cluster, rank, measure, city, lines):
     r = q.city_at_rank(cluster, rank, measure)
     assert r.rows[0]["city"] == city and city in r.text
@@ -123,24 +132,35 @@ def test_filter_cities():
     r = q.filter_cities("中原", change="fell")
     assert len(r.rows) == 7
     r = q.filter_cities("长三角", growth_above=100, rank_at_most=10)
-    assert {x["city"] for x in r.rows} == {"苏州市", "合肥市", "宁波市", "无锡市", "温州市", "常州市", "金华市"}
+    assert {x["city"] for x in r.rows} == {
+        "苏州市",
+        "合肥市",
+        "宁波市",
+        "无锡市",
+        "温州市",
+        "常州市",
+        "金华市",
+    }
     with pytest.raises(ToolError, match="至少给出一个筛选条件"):
         q.filter_cities("长三角")
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    ({"cluster": "关中平原", "stat": "mean", "top_k": 5}, "125.36%"),
-    ({"cluster": "成渝", "stat": "mean", "top_k": 3}, "120.67%"),
-    ({"cluster": "珠三角", "stat": "mean"}, "100.94%"),
-    ({"cluster": "珠三角", "stat": "sum"}, "908.5%"),
-    ({"cluster": "关中平原", "stat": "median"}, "114.1%"),
-    ({"cluster": "关中平原", "stat": "max"}, "132.6%"),
-    ({"cluster": "关中平原", "stat": "min", "bottom_k": 2}, "51.5%"),
-    ({"cluster": "京津冀", "stat": "count", "top_k": 4}, "为4"),
-    ({"cluster": "长三角", "stat": "mean", "top_k": 3, "by": "2022Q1"}, "71.5%"),
-    ({"cluster": "珠三角", "stat": "mean", "cities": ["广州", "深圳"]}, "74.75%"),
-    ({"cluster": "中原", "stat": "sum", "value": "rank_change"}, "为0"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"cluster": "关中平原", "stat": "mean", "top_k": 5}, "125.36%"),
+        ({"cluster": "成渝", "stat": "mean", "top_k": 3}, "120.67%"),
+        ({"cluster": "珠三角", "stat": "mean"}, "100.94%"),
+        ({"cluster": "珠三角", "stat": "sum"}, "908.5%"),
+        ({"cluster": "关中平原", "stat": "median"}, "114.1%"),
+        ({"cluster": "关中平原", "stat": "max"}, "132.6%"),
+        ({"cluster": "关中平原", "stat": "min", "bottom_k": 2}, "51.5%"),
+        ({"cluster": "京津冀", "stat": "count", "top_k": 4}, "为4"),
+        ({"cluster": "长三角", "stat": "mean", "top_k": 3, "by": "2022Q1"}, "71.5%"),
+        ({"cluster": "珠三角", "stat": "mean", "cities": ["广州", "深圳"]}, "74.75%"),
+        ({"cluster": "中原", "stat": "sum", "value": "rank_change"}, "为0"),
+    ],
+)
 def test_aggregate_cities(args, expected):
     r = q.aggregate_cities(**args)
     assert expected in r.text
@@ -176,6 +196,7 @@ def test_cluster_industries(lines):
 
 
 # ---------------------------------------------------------------- provinces
+
 
 def test_province_rank(lines):
     r = ind.province_rank("浙江", "电商")
@@ -216,27 +237,32 @@ def test_compare_provinces():
 
 # ---------------------------------------------------------------- validation
 
-@pytest.mark.parametrize(("fn", "args", "match"), [
-    (q.city_rank, ("东莞", "2023"), "排名口径"),
-    (q.city_rank, ("拉萨",), "未找到城市"),
-    (q.city_at_rank, ("成渝", 17), "1 到 16"),
-    (q.city_at_rank, ("成渝", 0), "1 到 16"),
-    (q.city_at_rank, ("呼包鄂榆", 1), "不在此范围内"),
-    (q.city_at_rank, ("山东半岛", 1), "未找到城市群"),
-    (q.top_cities, ("成渝", "growth", 3, "middle"), "顺序"),
-    (q.top_cities, ("成渝", "growth", True), "整数"),
-    (q.rank_movers, ("成渝", "up"), "变化方向"),
-    (ind.industry_top_provinces, ("游戏",), "不在此范围内"),
-    (ind.industry_top_provinces, ("金融", "share", 11), "1 到 10"),
-    (ind.province_rank, ("火星",), "未找到省份"),
-    (q.aggregate_cities, ("珠三角", "mode"), "统计量"),
-])
+
+@pytest.mark.parametrize(
+    ("fn", "args", "match"),
+    [
+        (q.city_rank, ("东莞", "2023"), "排名口径"),
+        (q.city_rank, ("拉萨",), "未找到城市"),
+        (q.city_at_rank, ("成渝", 17), "1 到 16"),
+        (q.city_at_rank, ("成渝", 0), "1 到 16"),
+        (q.city_at_rank, ("呼包鄂榆", 1), "不在此范围内"),
+        (q.city_at_rank, ("山东半岛", 1), "未找到城市群"),
+        (q.top_cities, ("成渝", "growth", 3, "middle"), "顺序"),
+        (q.top_cities, ("成渝", "growth", True), "整数"),
+        (q.rank_movers, ("成渝", "up"), "变化方向"),
+        (ind.industry_top_provinces, ("游戏",), "不在此范围内"),
+        (ind.industry_top_provinces, ("金融", "share", 11), "1 到 10"),
+        (ind.province_rank, ("火星",), "未找到省份"),
+        (q.aggregate_cities, ("珠三角", "mode"), "统计量"),
+    ],
+)
 def test_bad_arguments(fn, args, match):
     with pytest.raises(ToolError, match=match):
         fn(*args)
 
 
 # ---------------------------------------------------------------- registry
+
 
 def test_registry_covers_every_function_once():
     names = [t.name for t in all_tools()]
@@ -251,8 +277,9 @@ def test_registry_covers_every_function_once():
 
 def test_openai_format():
     tools = openai_tools()
-    assert all(t["type"] == "function" and set(t["function"]) == {"name", "description", "parameters"}
-               for t in tools)
+    assert all(
+        t["type"] == "function" and set(t["function"]) == {"name", "description", "parameters"} for t in tools
+    )
     top = next(t for t in tools if t["function"]["name"] == "top_cities")["function"]["parameters"]
     assert top["properties"]["measure"]["enum"] == ["2021", "2022Q1", "growth"]
     assert top["required"] == ["cluster"]
@@ -267,16 +294,19 @@ def test_call_tool_with_json_string_and_dict():
     assert call_tool("city_profile", {"city": "深圳"}).model_dump()["provenance"]
 
 
-@pytest.mark.parametrize(("name", "args", "match"), [
-    ("city_rnak", {}, "city_rank"),
-    ("city_rank", "{city: 1", "不是有效的 JSON"),
-    ("city_rank", "[1, 2]", "JSON 对象"),
-    ("city_rank", {}, "缺少必填参数"),
-    ("city_rank", {"city": "东莞", "period": "2021"}, "不认识的参数"),
-    ("city_rank", {"city": "东莞", "measure": "2020"}, "可选：2021、2022Q1、growth"),
-    ("top_cities", {"cluster": "成渝", "k": "three"}, "应为整数"),
-    ("calc_growth", {"current": "多", "previous": 1}, "应为数字"),
-])
+@pytest.mark.parametrize(
+    ("name", "args", "match"),
+    [
+        ("city_rnak", {}, "city_rank"),
+        ("city_rank", "{city: 1", "不是有效的 JSON"),
+        ("city_rank", "[1, 2]", "JSON 对象"),
+        ("city_rank", {}, "缺少必填参数"),
+        ("city_rank", {"city": "东莞", "period": "2021"}, "不认识的参数"),
+        ("city_rank", {"city": "东莞", "measure": "2020"}, "可选：2021、2022Q1、growth"),
+        ("top_cities", {"cluster": "成渝", "k": "three"}, "应为整数"),
+        ("calc_growth", {"current": "多", "previous": 1}, "应为数字"),
+    ],
+)
 def test_call_tool_errors(name, args, match):
     with pytest.raises(ToolError, match=match):
         call_tool(name, args)

@@ -1,4 +1,6 @@
-"""The report's tables parsed from text: row counts, spot values, provenance, the 京津冀 label trap, names, cache."""
+"""The report's tables parsed from text: row counts, spot values, provenance, the 京津冀 label trap, names,
+cache."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +16,15 @@ from tools.errors import ReportMissingError, ToolError
 from tools.names import normalize, province_vocabulary
 from tools.tables import known_names, load_tables, report_source, table_catalog
 
-CLUSTER_SIZES = {"珠三角城市群": 9, "京津冀城市群": 13, "长三角城市群": 27, "成渝城市群": 16, "中原城市群": 27,
-                 "长江中游城市群": 31, "关中平原城市群": 11}
+CLUSTER_SIZES = {
+    "珠三角城市群": 9,
+    "京津冀城市群": 13,
+    "长三角城市群": 27,
+    "成渝城市群": 16,
+    "中原城市群": 27,
+    "长江中游城市群": 31,
+    "关中平原城市群": 11,
+}
 CITY_TABLES = ("city_rank_2021", "city_rank_2022Q1", "city_growth")
 
 
@@ -66,18 +75,21 @@ def test_province_industry_counts(tables):
         assert group["province"].is_unique
 
 
-@pytest.mark.parametrize(("table", "cluster", "rank", "city", "extra"), [
-    ("city_rank_2021", "珠三角城市群", 7, "珠海市", {}),
-    ("city_rank_2022Q1", "珠三角城市群", 7, "江门市", {"rank_change": 1}),
-    ("city_rank_2022Q1", "京津冀城市群", 6, "唐山市", {"rank_change": 1}),
-    ("city_rank_2022Q1", "长三角城市群", 16, "泰州市", {"rank_change": -4}),
-    ("city_rank_2022Q1", "中原城市群", 3, "商丘市", {"rank_change": 3}),
-    ("city_growth", "珠三角城市群", 1, "惠州市", {"growth": 145.2}),
-    ("city_growth", "长三角城市群", 27, "上海市", {"growth": 44.2}),
-    ("city_growth", "长江中游城市群", 31, "潜江市", {"growth": 13.0}),
-    ("city_growth", "关中平原城市群", 3, "宝鸡市", {"growth": 127.0, "growth_text": "127.0%"}),
-    ("city_rank_2021", "长江中游城市群", 31, "天门市", {}),
-])
+@pytest.mark.parametrize(
+    ("table", "cluster", "rank", "city", "extra"),
+    [
+        ("city_rank_2021", "珠三角城市群", 7, "珠海市", {}),
+        ("city_rank_2022Q1", "珠三角城市群", 7, "江门市", {"rank_change": 1}),
+        ("city_rank_2022Q1", "京津冀城市群", 6, "唐山市", {"rank_change": 1}),
+        ("city_rank_2022Q1", "长三角城市群", 16, "泰州市", {"rank_change": -4}),
+        ("city_rank_2022Q1", "中原城市群", 3, "商丘市", {"rank_change": 3}),
+        ("city_growth", "珠三角城市群", 1, "惠州市", {"growth": 145.2}),
+        ("city_growth", "长三角城市群", 27, "上海市", {"growth": 44.2}),
+        ("city_growth", "长江中游城市群", 31, "潜江市", {"growth": 13.0}),
+        ("city_growth", "关中平原城市群", 3, "宝鸡市", {"growth": 127.0, "growth_text": "127.0%"}),
+        ("city_rank_2021", "长江中游城市群", 31, "天门市", {}),
+    ],
+)
 def test_spot_values(tables, table, cluster, rank, city, extra):
     df = tables[table]
     row = df[(df["cluster"] == cluster) & (df["rank"] == rank)].iloc[0]
@@ -123,7 +135,9 @@ def test_jingjinji_label_trap(tables, source_lines):
         header = source_lines[beijing["line"] - beijing["rank"] - 1]
         assert "珠三角城市群" in header.split("\t")
         # ... while the nearest section heading above names 京津冀.
-        heading = next(ln for ln in reversed(source_lines[: beijing["line"]]) if "：" in ln and "\t" not in ln)
+        heading = next(
+            ln for ln in reversed(source_lines[: beijing["line"]]) if "：" in ln and "\t" not in ln
+        )
         assert heading.startswith("京津冀：")
         # So 珠三角 keeps exactly its 9 cities and no 京津冀 city leaks into it.
         zsj = df[df["cluster"] == "珠三角城市群"]
@@ -134,8 +148,11 @@ def test_every_city_table_cluster_matches_its_section_heading(tables, source_lin
     vocab = known_names()["cluster"]
     for name in CITY_TABLES:
         for _, row in tables[name].groupby("table").head(1).iterrows():
-            heading = next(ln for ln in reversed(source_lines[: row["line"]])
-                           if "：" in ln and "\t" not in ln and vocab.get(ln.split("：")[0]))
+            heading = next(
+                ln
+                for ln in reversed(source_lines[: row["line"]])
+                if "：" in ln and "\t" not in ln and vocab.get(ln.split("：")[0])
+            )
             assert vocab.get(heading.split("：")[0]) == row["cluster"]
 
 
@@ -192,7 +209,9 @@ def _corpus_copy(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(src.path, corpus / src.file)
-    manifest = {"documents": [{"id": "tencent-dti-2022", "file": src.file, "title": src.title, "kind": "report"}]}
+    manifest = {
+        "documents": [{"id": "tencent-dti-2022", "file": src.file, "title": src.title, "kind": "report"}]
+    }
     (corpus / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     return corpus
 
@@ -220,33 +239,39 @@ def test_missing_report_is_a_corpus_error(tmp_path):
 def test_broken_table_is_reported(tmp_path):
     corpus = _corpus_copy(tmp_path)
     path = corpus / report_source().file
-    path.write_text(path.read_text(encoding="utf-8").replace("4\t东莞市\t105.5%", "4\t东莞市\t很快"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("4\t东莞市\t105.5%", "4\t东莞市\t很快"), encoding="utf-8"
+    )
     with pytest.raises(ReportMissingError, match="不是百分数"):
         load_tables(corpus)
 
 
 # ---------------------------------------------------------------- names
 
-@pytest.mark.parametrize(("kind", "given", "expected"), [
-    ("city", "东莞", "东莞市"),
-    ("city", "東莞市", "东莞市"),
-    ("city", " 鄭州 ", "郑州市"),
-    ("city", "石家庄", "石家庄市"),
-    ("cluster", "长江中游城市", "长江中游城市群"),
-    ("cluster", "長江中游城市羣", "长江中游城市群"),
-    ("cluster", "京津冀", "京津冀城市群"),
-    ("cluster", "呼包鄂榆", "呼包鄂榆城市群"),
-    ("province", "广东省", "广东"),
-    ("province", "內蒙古自治區", "内蒙古"),
-    ("province", "新疆维吾尔自治区", "新疆"),
-    ("province", "广西壮族自治区", "广西"),
-    ("province", "北京市", "北京"),
-    ("industry", "文化体育娱乐", "文体娱"),
-    ("industry", "文化、体育和娱乐业", "文体娱"),
-    ("industry", "智慧金融", "金融"),
-    ("industry", "智慧零售", "零售"),
-    ("industry", "智慧醫療", "医疗"),
-])
+
+@pytest.mark.parametrize(
+    ("kind", "given", "expected"),
+    [
+        ("city", "东莞", "东莞市"),
+        ("city", "東莞市", "东莞市"),
+        ("city", " 鄭州 ", "郑州市"),
+        ("city", "石家庄", "石家庄市"),
+        ("cluster", "长江中游城市", "长江中游城市群"),
+        ("cluster", "長江中游城市羣", "长江中游城市群"),
+        ("cluster", "京津冀", "京津冀城市群"),
+        ("cluster", "呼包鄂榆", "呼包鄂榆城市群"),
+        ("province", "广东省", "广东"),
+        ("province", "內蒙古自治區", "内蒙古"),
+        ("province", "新疆维吾尔自治区", "新疆"),
+        ("province", "广西壮族自治区", "广西"),
+        ("province", "北京市", "北京"),
+        ("industry", "文化体育娱乐", "文体娱"),
+        ("industry", "文化、体育和娱乐业", "文体娱"),
+        ("industry", "智慧金融", "金融"),
+        ("industry", "智慧零售", "零售"),
+        ("industry", "智慧醫療", "医疗"),
+    ],
+)
 def test_name_aliases(kind, given, expected):
     assert known_names()[kind].resolve(given) == expected
 

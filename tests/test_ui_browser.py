@@ -1,6 +1,7 @@
 """The chat page end to end in headless Debian Chromium (Playwright): real engine over the real index,
 app started in this process on a free port. Screenshots go to test-artifacts/; docs/screenshot.png (the
 README's picture) is written when missing or with UPDATE_SCREENSHOT=1."""
+
 from __future__ import annotations
 
 import os
@@ -17,23 +18,37 @@ from bot.core import prompts
 from bot.core.settings import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 DOCS_SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
 SAMPLES = REPO_ROOT / "tools" / "samples"
 
 pytestmark = [
-    pytest.mark.slow, pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium not installed at /usr/bin/chromium "
-                       "(apt-get install chromium; `make browser` does it)"),
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Chromium not installed at /usr/bin/chromium "
+        "(apt-get install chromium; `make browser` does it)",
+    ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) not installed")
 expect = sync_api.expect
 
 
 def _with_data(settings, data_dir, **update):
-    return settings.model_copy(update={"paths": settings.paths.model_copy(update={"data_dir": data_dir}), **update})
+    return settings.model_copy(
+        update={"paths": settings.paths.model_copy(update={"data_dir": data_dir}), **update}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -242,8 +257,9 @@ def test_llm_failure_falls_back_with_a_visible_note(browser, settings, retriever
     from bot.answer.engine import Engine
 
     dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
-    llm = settings.llm.model_copy(update={"base_url": dead, "model": "dead-model", "api_key": "x",
-                                          "max_retries": 0, "timeout_s": 3})
+    llm = settings.llm.model_copy(
+        update={"base_url": dead, "model": "dead-model", "api_key": "x", "max_retries": 0, "timeout_s": 3}
+    )
     s = _with_data(settings, tmp_path, llm=llm)
     app, url = serve_background(Engine(s, retriever=retriever), s)
     ctx, page = _open(browser, url)
@@ -256,7 +272,6 @@ def test_llm_failure_falls_back_with_a_visible_note(browser, settings, retriever
     finally:
         ctx.close()
         app.close()
-
 
 
 def test_briefing_tab_with_sources_in_context(page):

@@ -1,4 +1,5 @@
 """Index calculations as tools: the method on numbers from a question or a model, and on staff's CSV files."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,6 +33,7 @@ def _dict_of_numbers(values: dict[str, float], what: str) -> pd.Series:
 
 # ---------------------------------------------------------------- tools (JSON arguments)
 
+
 def calc_expert_weights(scores: dict[str, list[float]]) -> ToolResult:
     """Indicator weights from expert scores (1-5): weight_j = sum of j's scores / sum of all scores.
 
@@ -48,13 +50,27 @@ def calc_expert_weights(scores: dict[str, list[float]]) -> ToolResult:
     frame = pd.DataFrame(scores, index=[f"专家{i + 1}" for i in range(next(iter(lengths.values())))])
     weights = method.expert_weights(frame)
     total = float(frame.astype(float).sum().sum())
-    rows = [{"indicator": k, "score_sum": float(frame[k].astype(float).sum()), "weight": float(w),
-             "weight_pct": float(w) * 100} for k, w in weights.items()]
-    items = "、".join(f"{r['indicator']} {_fmt(r['score_sum'])}/{_fmt(total)}≈{_fmt(r['weight'], 3)}"
-                      f"（{fmt_number(r['weight_pct'], 1)}%）" for r in rows)
+    rows = [
+        {
+            "indicator": k,
+            "score_sum": float(frame[k].astype(float).sum()),
+            "weight": float(w),
+            "weight_pct": float(w) * 100,
+        }
+        for k, w in weights.items()
+    ]
+    items = "、".join(
+        f"{r['indicator']} {_fmt(r['score_sum'])}/{_fmt(total)}≈{_fmt(r['weight'], 3)}"
+        f"（{fmt_number(r['weight_pct'], 1)}%）"
+        for r in rows
+    )
     text = f"按专家评分赋权（α_j = 指标j得分之和 ÷ 全部得分之和），权重为：{items}。"
-    return ToolResult(rows=rows, text=text, columns=["indicator", "score_sum", "weight", "weight_pct"],
-                      chart={"label": "indicator", "value": "weight"})
+    return ToolResult(
+        rows=rows,
+        text=text,
+        columns=["indicator", "score_sum", "weight", "weight_pct"],
+        chart={"label": "indicator", "value": "weight"},
+    )
 
 
 def calc_growth(current: float, previous: float, kind: GrowthKind = "yoy") -> ToolResult:
@@ -62,15 +78,19 @@ def calc_growth(current: float, previous: float, kind: GrowthKind = "yoy") -> To
 
     Args:
         current: Value of the current period, e.g. 130.
-        previous: Value of the comparison period (same quarter last year for yoy, previous quarter for qoq), e.g. 100.
+        previous: Value of the comparison period (same quarter last year for yoy, previous quarter
+            for qoq), e.g. 100.
         kind: "yoy" (同比, year on year) or "qoq" (环比, quarter on quarter).
     """
     if kind not in _KIND:
         raise ToolError(f"增速类型“{kind}”无效，可选：yoy（同比）、qoq（环比）。")
     g = method.growth_rate(current, previous)
     text = f"{_KIND[kind]} = {_fmt(current)} ÷ {_fmt(previous)} − 1 = {fmt_percent(g)}。"
-    return ToolResult(rows=[{"previous": previous, "current": current, "kind": kind, "growth_pct": g}],
-                      text=text, columns=["previous", "current", "growth_pct"])
+    return ToolResult(
+        rows=[{"previous": previous, "current": current, "kind": kind, "growth_pct": g}],
+        text=text,
+        columns=["previous", "current", "growth_pct"],
+    )
 
 
 def calc_two_year_growth(first: float, second: float, third: float) -> ToolResult:
@@ -83,11 +103,24 @@ def calc_two_year_growth(first: float, second: float, third: float) -> ToolResul
     """
     g1, g2 = method.growth_rate(second, first), method.growth_rate(third, second)
     mean = (g1 + g2) / 2
-    text = (f"两年同比增速均值 = （{fmt_number(g1)}% + {fmt_number(g2)}%）÷ 2 = {fmt_percent(mean)}"
-            f"（第一年同比 {_fmt(second)}÷{_fmt(first)}−1，第二年同比 {_fmt(third)}÷{_fmt(second)}−1）。")
-    return ToolResult(rows=[{"first": first, "second": second, "third": third, "yoy_1": g1, "yoy_2": g2,
-                             "two_year_mean": mean}], text=text,
-                      columns=["first", "second", "third", "yoy_1", "yoy_2", "two_year_mean"])
+    text = (
+        f"两年同比增速均值 = （{fmt_number(g1)}% + {fmt_number(g2)}%）÷ 2 = {fmt_percent(mean)}"
+        f"（第一年同比 {_fmt(second)}÷{_fmt(first)}−1，第二年同比 {_fmt(third)}÷{_fmt(second)}−1）。"
+    )
+    return ToolResult(
+        rows=[
+            {
+                "first": first,
+                "second": second,
+                "third": third,
+                "yoy_1": g1,
+                "yoy_2": g2,
+                "two_year_mean": mean,
+            }
+        ],
+        text=text,
+        columns=["first", "second", "third", "yoy_1", "yoy_2", "two_year_mean"],
+    )
 
 
 def calc_normalise(values: dict[str, float], base_total: float | None = None) -> ToolResult:
@@ -105,16 +138,26 @@ def calc_normalise(values: dict[str, float], base_total: float | None = None) ->
     totals = pd.Series({"x": float(base_total)}) if base_total is not None else None
     frame = method.normalise(series.to_frame("x"), totals)
     total = float(base_total) if base_total is not None else float(series.sum())
-    rows = [{"name": k, "value": float(series[k]), "normalised": float(frame.loc[k, "x"])} for k in series.index]
-    items = "、".join(f"{r['name']} {_fmt(r['value'])}÷{_fmt(total)}={_fmt(r['normalised'] / 100, 6)}"
-                      f"（即{fmt_number(r['normalised'], 4)}%）" for r in rows)
+    rows = [
+        {"name": k, "value": float(series[k]), "normalised": float(frame.loc[k, "x"])} for k in series.index
+    ]
+    items = "、".join(
+        f"{r['name']} {_fmt(r['value'])}÷{_fmt(total)}={_fmt(r['normalised'] / 100, 6)}"
+        f"（即{fmt_number(r['normalised'], 4)}%）"
+        for r in rows
+    )
     text = f"去量纲值（原始值 ÷ 该指标基期全国加总）：{items}。"
-    return ToolResult(rows=rows, text=text, columns=["name", "value", "normalised"],
-                      chart={"label": "name", "value": "normalised"})
+    return ToolResult(
+        rows=rows,
+        text=text,
+        columns=["name", "value", "normalised"],
+        chart={"label": "name", "value": "normalised"},
+    )
 
 
 def calc_weighted_index(values: dict[str, float], weights: dict[str, float]) -> ToolResult:
-    """Weighted average Σ w_j v_j / Σ w_j: a layer index from its indicators, or the composite from the layers.
+    """Weighted average Σ w_j v_j / Σ w_j: a layer index from its indicators, or the composite from the
+    layers.
 
     Args:
         values: Name -> (normalised) value, e.g. {"基础设施": 120, "平台": 300, "应用": 180}.
@@ -139,12 +182,16 @@ def calc_industry_share(industry_value: float, region_total: float) -> ToolResul
     """
     share = method.industry_share(industry_value, region_total)
     text = f"行业占比 = {_fmt(industry_value)} ÷ {_fmt(region_total)} = {fmt_percent(share)}。"
-    return ToolResult(rows=[{"industry_value": industry_value, "region_total": region_total, "share_pct": share}],
-                      text=text, columns=["industry_value", "region_total", "share_pct"])
+    return ToolResult(
+        rows=[{"industry_value": industry_value, "region_total": region_total, "share_pct": share}],
+        text=text,
+        columns=["industry_value", "region_total", "share_pct"],
+    )
 
 
 def calc_mean_growth(rates: list[float]) -> ToolResult:
-    """Mean of given growth rates in percent, e.g. the report's two-year mean from the 2021Q1 and 2022Q1 YoY rates.
+    """Mean of given growth rates in percent, e.g. the report's two-year mean from the 2021Q1 and 2022Q1 YoY
+    rates.
 
     Args:
         rates: Growth rates in percent, e.g. [150, 30] for 150% and 30%.
@@ -159,7 +206,9 @@ def calc_mean_growth(rates: list[float]) -> ToolResult:
     text = f"增速均值 = （{terms}）÷ {len(rates)} = {fmt_percent(mean)}"
     if len(rates) == 2:
         text += "（报告的“两年同比增速均值”即2021Q1与2022Q1两个同比增速的平均）"
-    return ToolResult(rows=[{"rates": list(rates), "mean_pct": mean}], text=text + "。", columns=["rates", "mean_pct"])
+    return ToolResult(
+        rows=[{"rates": list(rates), "mean_pct": mean}], text=text + "。", columns=["rates", "mean_pct"]
+    )
 
 
 def calc_change(start: float, end: float) -> ToolResult:
@@ -171,17 +220,33 @@ def calc_change(start: float, end: float) -> ToolResult:
     """
     g = method.growth_rate(end, start)
     word = "增幅" if g >= 0 else "降幅"
-    formula = f"({_fmt(end)}−{_fmt(start)})÷{_fmt(start)}" if g >= 0 else f"({_fmt(start)}−{_fmt(end)})÷{_fmt(start)}"
+    formula = (
+        f"({_fmt(end)}−{_fmt(start)})÷{_fmt(start)}"
+        if g >= 0
+        else f"({_fmt(start)}−{_fmt(end)})÷{_fmt(start)}"
+    )
     text = f"{word} = {formula} = {fmt_percent(abs(g))}。"
-    return ToolResult(rows=[{"start": start, "end": end, "change_pct": g}], text=text,
-                      columns=["start", "end", "change_pct"])
+    return ToolResult(
+        rows=[{"start": start, "end": end, "change_pct": g}],
+        text=text,
+        columns=["start", "end", "change_pct"],
+    )
 
 
-CALC_FUNCTIONS: list[Callable[..., ToolResult]] = [calc_expert_weights, calc_growth, calc_two_year_growth, calc_mean_growth, calc_change,
-                  calc_normalise, calc_weighted_index, calc_industry_share]
+CALC_FUNCTIONS: list[Callable[..., ToolResult]] = [
+    calc_expert_weights,
+    calc_growth,
+    calc_two_year_growth,
+    calc_mean_growth,
+    calc_change,
+    calc_normalise,
+    calc_weighted_index,
+    calc_industry_share,
+]
 
 
 # ---------------------------------------------------------------- staff's CSV files (CLI)
+
 
 def weights_from_scores_file(path: str | Path) -> pd.Series:
     """Expert-score CSV (first column expert, one column per indicator, scores 1-5) -> weights."""
@@ -194,9 +259,15 @@ def weights_from_file(path: str | Path) -> pd.Series:
     return weights_series(read_csv(path, "权重表"), "权重表")
 
 
-def index_from_files(indicators: str | Path, weights: str | Path | None = None, scores: str | Path | None = None,
-                     layers: str | Path | None = None, layer_weights: str | Path | None = None,
-                     layer_scores: str | Path | None = None, base: str | Path | None = None) -> method.IndexResult:
+def index_from_files(
+    indicators: str | Path,
+    weights: str | Path | None = None,
+    scores: str | Path | None = None,
+    layers: str | Path | None = None,
+    layer_weights: str | Path | None = None,
+    layer_scores: str | Path | None = None,
+    base: str | Path | None = None,
+) -> method.IndexResult:
     """Run the whole method on CSV files (see `python -m bot calc index --help` for the formats)."""
     if (weights is None) == (scores is None):
         raise ToolError("请给出指标权重：--weights（权重表）或 --scores（专家评分表），二选一。")
@@ -218,6 +289,7 @@ def index_from_files(indicators: str | Path, weights: str | Path | None = None, 
 
 
 def growth_from_file(path: str | Path) -> pd.DataFrame:
-    """Values CSV (first column region, then one column per quarter like 2021Q1) -> growth of the latest quarter."""
+    """Values CSV (first column region, then one column per quarter like 2021Q1) -> growth of the latest
+    quarter."""
     values = numeric_frame(read_csv(path, "时期数据"), "时期数据", id_label="地区")
     return method.growth_table(values)

@@ -1,4 +1,5 @@
-"""Errors of the tool layer: each message is one Chinese sentence a user can act on (shown as is by UI and CLI)."""
+"""Errors of the tool layer: each message is one Chinese sentence a user can act on (shown as is by UI and
+CLI)."""
 
 from __future__ import annotations
 

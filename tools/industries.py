@@ -1,4 +1,5 @@
 """Industry queries: clusters' top-3 industries and provinces' share / growth rankings per industry."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from tools.tables import GROWTH_NOTE, tables_readonly
 
 # ---------------------------------------------------------------- clusters x industries
 
+
 def cluster_top_industries(cluster: str) -> ToolResult:
     """A city cluster's top-3 industries (NO.1-NO.3, cumulative 2020Q1-2022Q1 industry ranking).
 
@@ -35,11 +37,23 @@ def cluster_top_industries(cluster: str) -> ToolResult:
     sel = df[df["cluster"] == name].sort_values("position")
     items = "、".join(f"NO.{int(r['position'])} {r['industry_source']}" for r in _records(sel))
     text = f"{name}2020Q1-2022Q1行业指标累计排名Top3：{items}。"
-    rows = [{"cluster": name, "position": int(r["position"]), "industry": r["industry"],
-             "industry_source": r["industry_source"], "line": int(r["line"])} for r in _records(sel)]
+    rows = [
+        {
+            "cluster": name,
+            "position": int(r["position"]),
+            "industry": r["industry"],
+            "industry_source": r["industry_source"],
+            "line": int(r["line"]),
+        }
+        for r in _records(sel)
+    ]
     r0 = sel.iloc[0]
-    return _result(rows, text, [{"file": r0["file"], "line": int(r0["line"]), "table": r0["table"]}],
-                   ["position", "industry_source"])
+    return _result(
+        rows,
+        text,
+        [{"file": r0["file"], "line": int(r0["line"]), "table": r0["table"]}],
+        ["position", "industry_source"],
+    )
 
 
 def clusters_with_industry(industry: str, position: int | None = None) -> ToolResult:
@@ -57,15 +71,26 @@ def clusters_with_industry(industry: str, position: int | None = None) -> ToolRe
         sel = sel[sel["position"] == position]
     where = f"NO.{position}" if position else "Top3"
     items = "、".join(f"{r['cluster']}（NO.{int(r['position'])}）" for r in _records(sel))
-    text = (f"行业指标累计排名{where}中有{name}的城市群共{len(sel)}个" + (f"：{items}" if items else "")
-            + "（2020Q1-2022Q1）。")
-    rows = [{"cluster": r["cluster"], "position": int(r["position"]), "industry": r["industry"],
-             "line": int(r["line"])} for r in _records(sel)]
+    text = (
+        f"行业指标累计排名{where}中有{name}的城市群共{len(sel)}个"
+        + (f"：{items}" if items else "")
+        + "（2020Q1-2022Q1）。"
+    )
+    rows = [
+        {
+            "cluster": r["cluster"],
+            "position": int(r["position"]),
+            "industry": r["industry"],
+            "line": int(r["line"]),
+        }
+        for r in _records(sel)
+    ]
     prov = [{"file": r["file"], "line": int(r["line"]), "table": r["table"]} for r in _records(sel)]
     return _result(rows, text, prov, ["cluster", "position", "industry"])
 
 
 # ---------------------------------------------------------------- provinces x industries
+
 
 def _prov_rows(industry: str | None = None, measure: str | None = None) -> pd.DataFrame:
     df = tables_readonly()["province_industry_rank"]
@@ -84,7 +109,9 @@ def _prov_prov(sel: pd.DataFrame) -> list[dict]:
     return [{"file": r["file"], "line": int(r["line"]), "table": r["table"]} for r in _records(sel)]
 
 
-def province_rank(province: str, industry: str | None = None, measure: ProvinceMeasure | None = None) -> ToolResult:
+def province_rank(
+    province: str, industry: str | None = None, measure: ProvinceMeasure | None = None
+) -> ToolResult:
     """A province's rank in the industry tables (2021 share top 10, growth top 10; ranks only, no values).
 
     Args:
@@ -105,8 +132,15 @@ def province_rank(province: str, industry: str | None = None, measure: ProvinceM
             hit = df[(df["industry"] == i) & (df["province"] == prov) & (df["measure"] == m)]
             if len(hit):
                 r = hit.iloc[0]
-                rows.append({"province": prov, "industry": i, "measure": m, "rank": int(r["rank"]),
-                             "line": int(r["line"])})
+                rows.append(
+                    {
+                        "province": prov,
+                        "industry": i,
+                        "measure": m,
+                        "rank": int(r["rank"]),
+                        "line": int(r["line"]),
+                    }
+                )
                 parts.append(f"{i}{_mname(m)}第{int(r['rank'])}")
                 hits.append(hit)
             elif ind:
@@ -135,8 +169,16 @@ def industry_top_provinces(industry: str, measure: ProvinceMeasure = "share", k:
     sel = _prov_rows(ind, measure).sort_values("rank").head(k)
     items = "、".join(f"{int(r['rank'])}.{r['province']}" for r in _records(sel))
     text = f"{ind}{_mname(measure)}前{k}：{items}。"
-    rows = [{"industry": ind, "measure": measure, "rank": int(r["rank"]), "province": r["province"],
-             "line": int(r["line"])} for r in _records(sel)]
+    rows = [
+        {
+            "industry": ind,
+            "measure": measure,
+            "rank": int(r["rank"]),
+            "province": r["province"],
+            "line": int(r["line"]),
+        }
+        for r in _records(sel)
+    ]
     return _result(rows, text, _prov_prov(sel), ["rank", "province"])
 
 
@@ -155,8 +197,20 @@ def province_at_rank(industry: str, rank: int, measure: ProvinceMeasure = "share
     sel = sel[sel["rank"] == rank]
     r = sel.iloc[0]
     text = f"{ind}{_mname(measure)}第{rank}的省份是{r['province']}。"
-    return _result([{"industry": ind, "measure": measure, "rank": rank, "province": r["province"],
-                     "line": int(r["line"])}], text, _prov_prov(sel), ["rank", "province"])
+    return _result(
+        [
+            {
+                "industry": ind,
+                "measure": measure,
+                "rank": rank,
+                "province": r["province"],
+                "line": int(r["line"]),
+            }
+        ],
+        text,
+        _prov_prov(sel),
+        ["rank", "province"],
+    )
 
 
 def double_high(industry: str | None = None) -> ToolResult:
@@ -172,18 +226,25 @@ def double_high(industry: str | None = None) -> ToolResult:
         growth = _prov_rows(ind, "growth").set_index("province")
         both = [p for p in share.index if p in growth.index]
         for p in both:
-            rows.append({"industry": ind, "province": p, "share_rank": int(share.loc[p, "rank"]),
-                         "growth_rank": int(growth.loc[p, "rank"])})
+            rows.append(
+                {
+                    "industry": ind,
+                    "province": p,
+                    "share_rank": int(share.loc[p, "rank"]),
+                    "growth_rank": int(growth.loc[p, "rank"]),
+                }
+            )
             rows_p = _prov_rows(ind)
             hits.append(rows_p[rows_p["province"] == p])
         parts.append(f"{ind}：{'、'.join(both) if both else '无'}")
-    text = ("占比（2021）与增速（" + GROWTH_NOTE + "）均进入前10的省份——" + "；".join(parts) + "。")
+    text = "占比（2021）与增速（" + GROWTH_NOTE + "）均进入前10的省份——" + "；".join(parts) + "。"
     sel = pd.concat(hits) if hits else _prov_rows().head(0)
     return _result(rows, text, _prov_prov(sel), ["industry", "province", "share_rank", "growth_rank"])
 
 
 def compare_provinces(province_a: str, province_b: str, industry: str) -> ToolResult:
-    """Compare two provinces' share and growth ranks in one industry (ranks only; outside top 10 = not listed).
+    """Compare two provinces' share and growth ranks in one industry (ranks only; outside top 10 = not listed)
+    .
 
     Args:
         province_a: First province.
@@ -213,6 +274,11 @@ def compare_provinces(province_a: str, province_b: str, industry: str) -> ToolRe
 
 
 INDUSTRY_QUERIES: list[Callable[..., ToolResult]] = [
-    cluster_top_industries, clusters_with_industry, province_rank, industry_top_provinces, province_at_rank,
-    double_high, compare_provinces,
+    cluster_top_industries,
+    clusters_with_industry,
+    province_rank,
+    industry_top_provinces,
+    province_at_rank,
+    double_high,
+    compare_provinces,
 ]

@@ -1,13 +1,16 @@
-"""The report's index method: expert weights, base-period normalisation, layer and composite indices, growth, shares.
+"""The report's index method: expert weights, base-period normalisation, layer and composite indices, growth,
+shares.
 
 From the report's method section (赋权 / 数据标准化):
   weights      α_j = Σ_i α_ij / Σ_i Σ_j α_ij        (α_ij: expert i's 1-5 score for indicator j)
   normalising  t_cj = x_cj / Σ_c x_cj(base period)  (a city's share of the national base-period total, in %)
-  indices      each layer (基础设施, 平台, 应用) is the weighted average of its indicators; the composite index
+  indices      each layer (基础设施, 平台, 应用) is the weighted average of its indicators;
+               the composite index
                is the weighted average of the layers.
 Growth in the report is year on year (同比), quarter on quarter (环比), and the two-year mean of YoY growth
 (2021Q1&2022Q1两年同比增速均值). An industry's share (占比) is its index over the region's whole index.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,6 +29,7 @@ _PERIOD = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
 
 # ---------------------------------------------------------------- weights
 
+
 def expert_weights(scores: pd.DataFrame) -> pd.Series:
     """Indicator weights from expert scores: α_j = Σ_i α_ij / Σ_i Σ_j α_ij (sums to 1).
 
@@ -33,8 +37,12 @@ def expert_weights(scores: pd.DataFrame) -> pd.Series:
     """
     if scores.empty or scores.shape[1] == 0:
         raise ToolError("专家评分表为空：需要每位专家一行、每个指标一列。")
-    bad = [(str(i), str(c), scores.loc[i, c]) for c in scores.columns for i in scores.index
-           if not _is_number(scores.loc[i, c]) or not SCORE_MIN <= float(scores.loc[i, c]) <= SCORE_MAX]
+    bad = [
+        (str(i), str(c), scores.loc[i, c])
+        for c in scores.columns
+        for i in scores.index
+        if not _is_number(scores.loc[i, c]) or not SCORE_MIN <= float(scores.loc[i, c]) <= SCORE_MAX
+    ]
     if bad:
         shown = "；".join(f"专家“{i}”对“{c}”的评分 {v}" for i, c, v in bad[:5])
         raise ToolError(f"专家评分须为 1 到 5 分之间的数字：{shown}。")
@@ -64,6 +72,7 @@ def _check_weights(weights: pd.Series, what: str = "权重") -> pd.Series:
 
 
 # ---------------------------------------------------------------- normalising and indices
+
 
 def base_totals(base: pd.DataFrame) -> pd.Series:
     """National totals per indicator of the base period (rows: cities, columns: indicators)."""
@@ -114,8 +123,9 @@ def weighted_average(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
     return values.astype(float).mul(w, axis=1).sum(axis=1) / float(w.sum())
 
 
-def layer_indices(normalised: pd.DataFrame, weights: pd.Series,
-                  layers: Mapping[str, str] | None = None) -> pd.DataFrame:
+def layer_indices(
+    normalised: pd.DataFrame, weights: pd.Series, layers: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Each layer's index per city: the weighted average of the layer's normalised indicators.
 
     `layers` maps indicator -> layer (e.g. 基础设施, 平台, 应用); None puts every indicator in one layer 综合.
@@ -164,21 +174,31 @@ class IndexResult:
         return out
 
 
-def compute_index(indicators: pd.DataFrame, weights: pd.Series, layers: Mapping[str, str] | None = None,
-                  layer_weights: pd.Series | None = None, totals: pd.Series | None = None,
-                  scale: float = 100.0) -> IndexResult:
+def compute_index(
+    indicators: pd.DataFrame,
+    weights: pd.Series,
+    layers: Mapping[str, str] | None = None,
+    layer_weights: pd.Series | None = None,
+    totals: pd.Series | None = None,
+    scale: float = 100.0,
+) -> IndexResult:
     """The whole method: normalise against base-period totals, layer indices, composite index."""
     normalised = normalise(indicators, totals, scale)
     lay = layer_indices(normalised, weights, layers)
     lw = layer_weights if layer_weights is not None else pd.Series(1.0, index=lay.columns)
     lw = _check_weights(lw, "层级权重")
     _match(list(map(str, lay.columns)), list(map(str, lw.index)), "层级权重", "层级对照表")
-    return IndexResult(weights=_check_weights(weights) / float(_check_weights(weights).sum()),
-                       normalised=normalised, layers=lay, layer_weights=lw / float(lw.sum()),
-                       composite=composite_index(lay, lw))
+    return IndexResult(
+        weights=_check_weights(weights) / float(_check_weights(weights).sum()),
+        normalised=normalised,
+        layers=lay,
+        layer_weights=lw / float(lw.sum()),
+        composite=composite_index(lay, lw),
+    )
 
 
 # ---------------------------------------------------------------- growth and shares
+
 
 def growth_rate(current: float, previous: float) -> float:
     """(current / previous - 1) × 100, in percent. YoY when `previous` is the same quarter a year earlier,
@@ -225,7 +245,10 @@ def growth_table(values: pd.DataFrame) -> pd.DataFrame:
     last_year, two_years = (year - 1, q), (year - 2, q)
     rows = []
     for region, r in values.iterrows():
-        def g(now: tuple[int, int], before: tuple[int, int], r: pd.Series = r, region: object = region) -> float | None:
+
+        def g(
+            now: tuple[int, int], before: tuple[int, int], r: pd.Series = r, region: object = region
+        ) -> float | None:
             if now not in by_key or before not in by_key:
                 return None
             try:
@@ -235,13 +258,22 @@ def growth_table(values: pd.DataFrame) -> pd.DataFrame:
 
         yoy, qoq, yoy_prev = g(latest, last_year), g(latest, prev_q), g(last_year, two_years)
         mean2 = (yoy + yoy_prev) / 2.0 if yoy is not None and yoy_prev is not None else None
-        rows.append({"name": region, "period": by_key[latest], "value": float(r[by_key[latest]]),
-                     "yoy": yoy, "qoq": qoq, "two_year_mean": mean2})
+        rows.append(
+            {
+                "name": region,
+                "period": by_key[latest],
+                "value": float(r[by_key[latest]]),
+                "yoy": yoy,
+                "qoq": qoq,
+                "two_year_mean": mean2,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def industry_share(industry_value: float, region_total: float) -> float:
-    """An industry's share of a region's index, in percent: industry index / the region's whole index × 100."""
+    """An industry's share of a region's index, in percent: industry index / the region's whole index ×
+    100."""
     for name, v in (("行业指数", industry_value), ("地区整体指数", region_total)):
         if not _is_number(v):
             raise ToolError(f"{name}“{v}”不是数字。")
@@ -250,7 +282,9 @@ def industry_share(industry_value: float, region_total: float) -> float:
     if float(region_total) == 0:
         raise ToolError("地区整体指数为 0，无法计算占比。")
     if float(industry_value) > float(region_total):
-        raise ToolError(f"行业指数（{industry_value}）大于地区整体指数（{region_total}），占比会超过 100%，请检查数据。")
+        raise ToolError(
+            f"行业指数（{industry_value}）大于地区整体指数（{region_total}），占比会超过 100%，请检查数据。"
+        )
     return float(industry_value) / float(region_total) * 100.0
 
 

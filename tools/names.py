@@ -1,4 +1,5 @@
 """Names of clusters, cities, provinces and industries: normalisation, aliases and lookup with suggestions."""
+
 from __future__ import annotations
 
 import difflib
@@ -12,10 +13,37 @@ from tools.t2s_data import T2S
 
 # The 31 provincial-level regions of mainland China (the report excludes 港澳台), as full official names.
 PROVINCES: tuple[str, ...] = (
-    "北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "江苏省",
-    "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "海南省",
-    "四川省", "贵州省", "云南省", "陕西省", "甘肃省", "青海省", "内蒙古自治区", "广西壮族自治区",
-    "西藏自治区", "宁夏回族自治区", "新疆维吾尔自治区",
+    "北京市",
+    "天津市",
+    "上海市",
+    "重庆市",
+    "河北省",
+    "山西省",
+    "辽宁省",
+    "吉林省",
+    "黑龙江省",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "海南省",
+    "四川省",
+    "贵州省",
+    "云南省",
+    "陕西省",
+    "甘肃省",
+    "青海省",
+    "内蒙古自治区",
+    "广西壮族自治区",
+    "西藏自治区",
+    "宁夏回族自治区",
+    "新疆维吾尔自治区",
 )
 _PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市")
 # Informal short names used in prose (the report itself writes 内蒙 once).
@@ -24,7 +52,14 @@ _PROVINCE_EXTRA = {"内蒙古": ("内蒙",)}
 # Industries: canonical short name (as in the report's section headings) -> other spellings.
 INDUSTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "工业": ("智慧工业", "工业数字化"),
-    "文体娱": ("文化体育娱乐", "文化、体育和娱乐业", "文化体育和娱乐业", "文化、体育、娱乐", "文体娱乐", "文娱"),
+    "文体娱": (
+        "文化体育娱乐",
+        "文化、体育和娱乐业",
+        "文化体育和娱乐业",
+        "文化、体育、娱乐",
+        "文体娱乐",
+        "文娱",
+    ),
     "电商": ("电子商务",),
     "行业工具": ("企业服务",),
     "金融": ("智慧金融", "金融业"),

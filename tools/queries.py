@@ -1,4 +1,6 @@
-"""Ranking queries over the city tables (plain typed functions returning ToolResult), and their shared helpers."""
+"""Ranking queries over the city tables (plain typed functions returning ToolResult), and their shared
+helpers."""
+
 from __future__ import annotations
 
 import statistics
@@ -22,7 +24,14 @@ AggValue = Literal["growth", "rank_change"]
 MEASURES: tuple[str, ...] = ("2021", "2022Q1", "growth")
 DIRECTIONS: tuple[str, ...] = ("rose", "fell", "changed", "unchanged")
 PROVINCE_MEASURES: tuple[str, ...] = ("share", "growth")
-STAT_NAMES = {"mean": "平均值", "median": "中位数", "sum": "合计", "count": "个数", "max": "最大值", "min": "最小值"}
+STAT_NAMES = {
+    "mean": "平均值",
+    "median": "中位数",
+    "sum": "合计",
+    "count": "个数",
+    "max": "最大值",
+    "min": "最小值",
+}
 _RANK_COL = {"2021": "rank_2021", "2022Q1": "rank_2022Q1", "growth": "growth_rank"}
 _LINE_COL = {"2021": "line_2021", "2022Q1": "line_2022Q1", "growth": "line_growth"}
 _TABLE = {"2021": "city_rank_2021", "2022Q1": "city_rank_2022Q1", "growth": "city_growth"}
@@ -31,6 +40,7 @@ INCONSISTENT_NOTE = "注意：原表{clusters}2022Q1排名的“排名变化”�
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _choice(value: str, allowed: Iterable[str], what: str) -> str:
     allowed = tuple(allowed)
@@ -50,7 +60,10 @@ def _int_in(value: Any, low: int, high: int, what: str) -> int:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of Python values (column-wise; much faster than iterrows / to_dict here)."""
     cols = list(frame.columns)
-    return [dict(zip(cols, values, strict=True)) for values in zip(*(frame[c].tolist() for c in cols), strict=True)]
+    return [
+        dict(zip(cols, values, strict=True))
+        for values in zip(*(frame[c].tolist() for c in cols), strict=True)
+    ]
 
 
 def _vocab(kind: str) -> Vocabulary:
@@ -103,9 +116,15 @@ def change_text(change: int) -> str:
 
 
 def _city_row(r: Any, measure: str | None = None) -> dict[str, Any]:
-    row = {"cluster": r["cluster"], "city": r["city"], "rank_2021": int(r["rank_2021"]),
-           "rank_2022Q1": int(r["rank_2022Q1"]), "rank_change": int(r["rank_change"]),
-           "growth_rank": int(r["growth_rank"]), "growth": float(r["growth"])}
+    row = {
+        "cluster": r["cluster"],
+        "city": r["city"],
+        "rank_2021": int(r["rank_2021"]),
+        "rank_2022Q1": int(r["rank_2022Q1"]),
+        "rank_change": int(r["rank_change"]),
+        "growth_rank": int(r["growth_rank"]),
+        "growth": float(r["growth"]),
+    }
     if measure:
         row["rank"] = int(r[_RANK_COL[measure]])
         row["line"] = int(r[_LINE_COL[measure]])
@@ -129,8 +148,13 @@ def _note_inconsistent(text: str, frame: pd.DataFrame) -> str:
     return f"{text[:-1]}（{note}）。" if text.endswith("。") else f"{text}（{note}）"
 
 
-def _result(rows: list[dict], text: str, provenance: list[dict], columns: list[str],
-            chart: dict[str, str] | None = None) -> ToolResult:
+def _result(
+    rows: list[dict],
+    text: str,
+    provenance: list[dict],
+    columns: list[str],
+    chart: dict[str, str] | None = None,
+) -> ToolResult:
     seen: set[tuple] = set()
     prov = []
     for p in provenance:
@@ -151,8 +175,10 @@ def _one_city(city: str) -> pd.Series:
 
 def _describe(r: pd.Series, measure: str, n: int) -> str:
     if measure == "growth":
-        return (f"{r['city']}增速在{r['cluster']}{n}个城市中排名第{int(r['growth_rank'])}，"
-                f"同比增速{pct(r['growth'])}（{GROWTH_NOTE}）")
+        return (
+            f"{r['city']}增速在{r['cluster']}{n}个城市中排名第{int(r['growth_rank'])}，"
+            f"同比增速{pct(r['growth'])}（{GROWTH_NOTE}）"
+        )
     text = f"{r['city']}在{r['cluster']}{_period(measure)}排名第{int(r[_RANK_COL[measure]])}（共{n}个城市）"
     if measure == "2022Q1":
         text += f"，较2021年{change_text(int(r['rank_change']))}"
@@ -160,6 +186,7 @@ def _describe(r: pd.Series, measure: str, n: int) -> str:
 
 
 # ---------------------------------------------------------------- cities
+
 
 def city_rank(city: str, measure: Measure = "2022Q1") -> ToolResult:
     """Rank of one city within its city cluster, for 2021, 2022Q1 (with 排名变化) or growth.
@@ -175,8 +202,11 @@ def city_rank(city: str, measure: Measure = "2022Q1") -> ToolResult:
     text = _describe(r, measure, n) + "。"
     if measure == "2022Q1":
         text = _note_inconsistent(text, pd.DataFrame([r]))
-    cols = ["cluster", "city", "rank"] + (["rank_change"] if measure == "2022Q1" else []) + (
-        ["growth"] if measure == "growth" else [])
+    cols = (
+        ["cluster", "city", "rank"]
+        + (["rank_change"] if measure == "2022Q1" else [])
+        + (["growth"] if measure == "growth" else [])
+    )
     return _result([_city_row(r, measure)], text, _prov_city(r, [measure]), cols)
 
 
@@ -188,12 +218,18 @@ def city_profile(city: str) -> ToolResult:
     """
     r = _one_city(_city(city))
     n = len(_overview(r["cluster"]))
-    text = (f"{r['city']}（{r['cluster']}，共{n}个城市）：2021年排名第{int(r['rank_2021'])}，"
-            f"2022Q1排名第{int(r['rank_2022Q1'])}（{change_text(int(r['rank_change']))}），"
-            f"增速排名第{int(r['growth_rank'])}，同比增速{pct(r['growth'])}（{GROWTH_NOTE}）。")
+    text = (
+        f"{r['city']}（{r['cluster']}，共{n}个城市）：2021年排名第{int(r['rank_2021'])}，"
+        f"2022Q1排名第{int(r['rank_2022Q1'])}（{change_text(int(r['rank_change']))}），"
+        f"增速排名第{int(r['growth_rank'])}，同比增速{pct(r['growth'])}（{GROWTH_NOTE}）。"
+    )
     text = _note_inconsistent(text, pd.DataFrame([r]))
-    return _result([_city_row(r)], text, _prov_city(r, MEASURES),
-                   ["cluster", "city", "rank_2021", "rank_2022Q1", "rank_change", "growth_rank", "growth"])
+    return _result(
+        [_city_row(r)],
+        text,
+        _prov_city(r, MEASURES),
+        ["cluster", "city", "rank_2021", "rank_2022Q1", "rank_change", "growth_rank", "growth"],
+    )
 
 
 def city_at_rank(cluster: str, rank: int, measure: Measure = "2022Q1") -> ToolResult:
@@ -210,13 +246,16 @@ def city_at_rank(cluster: str, rank: int, measure: Measure = "2022Q1") -> ToolRe
     _int_in(rank, 1, len(ov), f"{name}的名次")
     r = ov[ov[_RANK_COL[measure]] == rank].iloc[0]
     if measure == "growth":
-        text = (f"{name}增速排名第{rank}的城市是{r['city']}，同比增速{pct(r['growth'])}（{GROWTH_NOTE}）。")
+        text = f"{name}增速排名第{rank}的城市是{r['city']}，同比增速{pct(r['growth'])}（{GROWTH_NOTE}）。"
     else:
         text = f"{name}{_period(measure)}排名第{rank}的城市是{r['city']}。"
         if measure == "2022Q1":
             text = text[:-1] + f"（较2021年{change_text(int(r['rank_change']))}）。"
-    cols = ["cluster", "rank", "city"] + (["growth"] if measure == "growth" else []) + (
-        ["rank_change"] if measure == "2022Q1" else [])
+    cols = (
+        ["cluster", "rank", "city"]
+        + (["growth"] if measure == "growth" else [])
+        + (["rank_change"] if measure == "2022Q1" else [])
+    )
     return _result([_city_row(r, measure)], text, _prov_city(r, [measure]), cols)
 
 
@@ -251,8 +290,12 @@ def top_cities(cluster: str, measure: Measure = "2022Q1", k: int = 3, order: Ord
     return _result(rows, text, prov, cols, chart)
 
 
-def rank_movers(cluster: str | None = None, direction: Direction = "rose", k: int | None = None,
-                largest_only: bool = False) -> ToolResult:
+def rank_movers(
+    cluster: str | None = None,
+    direction: Direction = "rose",
+    k: int | None = None,
+    largest_only: bool = False,
+) -> ToolResult:
     """Cities whose 2022Q1 rank rose, fell, changed or stayed the same versus 2021 (the 排名变化 column).
 
     Args:
@@ -266,10 +309,18 @@ def rank_movers(cluster: str | None = None, direction: Direction = "rose", k: in
     ov = _overview(name)
     chg = ov["rank_change"]
     picked = {"rose": chg > 0, "fell": chg < 0, "changed": chg != 0, "unchanged": chg == 0}[direction]
-    sel = ov[picked].assign(_abs=chg[picked].abs()).sort_values(["_abs", "rank_2022Q1"], ascending=[False, True])
+    sel = (
+        ov[picked]
+        .assign(_abs=chg[picked].abs())
+        .sort_values(["_abs", "rank_2022Q1"], ascending=[False, True])
+    )
     if direction == "unchanged":
-        sel = sel.sort_values(["cluster", "rank_2022Q1"], key=lambda s: s if s.name != "cluster" else s.map(
-            {c: i for i, c in enumerate(ov["cluster"].unique())}))
+        sel = sel.sort_values(
+            ["cluster", "rank_2022Q1"],
+            key=lambda s: (
+                s if s.name != "cluster" else s.map({c: i for i, c in enumerate(ov["cluster"].unique())})
+            ),
+        )
     if largest_only and not sel.empty and direction != "unchanged":
         sel = sel[sel["_abs"] == sel["_abs"].max()]
     if k is not None:
@@ -285,10 +336,17 @@ def rank_movers(cluster: str | None = None, direction: Direction = "rose", k: in
     elif direction == "unchanged":
         text = f"{scope}2022Q1排名与2021年相同的城市共{len(sel)}个：{'、'.join(sel['city'])}。"
     else:
-        items = "、".join(f"{r['city']}（第{int(r['rank_2021'])}→第{int(r['rank_2022Q1'])}，"
-                         f"{change_text(int(r['rank_change']))}）" for r in _records(sel))
+        items = "、".join(
+            f"{r['city']}（第{int(r['rank_2021'])}→第{int(r['rank_2022Q1'])}，"
+            f"{change_text(int(r['rank_change']))}）"
+            for r in _records(sel)
+        )
         most = {"rose": "上升最多", "fell": "下降最多", "changed": "变化最大"}[direction]
-        lead = f"2022Q1排名较2021年{most}的城市" if largest_only else f"2022Q1排名较2021年{word}的城市共{len(sel)}个"
+        lead = (
+            f"2022Q1排名较2021年{most}的城市"
+            if largest_only
+            else f"2022Q1排名较2021年{word}的城市共{len(sel)}个"
+        )
         text = f"{scope}{lead}：{items}。"
     text = _note_inconsistent(text, sel)
     rows = [_city_row(r, "2022Q1") for r in _records(sel)]
@@ -311,8 +369,11 @@ def tied_cities(cluster: str | None = None) -> ToolResult:
     if dup.empty:
         text = f"{scope}没有同比增速并列的城市（{GROWTH_NOTE}）。"
     else:
-        groups = [f"{'、'.join(g['city'])}（均为{pct(v)}，增速排名第{int(g['growth_rank'].min())}、"
-                  f"第{int(g['growth_rank'].max())}）" for (_, v), g in dup.groupby(["cluster", "growth"], sort=False)]
+        groups = [
+            f"{'、'.join(g['city'])}（均为{pct(v)}，增速排名第{int(g['growth_rank'].min())}、"
+            f"第{int(g['growth_rank'].max())}）"
+            for (_, v), g in dup.groupby(["cluster", "growth"], sort=False)
+        ]
         text = f"{scope}同比增速并列的城市：{'；'.join(groups)}（{GROWTH_NOTE}）。"
     rows = [_city_row(r, "growth") for r in _records(dup)]
     prov = [p for r in _records(dup) for p in _prov_city(r, ["growth"])]
@@ -335,8 +396,10 @@ def compare_cities(city_a: str, city_b: str, measure: Measure = "2022Q1") -> Too
     if measure == "growth":
         diff = float(ra["growth"]) - float(rb["growth"])
         lead = ra if diff >= 0 else rb
-        text = (f"同比增速（{GROWTH_NOTE}）：{ra['city']}{pct(ra['growth'])}，{rb['city']}{pct(rb['growth'])}，"
-                f"{lead['city']}高{fmt_number(abs(diff))}个百分点")
+        text = (
+            f"同比增速（{GROWTH_NOTE}）：{ra['city']}{pct(ra['growth'])}，{rb['city']}{pct(rb['growth'])}，"
+            f"{lead['city']}高{fmt_number(abs(diff))}个百分点"
+        )
         if abs(diff) < 1e-9:
             text = f"同比增速（{GROWTH_NOTE}）：{ra['city']}与{rb['city']}均为{pct(ra['growth'])}"
     else:
@@ -346,25 +409,36 @@ def compare_cities(city_a: str, city_b: str, measure: Measure = "2022Q1") -> Too
         if same:
             text += f"（同属{ra['cluster']}），{(ra if a < b else rb)['city']}靠前{abs(a - b)}位"
         else:
-            text += (f"（分属{ra['cluster']}与{rb['cluster']}，均为所在城市群内的名次，不宜直接比较）")
+            text += f"（分属{ra['cluster']}与{rb['cluster']}，均为所在城市群内的名次，不宜直接比较）"
     text += "。"
     if measure == "2022Q1":
         text = _note_inconsistent(text, pd.DataFrame([ra, rb]))
     rows = [_city_row(ra, measure), _city_row(rb, measure)]
     prov = _prov_city(ra, [measure]) + _prov_city(rb, [measure])
-    cols = ["city", "cluster", "rank"] + (["growth"] if measure == "growth" else []) + (
-        ["rank_change"] if measure == "2022Q1" else [])
-    return _result(rows, text, prov, cols, {"label": "city", "value": "growth"} if measure == "growth" else None)
+    cols = (
+        ["city", "cluster", "rank"]
+        + (["growth"] if measure == "growth" else [])
+        + (["rank_change"] if measure == "2022Q1" else [])
+    )
+    return _result(
+        rows, text, prov, cols, {"label": "city", "value": "growth"} if measure == "growth" else None
+    )
 
 
-def filter_cities(cluster: str | None = None, growth_above: float | None = None,
-                  growth_below: float | None = None, change: Direction | None = None,
-                  rank_at_most: int | None = None, rank_measure: Measure = "2022Q1") -> ToolResult:
+def filter_cities(
+    cluster: str | None = None,
+    growth_above: float | None = None,
+    growth_below: float | None = None,
+    change: Direction | None = None,
+    rank_at_most: int | None = None,
+    rank_measure: Measure = "2022Q1",
+) -> ToolResult:
     """Cities matching all given conditions (growth thresholds in percent, rank change, rank cut-off).
 
     Args:
         cluster: City cluster; omit for all seven clusters.
-        growth_above: Keep cities whose growth (two-year mean of YoY growth, in %) is strictly above this, e.g. 150.
+        growth_above: Keep cities whose growth (two-year mean of YoY growth, in %) is strictly above
+            this, e.g. 150.
         growth_below: Keep cities whose growth (in %) is strictly below this.
         change: "rose", "fell", "changed" or "unchanged": 2022Q1 rank versus 2021.
         rank_at_most: Keep cities ranked at or better than this (by rank_measure), e.g. 10 for the top 10.
@@ -385,20 +459,35 @@ def filter_cities(cluster: str | None = None, growth_above: float | None = None,
         sel = sel[sel["growth"] < float(growth_below)]
         conds.append(f"增速低于{fmt_number(float(growth_below))}%")
     if change is not None:
-        op = {"rose": sel["rank_change"] > 0, "fell": sel["rank_change"] < 0, "changed": sel["rank_change"] != 0,
-              "unchanged": sel["rank_change"] == 0}
+        op = {
+            "rose": sel["rank_change"] > 0,
+            "fell": sel["rank_change"] < 0,
+            "changed": sel["rank_change"] != 0,
+            "unchanged": sel["rank_change"] == 0,
+        }
         sel = sel[op[change]]
-        conds.append({"rose": "2022Q1排名较2021年上升", "fell": "2022Q1排名较2021年下降",
-                      "changed": "2022Q1排名较2021年有变化", "unchanged": "2022Q1排名与2021年相同"}[change])
+        conds.append(
+            {
+                "rose": "2022Q1排名较2021年上升",
+                "fell": "2022Q1排名较2021年下降",
+                "changed": "2022Q1排名较2021年有变化",
+                "unchanged": "2022Q1排名与2021年相同",
+            }[change]
+        )
     if rank_at_most is not None:
         _int_in(rank_at_most, 1, 200, "rank_at_most")
         sel = sel[sel[_RANK_COL[rank_measure]] <= rank_at_most]
         conds.append(f"{_period(rank_measure)}排名前{rank_at_most}")
-    sel = sel.sort_values(["cluster", "growth"], ascending=[True, False]) if name is None else sel.sort_values(
-        "growth", ascending=False)
+    sel = (
+        sel.sort_values(["cluster", "growth"], ascending=[True, False])
+        if name is None
+        else sel.sort_values("growth", ascending=False)
+    )
     scope = name or "七大城市群"
     uses_growth = growth_above is not None or growth_below is not None or rank_measure == "growth"
-    listing = "、".join(f"{r['city']}（{pct(r['growth'])}）" if uses_growth else r["city"] for r in _records(sel))
+    listing = "、".join(
+        f"{r['city']}（{pct(r['growth'])}）" if uses_growth else r["city"] for r in _records(sel)
+    )
     text = f"{scope}中{'且'.join(conds)}的城市共{len(sel)}个" + (f"：{listing}" if len(sel) else "")
     if uses_growth:
         text += f"（增速为{GROWTH_NOTE}）"
@@ -412,15 +501,28 @@ def filter_cities(cluster: str | None = None, growth_above: float | None = None,
         measures.append(rank_measure)
     rows = [_city_row(r) for r in _records(sel)]
     prov = [p for r in _records(sel) for p in _prov_city(r, measures)]
-    cols = (["cluster"] if name is None else []) + ["city", "rank_2021", "rank_2022Q1", "rank_change",
-                                                    "growth_rank", "growth"]
-    return _result(rows, text, prov, cols, {"label": "city", "value": "growth"} if uses_growth and len(sel) > 1
-                   else None)
+    cols = (["cluster"] if name is None else []) + [
+        "city",
+        "rank_2021",
+        "rank_2022Q1",
+        "rank_change",
+        "growth_rank",
+        "growth",
+    ]
+    return _result(
+        rows, text, prov, cols, {"label": "city", "value": "growth"} if uses_growth and len(sel) > 1 else None
+    )
 
 
-def aggregate_cities(cluster: str, stat: Stat = "mean", value: AggValue = "growth", top_k: int | None = None,
-                     bottom_k: int | None = None, by: Measure = "growth",
-                     cities: list[str] | None = None) -> ToolResult:
+def aggregate_cities(
+    cluster: str,
+    stat: Stat = "mean",
+    value: AggValue = "growth",
+    top_k: int | None = None,
+    bottom_k: int | None = None,
+    by: Measure = "growth",
+    cities: list[str] | None = None,
+) -> ToolResult:
     """A statistic (mean, median, sum, count, max, min) of growth or rank change over a selection of cities.
 
     Args:
@@ -466,12 +568,20 @@ def aggregate_cities(cluster: str, stat: Stat = "mean", value: AggValue = "growt
     if value == "rank_change":
         text = _note_inconsistent(text, sel)
     rows = [_city_row(r, by) for r in _records(sel)]
-    measures = [by] + (["growth"] if value == "growth" and by != "growth" else []) + (
-        ["2022Q1"] if value == "rank_change" and by != "2022Q1" else [])
+    measures = (
+        [by]
+        + (["growth"] if value == "growth" and by != "growth" else [])
+        + (["2022Q1"] if value == "rank_change" and by != "2022Q1" else [])
+    )
     prov = [p for r in _records(sel) for p in _prov_city(r, measures)]
     rows.append({"rank": None, "city": STAT_NAMES[stat], value: round(result, 4), "stat": stat})
-    return _result(rows, text, prov, ["rank", "city", value],
-                   {"label": "city", "value": value} if value == "growth" else None)
+    return _result(
+        rows,
+        text,
+        prov,
+        ["rank", "city", value],
+        {"label": "city", "value": value} if value == "growth" else None,
+    )
 
 
 def _stat(stat: str, values: list[float]) -> float:
@@ -480,8 +590,12 @@ def _stat(stat: str, values: list[float]) -> float:
     if not values:
         raise ToolError("所选范围内没有城市，无法计算。")
     funcs: dict[str, Callable[[list[float]], float]] = {
-        "mean": statistics.fmean, "median": statistics.median, "sum": lambda v: float(sum(v)),
-        "max": max, "min": min}
+        "mean": statistics.fmean,
+        "median": statistics.median,
+        "sum": lambda v: float(sum(v)),
+        "max": max,
+        "min": min,
+    }
     return float(funcs[stat](values))
 
 
@@ -494,8 +608,9 @@ def city_cluster(city: str) -> ToolResult:
     r = _one_city(_city(city))
     n = len(_overview(r["cluster"]))
     text = f"{r['city']}属于{r['cluster']}（报告该城市群排名表共列出{n}个城市）。"
-    return _result([{"city": r["city"], "cluster": r["cluster"]}], text, _prov_city(r, ["2021"]),
-                   ["city", "cluster"])
+    return _result(
+        [{"city": r["city"], "cluster": r["cluster"]}], text, _prov_city(r, ["2021"]), ["city", "cluster"]
+    )
 
 
 def cluster_cities(cluster: str) -> ToolResult:
@@ -513,6 +628,15 @@ def cluster_cities(cluster: str) -> ToolResult:
 
 
 CITY_QUERIES: list[Callable[..., ToolResult]] = [
-    city_rank, city_profile, city_at_rank, top_cities, rank_movers, tied_cities, compare_cities, filter_cities,
-    aggregate_cities, city_cluster, cluster_cities,
+    city_rank,
+    city_profile,
+    city_at_rank,
+    top_cities,
+    rank_movers,
+    tied_cities,
+    compare_cities,
+    filter_cities,
+    aggregate_cities,
+    city_cluster,
+    cluster_cities,
 ]

@@ -1,4 +1,6 @@
-"""Question understanding over the tables' vocabularies: entities, periods, ordinals, thresholds and cue words."""
+"""Question understanding over the tables' vocabularies: entities, periods, ordinals, thresholds and cue
+words."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +13,19 @@ from tools.tables import RANK_PERIODS, known_names, tables_readonly
 # Placeholders that replace recognised spans, so cue patterns can see "a city here" without the name.
 CITY, CLUSTER, PROVINCE, INDUSTRY, AMBIG, UNK_CLUSTER, UNK_CITY, PERIOD = (chr(0xE001 + i) for i in range(8))
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM = "[零一二两三四五六七八九十百]+"
 _SPACE = re.compile(r"\s+")
 
@@ -46,8 +60,11 @@ _P2022Q1 = re.compile(r"(20)?22年?(第?[一1]季度|q1|一季)|今年(第?一�
 _P2021 = re.compile(r"(20)?21(年|全年)(?!q|第?[一二三四1-4]季度)|2021(?![0-9q年])", re.IGNORECASE)
 
 
-_OTHER_PERIOD = re.compile(r"(?<![\d.])((?:19|20)\d\d)\s*(年)?\s*(全年|上半年|下半年|q[1-4]|第?[一二三四1-4]季度)?"
-                           r"(?![\d%万亿])", re.IGNORECASE)
+_OTHER_PERIOD = re.compile(
+    r"(?<![\d.])((?:19|20)\d\d)\s*(年)?\s*(全年|上半年|下半年|q[1-4]|第?[一二三四1-4]季度)?"
+    r"(?![\d%万亿])",
+    re.IGNORECASE,
+)
 
 
 def other_periods(masked: str) -> list[str]:
@@ -74,7 +91,7 @@ def _periods(text: str) -> tuple[str, list[tuple[int, str]], bool]:
         last = 0
         for m in pattern.finditer(text):
             found.append((m.start(), period))
-            out.append(text[last:m.start()] + PERIOD)
+            out.append(text[last : m.start()] + PERIOD)
             last = m.end()
         text = "".join(out) + text[last:]
     return text, sorted(found), growth_phrase
@@ -82,6 +99,7 @@ def _periods(text: str) -> tuple[str, list[tuple[int, str]], bool]:
 
 def _numerals(text: str) -> str:
     """Chinese numerals in ordinal / count positions -> digits (names are masked before this runs)."""
+
     def conv(m: re.Match[str]) -> str:
         value = cn_to_int(m.group(2))
         return m.group(1) + (str(value) if value is not None else m.group(2)) + m.group(3)
@@ -97,41 +115,66 @@ GROWTH_WORD = re.compile(r"增速|增长率|同比|增幅|涨幅|增长|增得")
 SHARE_WORD = re.compile(r"占比|比重|份额|占本省")
 MEMBER_WORD = re.compile(r"属于|哪个城市群|哪一个城市群|哪个群|所属|所在的?城市群|归属|是哪个城市群")
 TIE_WORD = re.compile(r"并列|相同|一样|相等|持平的")
-COMPARE_WORD = re.compile(r"相差|差距|差多少|差是多少|差为|差值|比较|对比|谁的|谁更|谁高|谁低|谁快|谁慢|哪个更|更高|更快|更慢|"
-                          r"更低|更靠前|靠前|高多少|低多少|快多少|慢多少|多多少|少多少|" + CITY + "比" + CITY)
+COMPARE_WORD = re.compile(
+    r"相差|差距|差多少|差是多少|差为|差值|比较|对比|谁的|谁更|谁高|谁低|谁快|谁慢|哪个更|更高|更快|更慢|"
+    r"更低|更靠前|靠前|高多少|低多少|快多少|慢多少|多多少|少多少|" + CITY + "比" + CITY
+)
 UNCHANGED_WORD = re.compile(r"不变|没有变化|没变|未变|无变化|保持不变|持平")
 ROSE_WORD = re.compile(r"上升|提升|提高|进步|前进|上涨|升了|上移")
 FELL_WORD = re.compile(r"下降|下滑|下跌|后退|退步|降了|下移")
 CHANGED_WORD = re.compile(r"变化|变动|改变|升降")
 LARGEST_WORD = re.compile(r"最多|最大(?!值)|最明显|最快|幅度最|最猛|最厉害")
 COUNT_WORD = re.compile(r"(?<!哪)几个|多少个|多少座|几座|多少家|数量|多少城市")
-STAT_WORDS = (("median", re.compile(r"中位数|中位值")), ("mean", re.compile(r"平均|均值")),
-              ("sum", re.compile(r"合计|总和|之和|总计|加总|一共")), ("max", re.compile(r"最大值|最高值")),
-              ("min", re.compile(r"最小值|最低值")))
+STAT_WORDS = (
+    ("median", re.compile(r"中位数|中位值")),
+    ("mean", re.compile(r"平均|均值")),
+    ("sum", re.compile(r"合计|总和|之和|总计|加总|一共")),
+    ("max", re.compile(r"最大值|最高值")),
+    ("min", re.compile(r"最小值|最低值")),
+)
 TOP_WORD = re.compile(r"最快|最高|最靠前|第一名|首位|榜首|居首|最好|最前|冠军|排名最高|最强")
 BOTTOM_WORD = re.compile(r"最慢|最低|最靠后|末位|垫底|最后|最差|最末|最弱|倒数第一")
 INDUSTRY_WORD = re.compile(r"行业|产业|top3|no\.?\d", re.IGNORECASE)
 PROVINCE_WORD = re.compile(r"省份|哪个省|哪些省|省区|本省|各省|哪一省|省级")
 WH_CITY = re.compile(r"哪个城市|哪些城市|哪座城市|什么城市|哪一个城市|哪个市|哪两个城市|哪几个城市|哪一座")
-LIST_WORD = re.compile(r"有哪些城市|包括哪些|包含哪些|哪些城市组成|有几个城市|有多少个城市|多少个城市|城市数量|城市名单|"
-                       r"由哪些|列出了哪些|都有哪些")
+LIST_WORD = re.compile(
+    r"有哪些城市|包括哪些|包含哪些|哪些城市组成|有几个城市|有多少个城市|多少个城市|城市数量|城市名单|"
+    r"由哪些|列出了哪些|都有哪些"
+)
 BOTH_WORD = re.compile(r"都|均|同时|双高|皆")
-VALUE_WORD = re.compile(r"具体数值|具体是多少|具体为多少|具体多少|指数值|指数的?数值|指数是多少|指数为多少|数值是多少|数值为多少|"
-                        r"得分|指数多少|具体比重|具体占比")
+VALUE_WORD = re.compile(
+    r"具体数值|具体是多少|具体为多少|具体多少|指数值|指数的?数值|指数是多少|指数为多少|数值是多少|数值为多少|"
+    r"得分|指数多少|具体比重|具体占比"
+)
 PART_WORD = re.compile(r"占|比重|份额|规模|增加值|gdp", re.IGNORECASE)
 EACH_WORD = re.compile(r"分别|各自|各是|各为")
 REFERS_BACK = re.compile(r"它|其|该城市|这个城市|这座城市|他们|这些城市|这几个城市|这两个城市|上述城市")
-PRONOUN = re.compile(r"^(那|那么|那末|还有|再问|另外)|它|其|该城市|这个城市|这座城市|他们|它们|这些城市|这几个|呢[?？]?$")
-ABOVE = (re.compile(r"(超过|高于|大于|多于|高过|不低于|不少于|达到|超出|在)(\d+(?:\.\d+)?)%(以上)?"),
-         re.compile(r"(\d+(?:\.\d+)?)%(以上|及以上)"))
-BELOW = (re.compile(r"(低于|小于|少于|不足|不到|不超过|未超过|未达到|在)(\d+(?:\.\d+)?)%(以下)?"),
-         re.compile(r"(\d+(?:\.\d+)?)%(以下|及以下)"))
+PRONOUN = re.compile(
+    r"^(那|那么|那末|还有|再问|另外)|它|其|该城市|这个城市|这座城市|他们|它们|这些城市|这几个|呢[?？]?$"
+)
+ABOVE = (
+    re.compile(r"(超过|高于|大于|多于|高过|不低于|不少于|达到|超出|在)(\d+(?:\.\d+)?)%(以上)?"),
+    re.compile(r"(\d+(?:\.\d+)?)%(以上|及以上)"),
+)
+BELOW = (
+    re.compile(r"(低于|小于|少于|不足|不到|不超过|未超过|未达到|在)(\d+(?:\.\d+)?)%(以下)?"),
+    re.compile(r"(\d+(?:\.\d+)?)%(以下|及以下)"),
+)
 ORDINAL = re.compile(r"(?<!倒数)第(\d+)(?!季)|no\.?(\d+)", re.IGNORECASE)
 FROM_END = re.compile(r"倒数第(\d+)")
-TOP_K = (re.compile(r"前(\d+)"), re.compile(r"top(\d+)", re.IGNORECASE),
-         re.compile(r"(最快|最高|靠前|领先|排名前|增长最快|最靠前)的?(\d+)个"), re.compile(r"(\d+)个(增速)?(最快|最高)"))
-BOTTOM_K = (re.compile(r"(?<![之以然最])后(\d+)"), re.compile(r"倒数(\d+)个"), re.compile(r"末(\d+)"),
-            re.compile(r"(最慢|最低|靠后|垫底|最靠后)的?(\d+)个"), re.compile(r"(\d+)个(增速)?(最慢|最低)"))
+TOP_K = (
+    re.compile(r"前(\d+)"),
+    re.compile(r"top(\d+)", re.IGNORECASE),
+    re.compile(r"(最快|最高|靠前|领先|排名前|增长最快|最靠前)的?(\d+)个"),
+    re.compile(r"(\d+)个(增速)?(最快|最高)"),
+)
+BOTTOM_K = (
+    re.compile(r"(?<![之以然最])后(\d+)"),
+    re.compile(r"倒数(\d+)个"),
+    re.compile(r"末(\d+)"),
+    re.compile(r"(最慢|最低|靠后|垫底|最靠后)的?(\d+)个"),
+    re.compile(r"(\d+)个(增速)?(最慢|最低)"),
+)
 HOW_MANY_K = re.compile(r"哪(\d+)个")
 
 
@@ -179,8 +222,15 @@ class Frame:
     answer_cities: list[str] = field(default_factory=list)  # cities the answer to this question selected
     text: str = ""
 
-    ENTITY_FIELDS = ("cities", "clusters", "provinces", "industries", "ambiguous", "unknown_clusters",
-                     "unknown_cities")
+    ENTITY_FIELDS = (
+        "cities",
+        "clusters",
+        "provinces",
+        "industries",
+        "ambiguous",
+        "unknown_clusters",
+        "unknown_cities",
+    )
 
     @property
     def has_entity(self) -> bool:
@@ -188,9 +238,28 @@ class Frame:
 
     @property
     def has_cue(self) -> bool:
-        return any((self.periods, self.growth, self.share, self.ordinal, self.from_end, self.top_k, self.bottom_k,
-                    self.superlative, self.direction, self.stat, self.above is not None, self.below is not None,
-                    self.rank_word, self.member, self.ties, self.compare, self.list_cities, self.value_request))
+        return any(
+            (
+                self.periods,
+                self.growth,
+                self.share,
+                self.ordinal,
+                self.from_end,
+                self.top_k,
+                self.bottom_k,
+                self.superlative,
+                self.direction,
+                self.stat,
+                self.above is not None,
+                self.below is not None,
+                self.rank_word,
+                self.member,
+                self.ties,
+                self.compare,
+                self.list_cities,
+                self.value_request,
+            )
+        )
 
     @property
     def is_follow_up(self) -> bool:
@@ -204,7 +273,9 @@ class Frame:
         industry replaces only the industry. A pronoun without a name refers to the cities the previous answer
         selected (e.g. 它 after 增速最快的城市).
         """
-        out = replace(previous, text=self.text, pronoun=self.pronoun, refers_back=self.refers_back, answer_cities=[])
+        out = replace(
+            previous, text=self.text, pronoun=self.pronoun, refers_back=self.refers_back, answer_cities=[]
+        )
         subject = ("cities", "clusters", "provinces", "ambiguous", "unknown_clusters", "unknown_cities")
         if any(getattr(self, name) for name in subject):
             for name in subject:
@@ -214,17 +285,51 @@ class Frame:
         selection = ("ordinal", "from_end", "top_k", "bottom_k", "superlative")
         if self.refers_back and not self.has_entity and previous.answer_cities:
             out.cities, out.clusters, out.ambiguous = list(previous.answer_cities), [], []
-            for s in (*selection, "direction", "stat", "above", "below", "largest", "count", "ties", "list_cities"):
-                setattr(out, s, None if s in ("ordinal", "from_end", "top_k", "bottom_k", "superlative", "direction",
-                                               "stat", "above", "below") else False)
+            for s in (
+                *selection,
+                "direction",
+                "stat",
+                "above",
+                "below",
+                "largest",
+                "count",
+                "ties",
+                "list_cities",
+            ):
+                setattr(
+                    out,
+                    s,
+                    None
+                    if s
+                    in (
+                        "ordinal",
+                        "from_end",
+                        "top_k",
+                        "bottom_k",
+                        "superlative",
+                        "direction",
+                        "stat",
+                        "above",
+                        "below",
+                    )
+                    else False,
+                )
         if any(getattr(self, s) for s in selection):
             for s in selection:
                 setattr(out, s, getattr(self, s))
         if self.periods or self.growth:
             out.periods, out.growth = list(self.periods), self.growth
         for f in fields(self):
-            if f.name in (*self.ENTITY_FIELDS, *selection, "periods", "growth", "text", "pronoun", "refers_back",
-                          "answer_cities"):
+            if f.name in (
+                *self.ENTITY_FIELDS,
+                *selection,
+                "periods",
+                "growth",
+                "text",
+                "pronoun",
+                "refers_back",
+                "answer_cities",
+            ):
                 continue
             value = getattr(self, f.name)
             if value not in (None, False, [], ""):
@@ -283,11 +388,15 @@ def _entity_scan(text: str) -> tuple[str, dict[str, list], list[tuple[int, str, 
 _UNK_CLUSTER = re.compile(r"([\u4e00-\u9fff]{2,8}?)(城市群)")
 _UNK_CITY = re.compile(r"([\u4e00-\u9fff]{2,3})市")
 _LEAD = re.compile(r"^(请问|问一下|我想知道|关于|对于|那么|那|在|和|与|及|的|里|中|省|市|区|县)+")
-_NOT_NAME = re.compile(r"哪个|哪些|哪一个|哪一|什么|属于|位于|所在|所属|是|的|在|和|与|及|个|些|请问|关于|对于|有|为")
+_NOT_NAME = re.compile(
+    r"哪个|哪些|哪一个|哪一|什么|属于|位于|所在|所属|是|的|在|和|与|及|个|些|请问|关于|对于|有|为"
+)
 _ALL_CLUSTERS = re.compile(r"^([\d一二两三四五六七八九十]+大|各|所有|全部|这些|各大|七个)$")
-_GENERIC = re.compile(r"^[\d一二两三四五六七八九十]+大$|^(这个|这些|那些|该|各|哪个|哪些|哪一个|其他|其余|所有|全部|主要|重点|大型|国家级|头部|领先|"
-                      r"东部|西部|中部|北部|南部|东北|西北|西南|东南|沿海|内陆|北方|南方|中西部|两大|三大|四大|五大|"
-                      r"十一大|几大|多个|各大)$")
+_GENERIC = re.compile(
+    r"^[\d一二两三四五六七八九十]+大$|^(这个|这些|那些|该|各|哪个|哪些|哪一个|其他|其余|所有|全部|主要|重点|大型|国家级|头部|领先|"
+    r"东部|西部|中部|北部|南部|东北|西北|西南|东南|沿海|内陆|北方|南方|中西部|两大|三大|四大|五大|"
+    r"十一大|几大|多个|各大)$"
+)
 
 
 def _unknown_clusters(text: str) -> tuple[str, list[str]]:
@@ -316,7 +425,9 @@ def _unknown_cities(text: str) -> tuple[str, list[str]]:
 
     def sub(m: re.Match[str]) -> str:
         name = _LEAD.sub("", m.group(1))
-        if len(name) >= 2 and not name.endswith(("城", "线", "个", "座", "些", "各", "本", "全", "该", "省", "超大")):
+        if len(name) >= 2 and not name.endswith(
+            ("城", "线", "个", "座", "些", "各", "本", "全", "该", "省", "超大")
+        ):
             cities.append(name + "市")
             return UNK_CITY
         return m.group(0)
@@ -345,9 +456,16 @@ def parse(question: str) -> Frame:
     low = text.lower()
     stat_text = re.sub(r"(两年)?同比增速(的)?均值|增速均值(?=[）)])", "增速", low)
     frame = Frame(
-        cities=found["city"], clusters=found["cluster"], provinces=found["province"], industries=found["industry"],
-        ambiguous=found["ambiguous"], unknown_clusters=unk_clusters, unknown_cities=unk_cities,
-        periods=list(dict.fromkeys(p for _, p in period_pos)), other_periods=others, text=low,
+        cities=found["city"],
+        clusters=found["cluster"],
+        provinces=found["province"],
+        industries=found["industry"],
+        ambiguous=found["ambiguous"],
+        unknown_clusters=unk_clusters,
+        unknown_cities=unk_cities,
+        periods=list(dict.fromkeys(p for _, p in period_pos)),
+        other_periods=others,
+        text=low,
     )
     frame.growth = growth_phrase or bool(GROWTH_WORD.search(low))
     frame.share = bool(SHARE_WORD.search(low))
@@ -417,6 +535,7 @@ def cluster_of(city: str) -> str:
 
 # ---------------------------------------------------------------- calculations with numbers in the question
 
+
 @dataclass
 class CalcRequest:
     """A calculation asked with its numbers: which tool, its arguments, and the item asked about."""
@@ -428,12 +547,16 @@ class CalcRequest:
 
 
 _NUM = r"\d+(?:\.\d+)?"
-_YEARS = re.compile(r"(19|20)\d\d(年(第?[一二三四1-4]季度|[一二三四]季|上半年|下半年|全年|底|末|初)?|q[1-4]|第?[一二三四1-4]季度)",
-                    re.IGNORECASE)
+_YEARS = re.compile(
+    r"(19|20)\d\d(年(第?[一二三四1-4]季度|[一二三四]季|上半年|下半年|全年|底|末|初)?|q[1-4]|第?[一二三四1-4]季度)",
+    re.IGNORECASE,
+)
 _NAME = r"[A-Za-z\u4e00-\u9fff]{1,6}?"
 
 
-_NOT_VALUES = re.compile(r"(第|前|后|top|no\.?|倒数)\d+|\d+(个|名|位|座|强|大|家|项|倍|类|点)(?!专家)", re.IGNORECASE)
+_NOT_VALUES = re.compile(
+    r"(第|前|后|top|no\.?|倒数)\d+|\d+(个|名|位|座|强|大|家|项|倍|类|点)(?!专家)", re.IGNORECASE
+)
 
 
 def _calc_text(question: str) -> str:
@@ -464,12 +587,17 @@ def _expert_scores(text: str) -> dict[str, list[float]] | None:
         n = int(n_experts.group(1))
         return {name: [float(score)] * n for name, score in uniform}
     # 2) 指标A的得分分别为5、4、5 (per indicator)
-    per_ind = re.findall(rf"指标({_NAME})的?(?:得分|评分|打分)(?:分别)?(?:为|是|:)((?:{_NUM}分?[、,，/]?)+)", text)
+    per_ind = re.findall(
+        rf"指标({_NAME})的?(?:得分|评分|打分)(?:分别)?(?:为|是|:)((?:{_NUM}分?[、,，/]?)+)", text
+    )
     if len(per_ind) >= 2:
         return {name: _numbers(scores) for name, scores in per_ind}
     # 3) 专家1为5、3、2，专家2为4、4、2 (per expert, in indicator order)
-    per_exp = re.findall(rf"专家({_NUM}|[A-Za-z甲乙丙丁戊己])?(?:的评分|打分|给出|评分|的打分)?(?:分别)?(?:为|是|:|给出)"
-                         rf"((?:{_NUM}分?[、,，/]?)+)", text)
+    per_exp = re.findall(
+        rf"专家({_NUM}|[A-Za-z甲乙丙丁戊己])?(?:的评分|打分|给出|评分|的打分)?(?:分别)?(?:为|是|:|给出)"
+        rf"((?:{_NUM}分?[、,，/]?)+)",
+        text,
+    )
     if len(per_exp) >= 2:
         rows = [_numbers(scores) for _, scores in per_exp]
         width = len(rows[0])
@@ -508,7 +636,9 @@ def parse_calc(question: str) -> CalcRequest | None:
         values = [x for x in numbers if x != total]
         if total is None or not values:
             return None
-        return CalcRequest("calc_normalise", {"values": {"该城市": values[0]}, "base_total": total}, "calc_normalise")
+        return CalcRequest(
+            "calc_normalise", {"values": {"该城市": values[0]}, "base_total": total}, "calc_normalise"
+        )
     rates = _numbers(low, rf"({_NUM})%")
     plain = [float(x) for x in re.findall(rf"({_NUM})(?![\d.]*%)", low)]
     if re.search(r"同比|环比|增速|增长|增幅|降幅|涨幅|跌幅|变化", low):
@@ -518,21 +648,30 @@ def parse_calc(question: str) -> CalcRequest | None:
             return None
         if len(plain) == 3 and re.search(r"分别|依次|、", low):
             first, second, third = plain
-            return CalcRequest("calc_two_year_growth", {"first": first, "second": second, "third": third},
-                               "calc_growth")
+            return CalcRequest(
+                "calc_two_year_growth", {"first": first, "second": second, "third": third}, "calc_growth"
+            )
         if len(plain) == 2:
-            m = re.search(rf"(?:从|由)[^\d]{{0,8}}?({_NUM})[^\d]{{0,12}}?(?:降|减|跌|下降|增|升|涨|增长|提高|上升|到|至)[^\d]{{0,6}}?({_NUM})", low)
+            m = re.search(
+                rf"(?:从|由)[^\d]{{0,8}}?({_NUM})[^\d]{{0,12}}?(?:降|减|跌|下降|增|升|涨|增长|提高|上升|到|至)[^\d]{{0,6}}?({_NUM})",
+                low,
+            )
             if m and re.search(r"降幅|增幅|涨幅|跌幅|变化|变动|多少[%％]|百分之", low):
-                return CalcRequest("calc_change", {"start": float(m.group(1)), "end": float(m.group(2))},
-                                   "calc_change")
-            previous = _after(low, "基期|上期|去年同期|上年同期|上年|去年|上季度|上一季度|前一季度|原来|之前|前一年")
+                return CalcRequest(
+                    "calc_change", {"start": float(m.group(1)), "end": float(m.group(2))}, "calc_change"
+                )
+            previous = _after(
+                low, "基期|上期|去年同期|上年同期|上年|去年|上季度|上一季度|前一季度|原来|之前|前一年"
+            )
             current = _after(low, "本期|当期|今年|本季度|这一季度|现在|目前|报告期|后一年")
             if previous is None or current is None:
                 previous, current = plain
             kind = "qoq" if "环比" in low else "yoy"
             if m:
                 previous, current = float(m.group(1)), float(m.group(2))
-            return CalcRequest("calc_growth", {"current": current, "previous": previous, "kind": kind}, "calc_growth")
+            return CalcRequest(
+                "calc_growth", {"current": current, "previous": previous, "kind": kind}, "calc_growth"
+            )
         return None
     if re.search(r"占比|比重|占.{0,6}(多少|几成|百分之)", low) and len(plain) == 2 and not rates:
         total = _after(low, "整体|总|合计|全部|地区|全省|全市")
@@ -541,5 +680,7 @@ def parse_calc(question: str) -> CalcRequest | None:
         part = next(x for x in plain if x != total) if any(x != total for x in plain) else None
         if part is None:
             return None
-        return CalcRequest("calc_industry_share", {"industry_value": part, "region_total": total}, "calc_share")
+        return CalcRequest(
+            "calc_industry_share", {"industry_value": part, "region_total": total}, "calc_share"
+        )
     return None

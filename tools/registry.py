@@ -1,4 +1,5 @@
 """One registry of every query and calculation: JSON schemas from signatures + docstrings, validated calls."""
+
 from __future__ import annotations
 
 import difflib
@@ -19,14 +20,23 @@ from tools.industries import INDUSTRY_QUERIES
 from tools.queries import CITY_QUERIES
 from tools.result import ToolResult
 
-__all__ = ["ToolResult", "ToolSpec", "all_tools", "call_tool", "get_tool", "llama_index_tools", "openai_tools"]
+__all__ = [
+    "ToolResult",
+    "ToolSpec",
+    "all_tools",
+    "call_tool",
+    "get_tool",
+    "llama_index_tools",
+    "openai_tools",
+]
 
 _ARG_LINE = re.compile(r"^(\w+)\s*(?:\([^)]*\))?:\s*(.*)$")
 
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """A registered tool: its name, the description and JSON schema a model sees, the function and its args model."""
+    """A registered tool: its name, the description and JSON schema a model sees, the function and its args
+    model."""
 
     name: str
     description: str
@@ -66,8 +76,12 @@ def _spec(fn: Callable[..., ToolResult]) -> ToolSpec:
     model = create_model(f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields)
     schema = model.model_json_schema()
     _drop_titles(schema)
-    parameters = {"type": "object", "properties": schema.get("properties", {}),
-                  "required": schema.get("required", []), "additionalProperties": False}
+    parameters = {
+        "type": "object",
+        "properties": schema.get("properties", {}),
+        "required": schema.get("required", []),
+        "additionalProperties": False,
+    }
     return ToolSpec(name=fn.__name__, description=description, parameters=parameters, fn=fn, args_model=model)
 
 
@@ -109,8 +123,13 @@ def get_tool(name: str) -> ToolSpec:
 
 def openai_tools() -> list[dict[str, Any]]:
     """The tools in OpenAI function-calling format."""
-    return [{"type": "function", "function": {"name": s.name, "description": s.description,
-                                              "parameters": s.parameters}} for s in all_tools()]
+    return [
+        {
+            "type": "function",
+            "function": {"name": s.name, "description": s.description, "parameters": s.parameters},
+        }
+        for s in all_tools()
+    ]
 
 
 def llama_index_tools() -> list:
@@ -119,11 +138,15 @@ def llama_index_tools() -> list:
 
     tools = []
     for spec in all_tools():
+
         def run(_name: str = spec.name, **kwargs: Any) -> ToolResult:
             return call_tool(_name, kwargs)
 
-        tools.append(FunctionTool.from_defaults(fn=run, name=spec.name, description=spec.description,
-                                                fn_schema=spec.args_model))
+        tools.append(
+            FunctionTool.from_defaults(
+                fn=run, name=spec.name, description=spec.description, fn_schema=spec.args_model
+            )
+        )
     return tools
 
 
@@ -153,7 +176,9 @@ def _explain(exc: ValidationError, spec: ToolSpec) -> str:
         text = _ERROR_TEXT.get(kind, "无效")
         if kind == "literal_error":
             prop = spec.parameters["properties"].get(str(err.get("loc", ("",))[0]), {})
-            options: list[Any] = prop.get("enum") or next((a["enum"] for a in prop.get("anyOf", []) if "enum" in a), [])
+            options: list[Any] = prop.get("enum") or next(
+                (a["enum"] for a in prop.get("anyOf", []) if "enum" in a), []
+            )
             text += f"，可选：{'、'.join(map(str, options))}"
         if kind != "missing" and "input" in err:
             text += f"（收到 {json.dumps(err['input'], ensure_ascii=False, default=str)[:60]}）"
@@ -173,10 +198,13 @@ def call_tool(name: str, arguments: dict[str, Any] | str | None = None) -> ToolR
         try:
             arguments = json.loads(arguments)
         except json.JSONDecodeError as exc:
-            raise ToolError(f"工具 {name} 的参数不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）。"
-                            ) from exc
+            raise ToolError(
+                f"工具 {name} 的参数不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）。"
+            ) from exc
     if not isinstance(arguments, dict):
-        raise ToolError(f"工具 {name} 的参数应为 JSON 对象（{{\"参数名\": 值}}），收到 {type(arguments).__name__}。")
+        raise ToolError(
+            f"工具 {name} 的参数应为 JSON 对象（{{\"参数名\": 值}}），收到 {type(arguments).__name__}。"
+        )
     try:
         validated = spec.args_model.model_validate(arguments)
     except ValidationError as exc:

@@ -1,4 +1,6 @@
-"""The one result type every tool returns: rows, a one-sentence Chinese answer, provenance and display hints."""
+"""The one result type every tool returns: rows, a one-sentence Chinese answer, provenance and display
+hints."""
+
 from __future__ import annotations
 
 import json
@@ -9,14 +11,21 @@ from pydantic import BaseModel, Field
 
 
 class ToolResult(BaseModel):
-    """What a table query or calculation returns (rendered by the UI, printed by the CLI, cited by answers)."""
+    """What a table query or calculation returns (rendered by the UI, printed by the CLI, cited by answers)
+    ."""
 
     rows: list[dict[str, Any]] = Field(default_factory=list, description="Result rows (English column keys).")
-    text: str = Field(description="One short Chinese sentence stating the values, with period and growth note.")
+    text: str = Field(
+        description="One short Chinese sentence stating the values, with period and growth note."
+    )
     provenance: list[dict[str, Any]] = Field(
-        default_factory=list, description="Source rows used: {file, line, table}; empty for calculations on user data.")
+        default_factory=list,
+        description="Source rows used: {file, line, table}; empty for calculations on user data.",
+    )
     columns: list[str] = Field(default_factory=list, description="Display order of the row keys.")
-    chart: dict[str, str] | None = Field(default=None, description='{"label": col, "value": col} when a bar chart fits.')
+    chart: dict[str, str] | None = Field(
+        default=None, description='{"label": col, "value": col} when a bar chart fits.'
+    )
 
     def to_frame(self, labels: bool = True) -> pd.DataFrame:
         """Rows as a DataFrame in display order; with `labels`, Chinese column headers."""
@@ -37,7 +46,8 @@ class ToolResult(BaseModel):
 
 
 def fmt_number(x: float, digits: int = 2) -> str:
-    """A computed number with at most `digits` decimals and no trailing zeros: 65.0 -> '65', 0.48276 -> '0.48'."""
+    """A computed number with at most `digits` decimals and no trailing zeros: 65.0 -> '65', 0.48276 ->
+    '0.48'."""
     text = f"{float(x):.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

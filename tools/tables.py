@@ -1,4 +1,6 @@
-"""The report's ranking tables parsed from its tab-separated lines into tidy DataFrames with file/line provenance."""
+"""The report's ranking tables parsed from its tab-separated lines into tidy DataFrames with file/line
+provenance."""
+
 from __future__ import annotations
 
 import json
@@ -31,18 +33,56 @@ _PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
 
 # Display labels (Chinese) for the English column names used in the DataFrames and tool rows.
 COLUMN_LABELS: dict[str, str] = {
-    "cluster": "城市群", "city": "城市", "province": "省份", "industry": "行业", "industry_source": "行业（原文）",
-    "rank": "排名", "rank_2021": "2021排名", "rank_2022Q1": "2022Q1排名", "rank_change": "排名变化",
-    "growth_rank": "增速排名", "growth": "同比增速(%)", "growth_text": "同比增速", "share_rank": "占比排名",
-    "position": "名次", "measure": "指标", "period": "时期", "value": "数值", "label_in_source": "原表标签",
-    "table": "来源表", "file": "文件", "line": "行号", "stat": "统计量", "count": "个数",
-    "change_consistent": "排名变化与两期排名一致", "line_2021": "2021行号", "line_2022Q1": "2022Q1行号",
+    "cluster": "城市群",
+    "city": "城市",
+    "province": "省份",
+    "industry": "行业",
+    "industry_source": "行业（原文）",
+    "rank": "排名",
+    "rank_2021": "2021排名",
+    "rank_2022Q1": "2022Q1排名",
+    "rank_change": "排名变化",
+    "growth_rank": "增速排名",
+    "growth": "同比增速(%)",
+    "growth_text": "同比增速",
+    "share_rank": "占比排名",
+    "position": "名次",
+    "measure": "指标",
+    "period": "时期",
+    "value": "数值",
+    "label_in_source": "原表标签",
+    "table": "来源表",
+    "file": "文件",
+    "line": "行号",
+    "stat": "统计量",
+    "count": "个数",
+    "change_consistent": "排名变化与两期排名一致",
+    "line_2021": "2021行号",
+    "line_2022Q1": "2022Q1行号",
     "line_growth": "增速行号",
-    "indicator": "指标", "score_sum": "得分合计", "weight": "权重", "weight_pct": "权重(%)", "previous": "上期",
-    "current": "本期", "growth_pct": "增速(%)", "first": "两年前", "second": "一年前", "third": "本期",
-    "yoy_1": "第一年同比(%)", "yoy_2": "第二年同比(%)", "two_year_mean": "两年同比增速均值(%)", "rates": "增速(%)",
-    "mean_pct": "均值(%)", "start": "起始值", "end": "结束值", "change_pct": "变化(%)", "name": "名称",
-    "normalised": "标准化值(%)", "industry_value": "行业指数", "region_total": "地区整体指数", "share_pct": "占比(%)",
+    "indicator": "指标",
+    "score_sum": "得分合计",
+    "weight": "权重",
+    "weight_pct": "权重(%)",
+    "previous": "上期",
+    "current": "本期",
+    "growth_pct": "增速(%)",
+    "first": "两年前",
+    "second": "一年前",
+    "third": "本期",
+    "yoy_1": "第一年同比(%)",
+    "yoy_2": "第二年同比(%)",
+    "two_year_mean": "两年同比增速均值(%)",
+    "rates": "增速(%)",
+    "mean_pct": "均值(%)",
+    "start": "起始值",
+    "end": "结束值",
+    "change_pct": "变化(%)",
+    "name": "名称",
+    "normalised": "标准化值(%)",
+    "industry_value": "行业指数",
+    "region_total": "地区整体指数",
+    "share_pct": "占比(%)",
 }
 
 TABLE_TITLES: dict[str, str] = {
@@ -101,11 +141,14 @@ def _manifest_entries(corpus_dir: Path) -> list[dict]:
 
 
 def report_source(corpus_dir: Path | None = None) -> ReportSource:
-    """Find the report through the manifest (kind report, id tencent-dti-2022); cached per manifest version."""
+    """Find the report through the manifest (kind report, id tencent-dti-2022); cached per manifest
+    version."""
     corpus_dir = Path(corpus_dir) if corpus_dir is not None else _default_corpus_dir()
     manifest = corpus_dir / "manifest.json"
-    stamp = (manifest.stat().st_mtime_ns if manifest.exists() else 0,
-             corpus_dir.stat().st_mtime_ns if corpus_dir.exists() else 0)
+    stamp = (
+        manifest.stat().st_mtime_ns if manifest.exists() else 0,
+        corpus_dir.stat().st_mtime_ns if corpus_dir.exists() else 0,
+    )
     return _report_source(str(corpus_dir), stamp)
 
 
@@ -118,8 +161,12 @@ def _report_source(corpus_dir_str: str, stamp: tuple[int, int]) -> ReportSource:
             path = corpus_dir / file
             if not file or not path.exists():
                 raise ReportMissingError(f"清单中的报告文件 {file} 不存在，请检查 {corpus_dir}。")
-            return ReportSource(doc_id=REPORT_ID, title=str(meta.get("title", REPORT_ID)), file=file, path=path)
-    raise ReportMissingError(f"语料清单中没有 id 为 {REPORT_ID} 的报告，无法读取排名表，请检查 {corpus_dir}/manifest.json。")
+            return ReportSource(
+                doc_id=REPORT_ID, title=str(meta.get("title", REPORT_ID)), file=file, path=path
+            )
+    raise ReportMissingError(
+        f"语料清单中没有 id 为 {REPORT_ID} 的报告，无法读取排名表，请检查 {corpus_dir}/manifest.json。"
+    )
 
 
 def _blocks(lines: list[str]) -> list[_Block]:
@@ -181,12 +228,18 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
     for offset, cells in enumerate(top3[0].rows[1:], start=1):
         line_no = top3[0].start + offset
         for pos, name in enumerate(cells[1:4], start=1):
-            top3_rows.append({
-                "cluster": cluster_canonical(cells[0]), "position": pos,
-                "industry": industries.get(name) or name, "industry_source": name,
-                "label_in_source": cells[0], "table": TABLE_TITLES["cluster_top3_industries"],
-                "file": file, "line": line_no,
-            })
+            top3_rows.append(
+                {
+                    "cluster": cluster_canonical(cells[0]),
+                    "position": pos,
+                    "industry": industries.get(name) or name,
+                    "industry_source": name,
+                    "label_in_source": cells[0],
+                    "table": TABLE_TITLES["cluster_top3_industries"],
+                    "file": file,
+                    "line": line_no,
+                }
+            )
     clusters = cluster_vocabulary(str(r["label_in_source"]) for r in top3_rows)
 
     # 2. City tables: the cluster is decided by the section heading above, never by the table's own label.
@@ -197,7 +250,9 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
             continue
         heading = _heading(lines, block.start, clusters)
         if heading is None:
-            raise ReportMissingError(f"{file} 第{block.start}行的排名表前没有城市群小标题，无法确定所属城市群。")
+            raise ReportMissingError(
+                f"{file} 第{block.start}行的排名表前没有城市群小标题，无法确定所属城市群。"
+            )
         cluster, _ = heading
         title = f"{cluster} {block.header[0]}" + ("（" + GROWTH_NOTE + "）" if measure == "growth" else "")
         ranks = []
@@ -224,18 +279,26 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
             continue
         heading = _heading(lines, block.start, industries)
         if heading is None or heading[0] not in RANKED_INDUSTRIES:
-            raise ReportMissingError(f"{file} 第{block.start}行的省份排名表前没有行业小标题，无法确定所属行业。")
+            raise ReportMissingError(
+                f"{file} 第{block.start}行的省份排名表前没有行业小标题，无法确定所属行业。"
+            )
         industry = heading[0]
         label = "占比排名[2021]" if measure == "share" else f"增速排名（{GROWTH_NOTE}）"
         ranks = []
         for offset, cells in enumerate(block.rows[1:], start=1):
             line_no = block.start + offset
             where = f"{file} 第{line_no}行"
-            prov_rows.append({
-                "industry": industry, "measure": measure, "rank": _int(cells[0], where),
-                "province": prov_vocab.resolve(cells[1]), "table": f"{industry} {label}",
-                "file": file, "line": line_no,
-            })
+            prov_rows.append(
+                {
+                    "industry": industry,
+                    "measure": measure,
+                    "rank": _int(cells[0], where),
+                    "province": prov_vocab.resolve(cells[1]),
+                    "table": f"{industry} {label}",
+                    "file": file,
+                    "line": line_no,
+                }
+            )
             ranks.append(prov_rows[-1]["rank"])
         _check_ranks(ranks, f"{file} 第{block.start}行起的表")
 
@@ -256,16 +319,23 @@ def _parse(text: str, file: str) -> dict[str, pd.DataFrame]:
 def _overview(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per city: both ranks, the change, growth rank and value, with the line of each source row."""
     keys = ["cluster", "city"]
-    r21 = tables["city_rank_2021"][keys + ["rank", "line"]].rename(columns={"rank": "rank_2021", "line": "line_2021"})
+    r21 = tables["city_rank_2021"][keys + ["rank", "line"]].rename(
+        columns={"rank": "rank_2021", "line": "line_2021"}
+    )
     r22 = tables["city_rank_2022Q1"][keys + ["rank", "rank_change", "line"]].rename(
-        columns={"rank": "rank_2022Q1", "line": "line_2022Q1"})
+        columns={"rank": "rank_2022Q1", "line": "line_2022Q1"}
+    )
     gr = tables["city_growth"][keys + ["rank", "growth", "line"]].rename(
-        columns={"rank": "growth_rank", "line": "line_growth"})
+        columns={"rank": "growth_rank", "line": "line_growth"}
+    )
     merged = r21.merge(r22, on=keys, how="outer", validate="one_to_one").merge(
-        gr, on=keys, how="outer", validate="one_to_one")
+        gr, on=keys, how="outer", validate="one_to_one"
+    )
     missing = merged[merged[["rank_2021", "rank_2022Q1", "growth_rank"]].isna().any(axis=1)]
     if not missing.empty:
-        raise ReportMissingError(f"这些城市没有同时出现在三张排名表中：{'、'.join(missing['city'])}，报告格式可能已变化。")
+        raise ReportMissingError(
+            f"这些城市没有同时出现在三张排名表中：{'、'.join(missing['city'])}，报告格式可能已变化。"
+        )
     for col in ("rank_2021", "rank_2022Q1", "growth_rank", "line_2021", "line_2022Q1", "line_growth"):
         merged[col] = merged[col].astype(int)
     merged["rank_change"] = merged["rank_change"].astype(int)
@@ -273,9 +343,25 @@ def _overview(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     merged["change_consistent"] = (merged["rank_2021"] - merged["rank_2022Q1"]) == merged["rank_change"]
     merged["file"] = tables["city_rank_2021"]["file"].iloc[0]
     order = {c: i for i, c in enumerate(tables["city_rank_2021"]["cluster"].unique())}
-    merged = merged.sort_values(["cluster", "rank_2021"], key=lambda s: s.map(order) if s.name == "cluster" else s)
-    return merged[["cluster", "city", "rank_2021", "rank_2022Q1", "rank_change", "growth_rank", "growth",
-                   "change_consistent", "line_2021", "line_2022Q1", "line_growth", "file"]].reset_index(drop=True)
+    merged = merged.sort_values(
+        ["cluster", "rank_2021"], key=lambda s: s.map(order) if s.name == "cluster" else s
+    )
+    return merged[
+        [
+            "cluster",
+            "city",
+            "rank_2021",
+            "rank_2022Q1",
+            "rank_change",
+            "growth_rank",
+            "growth",
+            "change_consistent",
+            "line_2021",
+            "line_2022Q1",
+            "line_growth",
+            "file",
+        ]
+    ].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -296,8 +382,12 @@ def _parse_cached(path: str, mtime_ns: int, file: str) -> _Parsed:
         "province": province_vocabulary(),
         "industry": industry_vocabulary(),
     }
-    titles = {int(line): str(title) for df in tables.values() if "table" in df
-              for line, title in zip(df["line"], df["table"], strict=True)}
+    titles = {
+        int(line): str(title)
+        for df in tables.values()
+        if "table" in df
+        for line, title in zip(df["line"], df["table"], strict=True)
+    }
     return _Parsed(tables=tables, lines=tuple(text.splitlines()), vocab=vocab, titles=titles)
 
 
@@ -344,6 +434,14 @@ def table_catalog(corpus_dir: Path | None = None) -> list[dict]:
     out = []
     for name, df in parsed.tables.items():
         line_cols = [c for c in df.columns if c == "line" or c.startswith("line_")]
-        out.append({"name": name, "title": TABLE_TITLES[name], "rows": len(df), "file": src.file,
-                    "first_line": int(df[line_cols].min().min()), "last_line": int(df[line_cols].max().max())})
+        out.append(
+            {
+                "name": name,
+                "title": TABLE_TITLES[name],
+                "rows": len(df),
+                "file": src.file,
+                "first_line": int(df[line_cols].min().min()),
+                "last_line": int(df[line_cols].max().max()),
+            }
+        )
     return out

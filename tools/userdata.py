@@ -1,4 +1,5 @@
 """Reading staff's own CSV files for the index method, with checks that explain every problem in Chinese."""
+
 from __future__ import annotations
 
 import csv
@@ -29,12 +30,16 @@ def read_csv(path: str | Path, what: str) -> pd.DataFrame:
     if not raw.strip():
         raise ToolError(f"{what}文件 {path.name} 为空，请提供带表头的 CSV。")
     if raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise ToolError(f"{what}文件 {path.name} 看起来是 Excel 文件，请在 Excel 中“另存为 CSV UTF-8（逗号分隔）”。")
+        raise ToolError(
+            f"{what}文件 {path.name} 看起来是 Excel 文件，请在 Excel 中“另存为 CSV UTF-8（逗号分隔）”。"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ToolError(f"{what}文件 {path.name} 不是 UTF-8 编码（第 {exc.start + 1} 个字节无法解码，"
-                        "可能是 GBK），请另存为 UTF-8 编码的 CSV。") from exc
+        raise ToolError(
+            f"{what}文件 {path.name} 不是 UTF-8 编码（第 {exc.start + 1} 个字节无法解码，"
+            "可能是 GBK），请另存为 UTF-8 编码的 CSV。"
+        ) from exc
     if "\x00" in text:
         raise ToolError(f"{what}文件 {path.name} 含有二进制内容，不是文本 CSV。")
     return parse_csv_text(text, what, path.name)
@@ -65,16 +70,19 @@ def parse_csv_text(text: str, what: str, name: str = "输入") -> pd.DataFrame:
     ragged = [i + 2 for i, r in enumerate(body) if len(r) != len(header)]
     if ragged:
         shown = "、".join(str(n) for n in ragged[:MAX_PROBLEMS])
-        raise ToolError(f"{what}（{name}）第 {shown} 行的列数与表头（{len(header)} 列）不一致，"
-                        "请检查是否多了或少了逗号。")
+        raise ToolError(
+            f"{what}（{name}）第 {shown} 行的列数与表头（{len(header)} 列）不一致，请检查是否多了或少了逗号。"
+        )
     return pd.DataFrame([[c.strip() for c in r] for r in body], columns=header)
 
 
-def numeric_frame(df: pd.DataFrame, what: str, id_label: str = "名称",
-                  allow_negative: bool = False) -> pd.DataFrame:
+def numeric_frame(
+    df: pd.DataFrame, what: str, id_label: str = "名称", allow_negative: bool = False
+) -> pd.DataFrame:
     """First column as the row names (must be unique and non-empty), the other columns as floats.
 
-    Lists non-numeric or empty cells with their row (file line) and column; rejects negative values unless allowed.
+    Lists non-numeric or empty cells with their row (file line) and column; rejects negative values
+    unless allowed.
     """
     if df.shape[1] < 2:
         raise ToolError(f"{what}至少需要两列：第一列为{id_label}，其余为数值列。")
@@ -96,8 +104,9 @@ def numeric_frame(df: pd.DataFrame, what: str, id_label: str = "名称",
                 if math.isnan(x) or math.isinf(x):
                     raise ValueError
             except ValueError:
-                problems.append(f"第{row_no}行“{col}”列的“{cell}”" if str(cell).strip() else
-                                f"第{row_no}行“{col}”列为空")
+                problems.append(
+                    f"第{row_no}行“{col}”列的“{cell}”" if str(cell).strip() else f"第{row_no}行“{col}”列为空"
+                )
                 x = math.nan
             parsed.append(x)
         out[col] = parsed
@@ -115,7 +124,9 @@ def numeric_frame(df: pd.DataFrame, what: str, id_label: str = "名称",
 def mapping_frame(df: pd.DataFrame, what: str, key: str, value: str) -> dict[str, str]:
     """A two-column table (key -> value, e.g. indicator -> layer) as a dict; keys unique and non-empty."""
     if df.shape[1] != 2:
-        raise ToolError(f"{what}应有两列（{key}、{value}），实际有 {df.shape[1]} 列：{'、'.join(df.columns)}。")
+        raise ToolError(
+            f"{what}应有两列（{key}、{value}），实际有 {df.shape[1]} 列：{'、'.join(df.columns)}。"
+        )
     keys = df.iloc[:, 0].astype(str).str.strip()
     vals = df.iloc[:, 1].astype(str).str.strip()
     if (keys == "").any() or (vals == "").any():

@@ -1,5 +1,6 @@
 """Structure read from passages: part-of-whole shares computed from their numbers ("A占B的比重"), and the
 items of an enumeration announced by a sentence ("可以归纳为以下三点。")."""
+
 from __future__ import annotations
 
 import re
@@ -12,16 +13,24 @@ _UNITS = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "": 1.0}
 _NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)?\s*(个|家|人|元|次|台|户|座|项|名|位)?")
 # "A占B的比重/比例/占比", "B中（的）A（的）占比/比例/比重".
 _A_OF_B = re.compile(r"(?P<a>[^，,。？?]{2,20}?)占(?P<b>[^，,。？?]{2,20}?)的?(?:比重|比例|占比|份额)")
-_B_THEN_A = re.compile(r"(?P<b>[^，,。？?]{2,30}?)中[，,]?(?:的)?(?P<a>[^，,。？?]{2,20}?)的?(?:占比|比例|比重|份额)")
+_B_THEN_A = re.compile(
+    r"(?P<b>[^，,。？?]{2,30}?)中[，,]?(?:的)?(?P<a>[^，,。？?]{2,20}?)的?(?:占比|比例|比重|份额)"
+)
 _YEARS = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=\s*(?:年|上半年|下半年|全年|[Qq]\d|第))")
 _LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?")
 # "多少 / 多大 / 几个…" asks for an amount; "哪几个方面" and "多大程度" do not.
-_HOW_MANY = re.compile(r"多少|多长时间|多久|多大(?!程度|影响|作用|意义|区别|差别|差异)|(?<!哪)几[个项家台座名次位万亿倍成]|百分之几")
+_HOW_MANY = re.compile(
+    r"多少|多长时间|多久|多大(?!程度|影响|作用|意义|区别|差别|差异)|(?<!哪)几[个项家台座名次位万亿倍成]|百分之几"
+)
 _METRIC = re.compile(r"([A-Za-z]{2,})(?:的)?(?:是|为|有|达到|约)?(?:多少|几)")
 _COUNTED = re.compile(r"(?:几|多少)([个项家台座名位次条款种]?)([\u4e00-\u9fff]{0,2})")
-_DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?")
+_DATE = re.compile(
+    r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"
+)
 # A number: digits, or Chinese numerals with a unit ("三成", "十亿"); a lone "一家/一个" is an article.
-_AMOUNT = re.compile(r"\d|(?:[二两三四五六七八九十百千万亿]|一[十百千万亿])[一二两三四五六七八九十百千万亿]*\s*[个项家台座名倍成%万亿]")
+_AMOUNT = re.compile(
+    r"\d|(?:[二两三四五六七八九十百千万亿]|一[十百千万亿])[一二两三四五六七八九十百千万亿]*\s*[个项家台座名倍成%万亿]"
+)
 
 
 @dataclass
@@ -69,7 +78,8 @@ def asked_metrics(question: str) -> list[str]:
 
 
 def counted_unit(question: str) -> str:
-    """What a "how many" question counts, unit first: "几个新职业" -> "个新职", "多少台" -> "台"; "" if unclear."""
+    """What a "how many" question counts, unit first: "几个新职业" -> "个新职", "多少台" -> "台"; "" if
+    unclear."""
     m = _COUNTED.search(_norm(question))
     return (m.group(1) + m.group(2))[:3] if m else ""
 
@@ -107,12 +117,15 @@ def states_share(sentence: str, terms: tuple[str, str]) -> bool:
     """The sentence already gives the share asked for: the part, then "占…<total>" and a percentage."""
     text = _norm(sentence)
     part, total = (re.sub(r"(规模|总量|总额|总值)$", "", t) or t for t in terms)
-    return "%" in text and part in text and re.search("占[^，,。；]{0,8}" + re.escape(total), text) is not None
+    return (
+        "%" in text and part in text and re.search("占[^，,。；]{0,8}" + re.escape(total), text) is not None
+    )
 
 
 def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
     """Where a term stands in a sentence: (quality, [(start, end), ...]). Quality 0 = the term itself;
-    1 = all its words close together ("数字生态创造了 147 个新职业" for "数字生态创造的新职业"); none = (9, [])."""
+    1 = all its words close together ("数字生态创造了 147 个新职业" for "数字生态创造的新职业"); none = (9,
+    [])."""
     import rjieba
 
     at = text.find(term)
@@ -124,15 +137,16 @@ def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
     window = 3 * len(term) + 6
     start = text.find(words[0])
     while start >= 0:
-        span = text[start:start + window]
+        span = text[start : start + window]
         if all(w in span for w in words):
             return 1, [(start + span.find(w), start + span.find(w) + len(w)) for w in words]
         start = text.find(words[0], start + 1)
     return 9, []
 
 
-def _find(term: str, hits: list[Hit], avoid: float | None, unit: str | None,
-          years: set[str] | None = None) -> Quantity | None:
+def _find(
+    term: str, hits: list[Hit], avoid: float | None, unit: str | None, years: set[str] | None = None
+) -> Quantity | None:
     """The number nearest to the term in the passages (within a short window), preferring literal matches
     and better-ranked hits; ties go to the number after the term (Chinese lists put counts after names).
     When the question names years, a sentence about other years only is passed over."""
@@ -147,7 +161,7 @@ def _find(term: str, hits: list[Hit], avoid: float | None, unit: str | None,
             if not spans:
                 continue
             for m in _NUM.finditer(s):
-                if s[m.end():m.end() + 1] in ("%", "％", "年", "月", "日", "."):
+                if s[m.end() : m.end() + 1] in ("%", "％", "年", "月", "日", "."):
                     continue  # percentages, years and dates are not counts
                 value, u = _quantity(m)
                 if (avoid is not None and value == avoid) or (unit is not None and u != unit):
@@ -188,11 +202,15 @@ def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
 
 # -- enumerations ("可以归纳为以下三点。" followed by 首先…其次…最后…) -------------------------------------
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_INTRO = re.compile(r"(以下|如下)([一二两三四五六七八九十\d]+)?(点|个方面|方面|条|类|种|个)|[:：]$|"
-                    r"([一二两三四五六七八九十\d]+)(?:点|个方面|方面|条|类|种|个问题)[:：](?=\s*(?:一是|首先|第一|1[、.．]|[（(]一[）)]))")
-_ITEM = re.compile(r"^\s*(?:(?P<seq>首先|其次|再次|然后|最后)|第(?P<di>[一二三四五六七八九十]+)|"
-                   r"(?P<shi>[一二三四五六七八九十]+)是|(?P<dun>[一二三四五六七八九十]+)、|"
-                   r"[（(](?P<par>[一二三四五六七八九十]+)[）)]|(?P<num>\d{1,2})[、.．])[，,：:]?\s*")
+_INTRO = re.compile(
+    r"(以下|如下)([一二两三四五六七八九十\d]+)?(点|个方面|方面|条|类|种|个)|[:：]$|"
+    r"([一二两三四五六七八九十\d]+)(?:点|个方面|方面|条|类|种|个问题)[:：](?=\s*(?:一是|首先|第一|1[、.．]|[（(]一[）)]))"
+)
+_ITEM = re.compile(
+    r"^\s*(?:(?P<seq>首先|其次|再次|然后|最后)|第(?P<di>[一二三四五六七八九十]+)|"
+    r"(?P<shi>[一二三四五六七八九十]+)是|(?P<dun>[一二三四五六七八九十]+)、|"
+    r"[（(](?P<par>[一二三四五六七八九十]+)[）)]|(?P<num>\d{1,2})[、.．])[，,：:]?\s*"
+)
 _WHOLE_ITEM = 48
 _SENTENCES = re.compile(r"[^。！？；!?\n]+[。！？；!?]*")
 
@@ -242,8 +260,9 @@ def list_items(following: list[tuple[Hit, str]], size: int) -> list[tuple[Hit, s
             if not items and fam == "seq" and marker.group("seq") != "首先":
                 continue
             family = fam
-            rest = sent[marker.end():]
-            # A short item is kept whole ("外部环境不确定性增加，数据安全隐患没有得到解决"), a long one to its first clause.
+            rest = sent[marker.end() :]
+            # A short item is kept whole ("外部环境不确定性增加，数据安全隐患没有得到解决"), a long one to
+            # its first clause.
             whole = re.split(r"[。；;]", rest, maxsplit=1)[0]
             clause = whole if len(whole) <= _WHOLE_ITEM else re.split(r"[，,]", whole, maxsplit=1)[0]
             if len(clause) < 6:

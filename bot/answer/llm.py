@@ -1,4 +1,6 @@
-"""LLM engine: an OpenAI-compatible chat model answering from the tool layer and retrieved passages, with citations."""
+"""LLM engine: an OpenAI-compatible chat model answering from the tool layer and retrieved passages, with
+citations."""
+
 from __future__ import annotations
 
 import json
@@ -56,6 +58,7 @@ def _norm(text: str) -> str:
 
 def clean_markers(text: str, known: set[str]) -> str:
     """Citation markers normalised to [P1][T2]; markers naming nothing retrieved are removed."""
+
     def keep(m: re.Match[str]) -> str:
         ids = [i for i in _MARKER_ID.findall(m.group(1)) if i in known]
         return "".join(f"[{i}]" for i in dict.fromkeys(ids))
@@ -122,9 +125,15 @@ class _Ledger:
 
 
 def passages_block(labelled: list[tuple[str, Hit]]) -> str:
-    items = [prompts.PASSAGE_ITEM.format(label=label, title=_data(h.chunk.title),
-                                         section=f"（{_data(h.chunk.section)}）" if h.chunk.section else "",
-                                         text=_data(h.chunk.text)) for label, h in labelled]
+    items = [
+        prompts.PASSAGE_ITEM.format(
+            label=label,
+            title=_data(h.chunk.title),
+            section=f"（{_data(h.chunk.section)}）" if h.chunk.section else "",
+            text=_data(h.chunk.text),
+        )
+        for label, h in labelled
+    ]
     return prompts.PASSAGES_BLOCK.format(passages="\n\n".join(items) or prompts.NO_PASSAGES)
 
 
@@ -175,8 +184,12 @@ class LLMEngine:
                 raise LLMError(prompts.LLM_NOT_CONFIGURED)
             from openai import OpenAI
 
-            self._client = OpenAI(base_url=llm.base_url, api_key=llm.api_key or "not-needed",
-                                  timeout=llm.timeout_s, max_retries=0)
+            self._client = OpenAI(
+                base_url=llm.base_url,
+                api_key=llm.api_key or "not-needed",
+                timeout=llm.timeout_s,
+                max_retries=0,
+            )
         return self._client
 
     # -- the answer, with the offline fallback ------------------------------------------------------
@@ -193,8 +206,12 @@ class LLMEngine:
         except InputError:
             raise
         except Exception as exc:  # any model failure: the user still gets an answer
-            log.warning("LLM answer failed (%s: %s); answering offline", type(exc).__name__, exc,
-                        exc_info=log.isEnabledFor(logging.DEBUG))
+            log.warning(
+                "LLM answer failed (%s: %s); answering offline",
+                type(exc).__name__,
+                exc,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
         ans = self.offline.answer(question, history)
         ans.note = prompts.LLM_FALLBACK_NOTE
         if streaming:
@@ -229,9 +246,15 @@ class LLMEngine:
     def _messages(self, history: History | None, user: str) -> list[dict[str, Any]]:
         # The system message is fixed text: retrieved text never goes into it.
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": prompts.SYSTEM_PROMPT.format(not_in_corpus=prompts.NOT_IN_CORPUS)}]
-        past = [m for m in history or [] if m.get("role") in ("user", "assistant")
-                and isinstance(m.get("content"), str) and m["content"].strip()]
+            {"role": "system", "content": prompts.SYSTEM_PROMPT.format(not_in_corpus=prompts.NOT_IN_CORPUS)}
+        ]
+        past = [
+            m
+            for m in history or []
+            if m.get("role") in ("user", "assistant")
+            and isinstance(m.get("content"), str)
+            and m["content"].strip()
+        ]
         for m in past[-HISTORY_MESSAGES:]:
             # Earlier answers' markers named that answer's passages; here they would point at the wrong ones.
             content = _MARKER.sub("", m["content"]) if m["role"] == "assistant" else m["content"]
@@ -242,17 +265,28 @@ class LLMEngine:
     def _tools(self) -> list[dict[str, Any]]:
         from tools.registry import openai_tools
 
-        search = {"type": "function", "function": {
-            "name": SEARCH_TOOL, "description": prompts.SEARCH_TOOL_DESCRIPTION,
-            "parameters": {"type": "object", "properties": {
-                "query": {"type": "string", "description": prompts.SEARCH_QUERY_DESCRIPTION},
-                "k": {"type": "integer", "default": 5, "description": prompts.SEARCH_K_DESCRIPTION}},
-                "required": ["query"], "additionalProperties": False}}}
+        search = {
+            "type": "function",
+            "function": {
+                "name": SEARCH_TOOL,
+                "description": prompts.SEARCH_TOOL_DESCRIPTION,
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string", "description": prompts.SEARCH_QUERY_DESCRIPTION},
+                        "k": {"type": "integer", "default": 5, "description": prompts.SEARCH_K_DESCRIPTION},
+                    },
+                    "required": ["query"],
+                    "additionalProperties": False,
+                },
+            },
+        }
         return [*openai_tools(), search]
 
     # -- tool-calling loop -----------------------------------------------------------------------------
-    def _tool_loop(self, q: str, history: History | None, ledger: _Ledger, first: list[tuple[str, Hit]],
-                   streaming: bool) -> Generator[str, None, str]:
+    def _tool_loop(
+        self, q: str, history: History | None, ledger: _Ledger, first: list[tuple[str, Hit]], streaming: bool
+    ) -> Generator[str, None, str]:
         messages = self._messages(history, prompts.RAG_USER.format(context=passages_block(first), question=q))
         tools = self._tools()
         for round_no in range(self.settings.llm.max_tool_rounds):
@@ -264,9 +298,20 @@ class LLMEngine:
                 raise LLMError("语言模型拒绝了工具调用结果。") from None
             if not calls:
                 return content
-            messages.append({"role": "assistant", "content": content or None, "tool_calls": [
-                {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
-                for c in calls]})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": content or None,
+                    "tool_calls": [
+                        {
+                            "id": c["id"],
+                            "type": "function",
+                            "function": {"name": c["name"], "arguments": c["arguments"]},
+                        }
+                        for c in calls
+                    ],
+                }
+            )
             for n, call in enumerate(calls):
                 result = self._run_tool(call, ledger) if n < MAX_CALLS_PER_ROUND else prompts.TOOL_SKIPPED
                 messages.append({"role": "tool", "tool_call_id": call["id"], "content": result})
@@ -292,7 +337,8 @@ class LLMEngine:
             label = ledger.add_result(_ToolOutput(name=name, text=res.for_model(), provenance=res.provenance))
             record.label, record.result = label, res
             return prompts.TOOL_RESULTS_BLOCK.format(
-                results=prompts.TOOL_RESULT_ITEM.format(label=label, name=name, text=_data(res.for_model())))
+                results=prompts.TOOL_RESULT_ITEM.format(label=label, name=name, text=_data(res.for_model()))
+            )
         except (BotError, ToolError) as exc:  # ToolError, or InputError from the retriever
             error = str(exc)
         except Exception as exc:  # a tool bug must not end the answer
@@ -307,20 +353,33 @@ class LLMEngine:
         query, k = args.get("query"), args.get("k", 5)
         unknown = set(args) - {"query", "k"}
         if unknown:
-            raise ToolError(prompts.SEARCH_ARGS_UNKNOWN.format(name=SEARCH_TOOL, names="、".join(sorted(unknown))))
+            raise ToolError(
+                prompts.SEARCH_ARGS_UNKNOWN.format(name=SEARCH_TOOL, names="、".join(sorted(unknown)))
+            )
         if not isinstance(query, str) or not query.strip():
             raise ToolError(prompts.SEARCH_ARGS_NO_QUERY.format(name=SEARCH_TOOL))
         if isinstance(k, bool) or not isinstance(k, int):
-            raise ToolError(prompts.SEARCH_ARGS_BAD_K.format(name=SEARCH_TOOL, k=json.dumps(k, ensure_ascii=False)))
+            raise ToolError(
+                prompts.SEARCH_ARGS_BAD_K.format(name=SEARCH_TOOL, k=json.dumps(k, ensure_ascii=False))
+            )
         hits = self.retriever.search(query, k=max(1, min(k, MAX_SEARCH_K)))
         labelled = ledger.add_hits(hits)
-        record.result = {"passages": [label for label, _ in labelled],
-                         "chunk_ids": [h.chunk.chunk_id for _, h in labelled]}
+        record.result = {
+            "passages": [label for label, _ in labelled],
+            "chunk_ids": [h.chunk.chunk_id for _, h in labelled],
+        }
         return passages_block(labelled)
 
     # -- retrieve-then-generate (no function calling) ----------------------------------------------------
-    def _generate(self, q: str, previous: list[str], history: History | None, ledger: _Ledger,
-                  first: list[tuple[str, Hit]], streaming: bool) -> Generator[str, None, str]:
+    def _generate(
+        self,
+        q: str,
+        previous: list[str],
+        history: History | None,
+        ledger: _Ledger,
+        first: list[tuple[str, Hit]],
+        streaming: bool,
+    ) -> Generator[str, None, str]:
         blocks = []
         routed = self._routed(q, previous, ledger)
         if routed:
@@ -349,22 +408,39 @@ class LLMEngine:
             ledger.tool_calls.append(ToolCall(name=tc.name, arguments=tc.arguments, result=res, label=label))
             items.append(prompts.TOOL_RESULT_ITEM.format(label=label, name=tc.name, text=_data(text)))
         if not routed.tool_calls and routed.answer:  # a message without a table call (an unknown period …)
-            label = ledger.add_result(_ToolOutput(name="router", text=routed.answer, citations=list(routed.citations)))
-            items.append(prompts.TOOL_RESULT_ITEM.format(label=label, name="router", text=_data(routed.answer)))
+            label = ledger.add_result(
+                _ToolOutput(name="router", text=routed.answer, citations=list(routed.citations))
+            )
+            items.append(
+                prompts.TOOL_RESULT_ITEM.format(label=label, name="router", text=_data(routed.answer))
+            )
         return items
 
     # -- one model call --------------------------------------------------------------------------------
-    def _complete(self, messages: list[dict[str, Any]], ledger: _Ledger, streaming: bool,
-                  **extra: Any) -> Generator[str, None, tuple[str, list[dict[str, str]]]]:
-        """One chat completion: (content, tool calls). Streaming yields the content's deltas, markers cleaned."""
+    def _complete(
+        self, messages: list[dict[str, Any]], ledger: _Ledger, streaming: bool, **extra: Any
+    ) -> Generator[str, None, tuple[str, list[dict[str, str]]]]:
+        """One chat completion: (content, tool calls). Streaming yields the content's deltas, markers
+        cleaned."""
         llm = self.settings.llm
-        kwargs: dict[str, Any] = {"model": llm.model, "messages": messages, "temperature": llm.temperature, **extra}
+        kwargs: dict[str, Any] = {
+            "model": llm.model,
+            "messages": messages,
+            "temperature": llm.temperature,
+            **extra,
+        }
         if not streaming:
             resp = self._create(kwargs)
             try:
                 msg = resp.choices[0].message
-                calls = [{"id": c.id or f"call_{i}", "name": c.function.name or "",
-                          "arguments": c.function.arguments or ""} for i, c in enumerate(msg.tool_calls or [])]
+                calls = [
+                    {
+                        "id": c.id or f"call_{i}",
+                        "name": c.function.name or "",
+                        "arguments": c.function.arguments or "",
+                    }
+                    for i, c in enumerate(msg.tool_calls or [])
+                ]
                 content = msg.content or ""
             except (AttributeError, IndexError, TypeError) as exc:
                 raise LLMError(prompts.LLM_BAD_RESPONSE.format(error=type(exc).__name__)) from exc
@@ -381,8 +457,10 @@ class LLMEngine:
                 if delta is None:
                     continue
                 for tc in delta.tool_calls or []:
-                    slot = acc.setdefault(tc.index if tc.index is not None else len(acc),
-                                          {"id": "", "name": "", "arguments": ""})
+                    slot = acc.setdefault(
+                        tc.index if tc.index is not None else len(acc),
+                        {"id": "", "name": "", "arguments": ""},
+                    )
                     if tc.id:
                         slot["id"] = tc.id
                     if tc.function is not None:
@@ -394,19 +472,32 @@ class LLMEngine:
                     content_parts.append(delta.content)
                     yield filt.feed(delta.content)
         yield filt.flush()
-        calls = [{"id": s["id"] or f"call_{i}", "name": s["name"], "arguments": s["arguments"]}
-                 for i, s in sorted(acc.items())]
+        calls = [
+            {"id": s["id"] or f"call_{i}", "name": s["name"], "arguments": s["arguments"]}
+            for i, s in sorted(acc.items())
+        ]
         return "".join(content_parts), calls
 
     def complete(self, prompt: str) -> str:
         """One plain generation (no tools) under the system prompt; used for briefing summaries."""
-        resp = self._create({"model": self.settings.llm.model, "temperature": self.settings.llm.temperature,
-                             "messages": [{"role": "system", "content": prompts.SYSTEM_PROMPT.format(
-                                 not_in_corpus=prompts.NOT_IN_CORPUS)}, {"role": "user", "content": prompt}]})
+        resp = self._create(
+            {
+                "model": self.settings.llm.model,
+                "temperature": self.settings.llm.temperature,
+                "messages": [
+                    {
+                        "role": "system",
+                        "content": prompts.SYSTEM_PROMPT.format(not_in_corpus=prompts.NOT_IN_CORPUS),
+                    },
+                    {"role": "user", "content": prompt},
+                ],
+            }
+        )
         return (resp.choices[0].message.content or "").strip()
 
     def _create(self, kwargs: dict[str, Any]) -> Any:
-        """chat.completions.create with exponential backoff on 429/5xx; 400 with tools = tools not supported."""
+        """chat.completions.create with exponential backoff on 429/5xx; 400 with tools = tools not
+        supported."""
         import openai
 
         attempts = self.settings.llm.max_retries + 1
@@ -421,12 +512,14 @@ class LLMEngine:
                 if not (exc.status_code == 429 or exc.status_code >= 500) or attempt + 1 >= attempts:
                     raise
                 delay = self._delay(attempt, exc)
-                log.info("LLM returned %s; retry %d/%d in %.2fs", exc.status_code, attempt + 1, attempts - 1, delay)
+                log.info(
+                    "LLM returned %s; retry %d/%d in %.2fs", exc.status_code, attempt + 1, attempts - 1, delay
+                )
                 time.sleep(delay)
         raise LLMError("语言模型多次重试后仍然失败。")  # pragma: no cover - the loop returns or raises
 
     def _delay(self, attempt: int, exc: Any) -> float:
-        delay = self.backoff_base_s * 2 ** attempt
+        delay = self.backoff_base_s * 2**attempt
         try:
             retry_after = float(exc.response.headers.get("retry-after", ""))
         except (AttributeError, TypeError, ValueError):
@@ -441,10 +534,24 @@ class LLMEngine:
         citations = self._citations(cleaned, ledger)
         if _norm(prompts.NOT_IN_CORPUS) in _norm(cleaned):
             related = [self._passage_citation(h, "") for h in hits[:3]]
-            return Answer(question=q, answer=cleaned, answerable=False, related=related,
-                          tool_calls=ledger.tool_calls, mode="llm", note="")
-        return Answer(question=q, answer=cleaned, answerable=True, citations=citations,
-                      tool_calls=ledger.tool_calls, mode="llm", note="")
+            return Answer(
+                question=q,
+                answer=cleaned,
+                answerable=False,
+                related=related,
+                tool_calls=ledger.tool_calls,
+                mode="llm",
+                note="",
+            )
+        return Answer(
+            question=q,
+            answer=cleaned,
+            answerable=True,
+            citations=citations,
+            tool_calls=ledger.tool_calls,
+            mode="llm",
+            note="",
+        )
 
     def _citations(self, text: str, ledger: _Ledger) -> list[Citation]:
         """Citations in order of first mention; a passage's quote is its sentence closest to the claim."""
@@ -471,18 +578,25 @@ class LLMEngine:
     @staticmethod
     def _passage_citation(hit: Hit, claim: str) -> Citation:
         c = hit.chunk
-        grams = {claim[i:i + 2] for i in range(len(claim) - 1)} if claim else set()
+        grams = {claim[i : i + 2] for i in range(len(claim) - 1)} if claim else set()
         best, best_score = "", 0
         for m in _SENT.finditer(c.text):
             s = m.group(0).strip()
-            score = sum(1 for i in range(len(s) - 1) if s[i:i + 2] in grams)
+            score = sum(1 for i in range(len(s) - 1) if s[i : i + 2] in grams)
             if score > best_score:
                 best, best_score = s, score
         quote = best or c.text[:120].strip()
         if squash(quote) not in squash(c.text):  # quotes are checked against the source text
             quote = c.text[:120]
-        return Citation(doc_id=c.doc_id, title=c.title, section=c.section, quote=quote, chunk_id=c.chunk_id,
-                        score=round(hit.score, 4), line=c.start_line)
+        return Citation(
+            doc_id=c.doc_id,
+            title=c.title,
+            section=c.section,
+            quote=quote,
+            chunk_id=c.chunk_id,
+            score=round(hit.score, 4),
+            line=c.start_line,
+        )
 
     def _tool_citations(self, out: _ToolOutput) -> list[Citation]:
         if out.citations:
@@ -497,7 +611,14 @@ class LLMEngine:
             doc = self._docs.get(file)
             lines = _source_lines(self.settings.paths.corpus_dir / file) if doc else []
             quote = lines[line - 1].strip() if isinstance(line, int) and 0 < line <= len(lines) else ""
-            cites.append(Citation(doc_id=doc.id if doc else Path(file).stem, title=doc.title if doc else file,
-                                  section=str(p.get("table", "")), quote=quote, score=1.0,
-                                  line=line if isinstance(line, int) else None))
+            cites.append(
+                Citation(
+                    doc_id=doc.id if doc else Path(file).stem,
+                    title=doc.title if doc else file,
+                    section=str(p.get("table", "")),
+                    quote=quote,
+                    score=1.0,
+                    line=line if isinstance(line, int) else None,
+                )
+            )
         return cites

@@ -1,4 +1,5 @@
 """The offline engine: structured questions through the tool layer, prose questions by quoting the corpus."""
+
 from __future__ import annotations
 
 import math
@@ -30,9 +31,78 @@ from bot.index.retrieve import Retriever, clean_query
 from tools.errors import ToolError
 
 _SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
-_STOP = {"的", "了", "是", "在", "和", "与", "及", "或", "有", "中", "对", "为", "把", "被", "吗", "呢", "吧", "啊", "哪", "哪些", "哪个", "什么", "怎么", "怎样", "如何", "为什么", "多少", "几", "请问", "一下", "是否", "可以", "能", "会", "这", "那", "其", "它", "他们", "我们", "报告", "文中", "书中", "文章", "提到", "认为", "指出", "根据", "说", "讲", "主要", "哪里", "谁", "哪一", "个", "之", "所", "从", "到", "以", "等", "里", "上", "下", "中国", "我国"}
-_QWORD = re.compile(r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
-                    r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$")
+_STOP = {
+    "的",
+    "了",
+    "是",
+    "在",
+    "和",
+    "与",
+    "及",
+    "或",
+    "有",
+    "中",
+    "对",
+    "为",
+    "把",
+    "被",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "哪",
+    "哪些",
+    "哪个",
+    "什么",
+    "怎么",
+    "怎样",
+    "如何",
+    "为什么",
+    "多少",
+    "几",
+    "请问",
+    "一下",
+    "是否",
+    "可以",
+    "能",
+    "会",
+    "这",
+    "那",
+    "其",
+    "它",
+    "他们",
+    "我们",
+    "报告",
+    "文中",
+    "书中",
+    "文章",
+    "提到",
+    "认为",
+    "指出",
+    "根据",
+    "说",
+    "讲",
+    "主要",
+    "哪里",
+    "谁",
+    "哪一",
+    "个",
+    "之",
+    "所",
+    "从",
+    "到",
+    "以",
+    "等",
+    "里",
+    "上",
+    "下",
+    "中国",
+    "我国",
+}
+_QWORD = re.compile(
+    r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
+    r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$"
+)
 _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 # An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|" + TEAM_AUTHOR + r")）")
@@ -46,9 +116,9 @@ _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另
 
 
 def _is_caption(sentence: str) -> bool:
-    """A short line without sentence punctuation, such as a chart title ("2021全年数字化转型指数TOP10省份")."""
+    """A short line without sentence punctuation, such as a chart title ("2021全年数字化转型指数TOP10省份")
+    ."""
     return len(sentence) < 30 and sentence[-1] not in "。！？；!?;”」』）)" and "\t" not in sentence
-
 
 
 _CONJ = {"和", "与", "及", "、"}
@@ -56,7 +126,7 @@ _LEFT_STOP = {"的", "让", "对", "在", "，", ",", "使", "把", "将", "从"
 
 
 def _split_respectively(question: str) -> list[str]:
-    """"A和B的X分别是多少" -> ["A的X是多少", "B的X是多少"]; other questions stay whole."""
+    """ "A和B的X分别是多少" -> ["A的X是多少", "B的X是多少"]; other questions stay whole."""
     import rjieba
 
     if "分别" not in question:
@@ -78,8 +148,8 @@ def _split_respectively(question: str) -> list[str]:
         b_end += 1
     if a_start == conj or b_end == conj + 1:
         return [question]
-    head, left, right = "".join(toks[:a_start]), "".join(toks[a_start:conj]), "".join(toks[conj + 1:b_end])
-    tail = "".join(toks[b_end:at]) + "".join(toks[at + 1:])
+    head, left, right = "".join(toks[:a_start]), "".join(toks[a_start:conj]), "".join(toks[conj + 1 : b_end])
+    tail = "".join(toks[b_end:at]) + "".join(toks[at + 1 :])
     return [head + left + tail, head + right + tail]
 
 
@@ -89,7 +159,6 @@ def _subquestions(question: str) -> list[str]:
     if len(parts) > 1:
         return parts
     return _split_respectively(question)
-
 
 
 class OfflineEngine:
@@ -108,45 +177,62 @@ class OfflineEngine:
         previous = user_questions(history)
         parts = _subquestions(q)
         if len(parts) > 1:
-            return self._combine(q, [self._one(p, previous + parts[:i], parts[0] if i else "")
-                                     for i, p in enumerate(parts)])
+            return self._combine(
+                q, [self._one(p, previous + parts[:i], parts[0] if i else "") for i, p in enumerate(parts)]
+            )
         return self._one(q, previous)
 
     def _one(self, question: str, previous: list[str], lead: str = "") -> Answer:
-        """`lead`: the first part of the compound question this one continues ("…？每个产品需要多长时间？")."""
+        """`lead`: the first part of the compound question this one continues ("…？每个产品需要多长时间？")
+        ."""
         routed = self._route(question, previous)
         if routed is not None:
             return routed
         return self._author(question) or self._prose(question, previous, lead)
 
     def _author(self, question: str) -> Answer | None:
-        """"《题目》是谁写的？" / "序言一的作者是谁？": from the essay headings "题目（作者）" found at ingestion."""
+        """ "《题目》是谁写的？" / "序言一的作者是谁？": from the essay headings "题目（作者）" found at
+        ingestion."""
         if not _AUTHOR_Q.search(question):
             return None
-        doc_titles = [squash(c.title) for c in self.retriever.chunks[:1]] + \
-            [squash(t) for names in self.retriever.aliases.values() for t in names]
-        titles = [squash(unicodedata.normalize("NFKC", booked or quoted))
-                  for booked, quoted in re.findall(r"《([^》]+)》|“([^”]+)”", question)]
-        wanted = re.findall(r"序言[一二三四五六七八九十]+", question) + \
-            [t for t in titles if len(t) >= 2 and not any(d.startswith(t) for d in doc_titles)]
+        doc_titles = [squash(c.title) for c in self.retriever.chunks[:1]] + [
+            squash(t) for names in self.retriever.aliases.values() for t in names
+        ]
+        titles = [
+            squash(unicodedata.normalize("NFKC", booked or quoted))
+            for booked, quoted in re.findall(r"《([^》]+)》|“([^”]+)”", question)
+        ]
+        wanted = re.findall(r"序言[一二三四五六七八九十]+", question) + [
+            t for t in titles if len(t) >= 2 and not any(d.startswith(t) for d in doc_titles)
+        ]
         for key in wanted:
             for chunk in self.retriever.chunks:
                 parts = chunk.section.split(" > ")
                 for i, part in enumerate(parts):
                     m = _BYLINE.fullmatch(part)
                     label = squash(unicodedata.normalize("NFKC", m.group(1) if m else part))
-                    if label != key and not label.startswith(key + "——"):  # a title asked without its subtitle
+                    if label != key and not label.startswith(
+                        key + "——"
+                    ):  # a title asked without its subtitle
                         continue
                     # The essay itself, or the first essay under a part such as 序言一.
                     for candidate in parts[i:]:
                         m = _BYLINE.fullmatch(candidate)
                         if m:
                             essay, author = m.group(1), m.group(2)
-                            text = (prompts.ESSAY_AUTHOR.format(essay=essay, author=author) if essay
-                                    else prompts.AUTHOR_ONLY.format(author=author))
+                            text = (
+                                prompts.ESSAY_AUTHOR.format(essay=essay, author=author)
+                                if essay
+                                else prompts.AUTHOR_ONLY.format(author=author)
+                            )
                             hit = Hit(chunk=chunk, score=1.0, rank=1)
-                            return Answer(question=question, answer=text, answerable=True, mode="offline",
-                                          citations=[cite(hit, chunk.text[:80])])
+                            return Answer(
+                                question=question,
+                                answer=text,
+                                answerable=True,
+                                mode="offline",
+                                citations=[cite(hit, chunk.text[:80])],
+                            )
         return None
 
     @staticmethod
@@ -156,9 +242,14 @@ class OfflineEngine:
         if not good:
             return answers[0].model_copy(update={"question": question})
         lines = list(dict.fromkeys(line for a in good for line in a.answer.split("\n")))
-        return Answer(question=question, answer="\n".join(lines), answerable=True,
-                      citations=[c for a in good for c in a.citations],
-                      tool_calls=[t for a in good for t in a.tool_calls], mode="offline")
+        return Answer(
+            question=question,
+            answer="\n".join(lines),
+            answerable=True,
+            citations=[c for a in good for c in a.citations],
+            tool_calls=[t for a in good for t in a.tool_calls],
+            mode="offline",
+        )
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
         ans = self.answer(question, history)
@@ -178,8 +269,14 @@ class OfflineEngine:
             return Answer(question=question, answer=str(exc), answerable=False, mode="offline")
         if routed is None:
             return None
-        return Answer(question=question, answer=routed.answer, answerable=routed.answerable, citations=routed.citations,
-                      tool_calls=routed.tool_calls, mode="offline")
+        return Answer(
+            question=question,
+            answer=routed.answer,
+            answerable=routed.answerable,
+            citations=routed.citations,
+            tool_calls=routed.tool_calls,
+            mode="offline",
+        )
 
     # -- prose questions ---------------------------------------------------------------------------
     def idf(self) -> dict[str, float]:
@@ -208,7 +305,9 @@ class OfflineEngine:
 
     def _search_query(self, question: str, previous: list[str]) -> str:
         """A follow-up without its own subject borrows the previous question's terms."""
-        if previous and (len(self._terms(question)) <= 1 or (len(question) <= 12 and _FOLLOWUP.search(question))):
+        if previous and (
+            len(self._terms(question)) <= 1 or (len(question) <= 12 and _FOLLOWUP.search(question))
+        ):
             return previous[-1] + " " + question
         return question
 
@@ -217,7 +316,9 @@ class OfflineEngine:
         the content, and would otherwise favour sentences like "（文章来源：科技日报）"."""
         return self.retriever.without_names(query, self.retriever.named_docs(query))
 
-    def rank_sentences(self, query: str, hits: list[Hit], subject: str = "") -> list[tuple[float, float, Hit, str]]:
+    def rank_sentences(
+        self, query: str, hits: list[Hit], subject: str = ""
+    ) -> list[tuple[float, float, Hit, str]]:
         """Sentences of the hits scored by weighted term coverage of the query (terms of a borrowed `subject`
         at half weight), plus a small rank prior: (score, coverage, hit, sentence), best first."""
         cfg = self.settings.engine
@@ -235,9 +336,14 @@ class OfflineEngine:
                     continue
                 ns = unicodedata.normalize("NFKC", s).lower()
                 # Terms just above the sentence (a slide's heading naming the company) count for half.
-                above = text[max(0, m.start() - cfg.heading_chars):m.start()]
-                cov = sum(w if t in ns else cfg.heading_weight * w if t in above else 0.0
-                          for t, w in terms.items()) / total
+                above = text[max(0, m.start() - cfg.heading_chars) : m.start()]
+                cov = (
+                    sum(
+                        w if t in ns else cfg.heading_weight * w if t in above else 0.0
+                        for t, w in terms.items()
+                    )
+                    / total
+                )
                 penalty = cfg.long_sentence_penalty * max(0, len(s) - cfg.long_sentence_chars)
                 scored.append((cov + cfg.rank_prior * prior - penalty, cov, h, s))
         scored.sort(key=lambda x: -x[0])
@@ -248,8 +354,11 @@ class OfflineEngine:
         likely subject ("富驰高科采用…，缺陷检出率…？" -> "富驰 高科")."""
         mine = self._key_terms(question)
         lead = re.split(r"[，,：:]", self._without_source_names(lead), maxsplit=1)[0]
-        terms = [t for t, w in self._key_terms(lead).items()
-                 if t not in mine and not t.isdigit() and w >= self.settings.engine.subject_min_idf]
+        terms = [
+            t
+            for t, w in self._key_terms(lead).items()
+            if t not in mine and not t.isdigit() and w >= self.settings.engine.subject_min_idf
+        ]
         return " ".join(terms[:2])
 
     def _prose(self, question: str, previous: list[str], lead: str = "") -> Answer:
@@ -279,22 +388,32 @@ class OfflineEngine:
 
         if amount and not fits(best[3]):
             # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
-            numeric = [c for c in scored[1:cfg.sentence_candidates] if fits(c[3])]
+            numeric = [c for c in scored[1 : cfg.sentence_candidates] if fits(c[3])]
             if not numeric or numeric[0][1] < cfg.numeric_ratio * best[1]:
                 return self._refusal(question, hits)
             scored = numeric
             best = scored[0]
         counted = counted_unit(question)
         if counted and amount and not counts(best[3], counted):
-            # "几个新职业": of equally relevant sentences, the one counting that thing ("147 个新职业") answers.
-            exact = next((c for c in scored[1:cfg.sentence_candidates]
-                          if c[1] >= cfg.count_ratio * best[1] and fits(c[3]) and counts(c[3], counted)), None)
+            # "几个新职业": of equally relevant sentences, the one counting that thing ("147 个新职业")
+            # answers.
+            exact = next(
+                (
+                    c
+                    for c in scored[1 : cfg.sentence_candidates]
+                    if c[1] >= cfg.count_ratio * best[1] and fits(c[3]) and counts(c[3], counted)
+                ),
+                None,
+            )
             if exact is not None:
                 scored = [exact] + [c for c in scored if c is not exact]
                 best = exact
         amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
-        if _is_caption(best[3]) and not amount_line and \
-                (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < cfg.caption_ratio * best[1]):
+        if (
+            _is_caption(best[3])
+            and not amount_line
+            and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < cfg.caption_ratio * best[1])
+        ):
             # The best match is a figure caption whose chart is not in the text: nothing to quote.
             return self._refusal(question, hits)
         listed = self._enumeration(question, best)
@@ -307,8 +426,12 @@ class OfflineEngine:
         for cand in scored[1:4]:
             if len(picks) > 1:
                 break
-            if cand[3] != best[3] and cand[1] >= cfg.second_quote_ratio * best[1] and \
-                    not cand[3].endswith(("？", "?")) and len(best[3]) + len(cand[3]) <= cfg.max_quote_chars:
+            if (
+                cand[3] != best[3]
+                and cand[1] >= cfg.second_quote_ratio * best[1]
+                and not cand[3].endswith(("？", "?"))
+                and len(best[3]) + len(cand[3]) <= cfg.max_quote_chars
+            ):
                 picks.append(cand)
                 break
         parts = []
@@ -316,18 +439,22 @@ class OfflineEngine:
         for _, _, h, s in picks:
             parts.append(prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s))
             citations.append(cite(h, s))
-        return Answer(question=question, answer="\n".join(parts), answerable=True, citations=citations,
-                      mode="offline")
+        return Answer(
+            question=question, answer="\n".join(parts), answerable=True, citations=citations, mode="offline"
+        )
 
-    def _speaker(self, question: str, best: tuple[float, float, Hit, str]) -> tuple[float, float, Hit, str] | None:
-        """"是谁指出…": when the best sentence names no speaker, the nearest sentence before it in the passage
+    def _speaker(
+        self, question: str, best: tuple[float, float, Hit, str]
+    ) -> tuple[float, float, Hit, str] | None:
+        """ "是谁指出…": when the best sentence names no speaker, the nearest sentence before it in the
+        passage
         that does ("李三希分析，…") is quoted too."""
         score, cov, hit, sentence = best
         if not _WHO_Q.search(question) or _SPEAKS.search(sentence):
             return None
         text = hit.chunk.text
         at = text.find(sentence)
-        window = text[max(0, at - self.settings.engine.speaker_chars):max(at, 0)]
+        window = text[max(0, at - self.settings.engine.speaker_chars) : max(at, 0)]
         before = [m.group(0).strip() for m in _SENT.finditer(window)]
         for s in reversed(before):
             if _ATTRIBUTION.search(s) and len(squash(s)) >= 6:
@@ -359,7 +486,8 @@ class OfflineEngine:
         return Answer(question=question, answer=answer, answerable=True, citations=cites, mode="offline")
 
     def _share(self, question: str, hits: list[Hit], best_sentence: str) -> Answer | None:
-        """A part-of-whole share asked in prose and not stated in the best passage, computed from its numbers."""
+        """A part-of-whole share asked in prose and not stated in the best passage, computed from its
+        numbers."""
         terms = share_terms(question)
         if not terms or states_share(best_sentence, terms):
             return None
@@ -367,14 +495,28 @@ class OfflineEngine:
         if share is None:
             return None
         pct = f"{share.percent:.1f}%"
-        text = prompts.SHARE_COMPUTED.format(part=share.part_term, total=share.total_term, pct=pct,
-                                             part_text=share.part.text, total_text=share.total.text)
+        text = prompts.SHARE_COMPUTED.format(
+            part=share.part_term,
+            total=share.total_term,
+            pct=pct,
+            part_text=share.part.text,
+            total_text=share.total.text,
+        )
         cites = [cite(q.hit, q.sentence) for q in (share.total, share.part) if q.hit is not None]
-        call = ToolCall(name="share_from_text", arguments={"part": share.part_term, "total": share.total_term},
-                        result={"part": share.part.value, "total": share.total.value, "percent": round(share.percent, 2)})
+        call = ToolCall(
+            name="share_from_text",
+            arguments={"part": share.part_term, "total": share.total_term},
+            result={"part": share.part.value, "total": share.total.value, "percent": round(share.percent, 2)},
+        )
         unique = list({c.chunk_id + c.quote: c for c in cites}.values())
-        return Answer(question=question, answer=text, answerable=True, citations=unique, tool_calls=[call],
-                      mode="offline")
+        return Answer(
+            question=question,
+            answer=text,
+            answerable=True,
+            citations=unique,
+            tool_calls=[call],
+            mode="offline",
+        )
 
     def support(self, hits: list[Hit], question: str) -> tuple[float, list[str]]:
         """Evidence strength: the share of the question's weighted key terms found in the top 3 chunks
@@ -382,11 +524,18 @@ class OfflineEngine:
         terms = self._key_terms(question)
         if not hits or not terms:
             return (0.0 if not hits else 1.0), []
-        ctx = unicodedata.normalize("NFKC", "".join(h.chunk.title + h.chunk.section + h.chunk.text
-                                                    for h in hits[:self.settings.engine.support_passages])).lower()
+        ctx = unicodedata.normalize(
+            "NFKC",
+            "".join(
+                h.chunk.title + h.chunk.section + h.chunk.text
+                for h in hits[: self.settings.engine.support_passages]
+            ),
+        ).lower()
         total = sum(terms.values())
         covered = sum(w for t, w in terms.items() if t in ctx) / total
-        critical = [t for t in terms if t not in ctx and (_YEAR.fullmatch(t) or (t.isascii() and len(t) >= 2))]
+        critical = [
+            t for t in terms if t not in ctx and (_YEAR.fullmatch(t) or (t.isascii() and len(t) >= 2))
+        ]
         return covered, critical
 
     def _key_terms(self, question: str) -> dict[str, float]:
@@ -395,11 +544,21 @@ class OfflineEngine:
         idf = self.idf()
         default = max(idf.values()) if idf else 1.0
         q = unicodedata.normalize("NFKC", question).lower()
-        return {t: idf.get(t, default) for t in rjieba.cut(q)
-                if t not in _STOP and not _QWORD.match(t) and any(ch.isalnum() for ch in t)
-                and (len(t) >= 2 or t.isdigit())}
+        return {
+            t: idf.get(t, default)
+            for t in rjieba.cut(q)
+            if t not in _STOP
+            and not _QWORD.match(t)
+            and any(ch.isalnum() for ch in t)
+            and (len(t) >= 2 or t.isdigit())
+        }
 
     def _refusal(self, question: str, hits: list[Hit]) -> Answer:
         related = [cite(h, h.chunk.text[:120]) for h in hits[:3]]
-        return Answer(question=question, answer=prompts.OFFLINE_REFUSAL, answerable=False, related=related,
-                      mode="offline")
+        return Answer(
+            question=question,
+            answer=prompts.OFFLINE_REFUSAL,
+            answerable=False,
+            related=related,
+            mode="offline",
+        )

@@ -1,4 +1,5 @@
 """Structured question routing: ranking and calculation questions answered exactly through the tool layer."""
+
 from __future__ import annotations
 
 import re
@@ -20,23 +21,32 @@ _SPLIT = re.compile(r"[？?；;。！!]+")
 _CHAIN = re.compile(
     r"^(?P<head>.+?(?:最快|最慢|最高|最低|第一|倒数第[\d一二三四五六七八九十]+|第[\d一二三四五六七八九十]+|"
     r"前[\d一二三四五六七八九十]+|后[\d一二三四五六七八九十]+)[^，,]{0,8}?的(?:[\d一二两三四五六七八九十]+个)?城市)"
-    r"[，,]?(?P<tail>.+)$")
-_CHAIN_TAIL = re.compile(r"排名|规模|排第|第几|名次|位列|位次|增速|相差|差多少|高多少|低多少|比较|对比|规模|变化")
+    r"[，,]?(?P<tail>.+)$"
+)
+_CHAIN_TAIL = re.compile(
+    r"排名|规模|排第|第几|名次|位列|位次|增速|相差|差多少|高多少|低多少|比较|对比|规模|变化"
+)
 _WHICH_INDUSTRY = re.compile(r"哪些行业|哪个行业|什么行业|哪几个行业|各行业|行业排名")
 _STAT_TAIL = re.compile(r"平均|均值|中位|合计|总和|之和|总计|最大值|最小值")
-_WHY = re.compile(r"为什么|为何|原因|意味着|说明了什么|有什么特点|什么特点|有何特点|怎么做到|如何做到|如何实现")
+_WHY = re.compile(
+    r"为什么|为何|原因|意味着|说明了什么|有什么特点|什么特点|有何特点|怎么做到|如何做到|如何实现"
+)
 _WH_ONLY = re.compile(r"^(是|为|有)?(哪个|哪些|哪几个|哪两个|谁|什么|哪座)?(城市)?(呢)?$")
 
 
 class RoutedAnswer(BaseModel):
-    """An exact answer from the tables or a calculation, with the tool calls and one citation per table row."""
+    """An exact answer from the tables or a calculation, with the tool calls and one citation per table
+    row."""
 
     answer: str = Field(description="Short Chinese sentence(s) with the values, period and growth note.")
     tool_calls: list[ToolCall] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     intent: str = Field(description="What was recognised, e.g. city_rank, top_cities, calc_weights.")
-    answerable: bool = Field(True, description="False when the tables show the question cannot be answered "
-                                               "(e.g. a cluster without city rankings, a value the report omits).")
+    answerable: bool = Field(
+        True,
+        description="False when the tables show the question cannot be answered "
+        "(e.g. a cluster without city rankings, a value the report omits).",
+    )
 
 
 @dataclass
@@ -51,6 +61,7 @@ class Plan:
 
 
 # ---------------------------------------------------------------- planning
+
 
 def _measure(f: Frame, default: str = "2022Q1") -> str:
     if f.growth and not f.periods:
@@ -76,8 +87,15 @@ def _not_ranked_message(name: str) -> str:
 
 
 def _plan_cluster_industries(f: Frame) -> Plan | None:
-    if not (f.rank_word or f.ordinal or f.top_k or _WHICH_INDUSTRY.search(f.text) or "top" in f.text
-            or "大行业" in f.text or "no." in f.text):
+    if not (
+        f.rank_word
+        or f.ordinal
+        or f.top_k
+        or _WHICH_INDUSTRY.search(f.text)
+        or "top" in f.text
+        or "大行业" in f.text
+        or "no." in f.text
+    ):
         return None
     position = f.ordinal if f.ordinal and f.ordinal <= 3 else None
     if f.clusters and not f.cities and not f.provinces:
@@ -89,8 +107,11 @@ def _plan_cluster_industries(f: Frame) -> Plan | None:
             parts = []
             for res in results:
                 row = next(r for r in res.rows if r["position"] == position)
-                parts.append(prompts.CLUSTER_INDUSTRY_AT.format(cluster=row["cluster"], position=position,
-                                                                industry=row["industry_source"]))
+                parts.append(
+                    prompts.CLUSTER_INDUSTRY_AT.format(
+                        cluster=row["cluster"], position=position, industry=row["industry_source"]
+                    )
+                )
             return "；".join(parts) + "。"
 
         return Plan("cluster_industries", steps, compose)
@@ -106,46 +127,83 @@ def _plan_provinces(f: Frame) -> Plan | None:
     inds = [i for i in f.industries if i in RANKED_INDUSTRIES]
     if not inds and f.provinces and not f.cities and not f.clusters and _WHICH_INDUSTRY.search(f.text):
         return Plan("province_rank", [("province_rank", {"province": p}) for p in f.provinces])
-    if not inds or f.cities or f.clusters or not (f.provinces or f.province_word or f.share or "双高" in f.text):
+    if (
+        not inds
+        or f.cities
+        or f.clusters
+        or not (f.provinces or f.province_word or f.share or "双高" in f.text)
+    ):
         return None
-    if not (f.rank_word or f.ordinal or f.top_k or f.superlative or f.share or f.growth or "双高" in f.text
-            or f.value_request):
+    if not (
+        f.rank_word
+        or f.ordinal
+        or f.top_k
+        or f.superlative
+        or f.share
+        or f.growth
+        or "双高" in f.text
+        or f.value_request
+    ):
         return None
     ind = inds[0]
     measure = "share" if f.share and not f.growth else ("growth" if f.growth and not f.share else None)
     both = "双高" in f.text or (f.share and f.growth and f.both)
     n = f.ordinal or (1 if f.superlative == "top" else None)
     if len(f.provinces) >= 2:
-        return Plan("compare_provinces", [("compare_provinces", {"province_a": f.provinces[0],
-                                                                 "province_b": f.provinces[1], "industry": ind})])
+        return Plan(
+            "compare_provinces",
+            [
+                (
+                    "compare_provinces",
+                    {"province_a": f.provinces[0], "province_b": f.provinces[1], "industry": ind},
+                )
+            ],
+        )
     if f.provinces:
         if f.value_request and not f.rank_word:
-            return Plan("value_not_in_report", [("province_rank", {"province": f.provinces[0], "industry": ind,
-                                                                   "measure": measure})],
-                        lambda rs: prompts.RANK_ONLY_NO_VALUE.format(ranks=rs[0].text),
-                        answerable=False)
-        steps = [("province_rank", {"province": p, "industry": i, "measure": measure})
-                 for p in f.provinces for i in inds]
+            return Plan(
+                "value_not_in_report",
+                [("province_rank", {"province": f.provinces[0], "industry": ind, "measure": measure})],
+                lambda rs: prompts.RANK_ONLY_NO_VALUE.format(ranks=rs[0].text),
+                answerable=False,
+            )
+        steps = [
+            ("province_rank", {"province": p, "industry": i, "measure": measure})
+            for p in f.provinces
+            for i in inds
+        ]
         return Plan("province_rank", steps)
     if both and n:
+
         def compose(results: list[ToolResult]) -> str:
             a, b = results[0].rows[0]["province"], results[1].rows[0]["province"]
             if a == b:
-                return prompts.BOTH_RANKS_SAME.format(industry=ind, growth_note=_growth_note(), n=n, province=a)
+                return prompts.BOTH_RANKS_SAME.format(
+                    industry=ind, growth_note=_growth_note(), n=n, province=a
+                )
             return prompts.BOTH_RANKS_DIFFER.format(industry=ind, n=n, a=a, b=b)
 
-        return Plan("province_at_rank", [("province_at_rank", {"industry": ind, "rank": n, "measure": "share"}),
-                                         ("province_at_rank", {"industry": ind, "rank": n, "measure": "growth"})],
-                    compose)
+        return Plan(
+            "province_at_rank",
+            [
+                ("province_at_rank", {"industry": ind, "rank": n, "measure": "share"}),
+                ("province_at_rank", {"industry": ind, "rank": n, "measure": "growth"}),
+            ],
+            compose,
+        )
     if both:
         return Plan("double_high", [("double_high", {"industry": ind})])
     if n:
-        return Plan("province_at_rank", [("province_at_rank", {"industry": ind, "rank": n,
-                                                               "measure": measure or "share"})])
+        return Plan(
+            "province_at_rank",
+            [("province_at_rank", {"industry": ind, "rank": n, "measure": measure or "share"})],
+        )
     k = f.top_k or 10
     measures = [measure] if measure else ["share", "growth"]
-    return Plan("industry_top_provinces", [("industry_top_provinces", {"industry": ind, "measure": m, "k": min(k, 10)})
-                                           for m in measures])
+    return Plan(
+        "industry_top_provinces",
+        [("industry_top_provinces", {"industry": ind, "measure": m, "k": min(k, 10)}) for m in measures],
+    )
 
 
 def _rank_periods() -> tuple[str, ...]:
@@ -161,8 +219,24 @@ def _growth_note() -> str:
 
 
 def _city_level_cue(f: Frame) -> bool:
-    return any((f.rank_word, f.growth, f.superlative, f.ordinal, f.top_k, f.bottom_k, f.direction, f.stat,
-                f.above is not None, f.below is not None, f.wh_city, f.compare, f.list_cities, f.from_end))
+    return any(
+        (
+            f.rank_word,
+            f.growth,
+            f.superlative,
+            f.ordinal,
+            f.top_k,
+            f.bottom_k,
+            f.direction,
+            f.stat,
+            f.above is not None,
+            f.below is not None,
+            f.wh_city,
+            f.compare,
+            f.list_cities,
+            f.from_end,
+        )
+    )
 
 
 def _plan_city_rank(city: str, f: Frame) -> Plan:
@@ -187,17 +261,24 @@ def _plan_cities(f: Frame) -> Plan | None:
         if f.each or (f.rank_word and not f.compare):
             plans = [_plan_city_rank(c, f) for c in f.cities]
             return Plan(plans[0].intent, [s for p in plans for s in p.steps])
-        return Plan("compare_cities", [("compare_cities", {"city_a": f.cities[0], "city_b": f.cities[1],
-                                                           "measure": _measure(f)})])
+        return Plan(
+            "compare_cities",
+            [("compare_cities", {"city_a": f.cities[0], "city_b": f.cities[1], "measure": _measure(f)})],
+        )
     if f.cities:
         city = f.cities[0]
         if f.wh_city and not clusters:
             return None  # asks for another city than the one named (e.g. 哪个城市超越北京)
         home = cluster_of(city)
         if clusters and home not in clusters:
-            return Plan("city_cluster", [("city_cluster", {"city": city})],
-                        lambda rs: prompts.CITY_NOT_IN_CLUSTER.format(membership=rs[0].text[:-1], cluster=clusters[0]),
-                        answerable=False)
+            return Plan(
+                "city_cluster",
+                [("city_cluster", {"city": city})],
+                lambda rs: prompts.CITY_NOT_IN_CLUSTER.format(
+                    membership=rs[0].text[:-1], cluster=clusters[0]
+                ),
+                answerable=False,
+            )
         if not (_city_level_cue(f) or f.pronoun):
             return None
         return _plan_city_rank(city, f)
@@ -221,8 +302,10 @@ def _plan_all_clusters(f: Frame) -> Plan | None:
     if f.ties:
         return Plan("tied_cities", [("tied_cities", {})])
     if f.above is not None or f.below is not None:
-        return Plan("filter_cities", [("filter_cities", {"growth_above": f.above, "growth_below": f.below,
-                                                         "change": f.direction})])
+        return Plan(
+            "filter_cities",
+            [("filter_cities", {"growth_above": f.above, "growth_below": f.below, "change": f.direction})],
+        )
     if f.direction:
         return Plan("rank_movers", [("rank_movers", {"direction": f.direction, "largest_only": f.largest})])
     return None
@@ -239,31 +322,44 @@ def _plan_cluster(cluster: str, f: Frame) -> Plan | None:
             args["change"] = f.direction
         return Plan("filter_cities", [("filter_cities", args)])
     if f.stat:
-        args = {"cluster": cluster, "stat": f.stat, "value": "rank_change" if f.direction else "growth",
-                "by": f.periods[0] if f.periods else "growth"}
+        args = {
+            "cluster": cluster,
+            "stat": f.stat,
+            "value": "rank_change" if f.direction else "growth",
+            "by": f.periods[0] if f.periods else "growth",
+        }
         if f.top_k:
             args["top_k"] = min(f.top_k, n)
         elif f.bottom_k:
             args["bottom_k"] = min(f.bottom_k, n)
         return Plan("aggregate_cities", [("aggregate_cities", args)])
     if f.direction:
-        return Plan("rank_movers", [("rank_movers", {"cluster": cluster, "direction": f.direction,
-                                                     "largest_only": f.largest})])
+        return Plan(
+            "rank_movers",
+            [("rank_movers", {"cluster": cluster, "direction": f.direction, "largest_only": f.largest})],
+        )
     if f.from_end:
-        return Plan("city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": n - f.from_end + 1,
-                                                       "measure": measure})])
+        return Plan(
+            "city_at_rank",
+            [("city_at_rank", {"cluster": cluster, "rank": n - f.from_end + 1, "measure": measure})],
+        )
     if f.ordinal:
-        return Plan("city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": f.ordinal, "measure": measure})])
+        return Plan(
+            "city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": f.ordinal, "measure": measure})]
+        )
     if f.top_k or f.bottom_k:
         order = "top" if f.top_k else "bottom"
         if f.superlative == "bottom" and f.top_k and not f.bottom_k:
             order = "bottom"  # 最慢的三个 (parsed as a count of 3)
         k = min(f.top_k or f.bottom_k or 1, n)
-        return Plan("top_cities", [("top_cities", {"cluster": cluster, "measure": measure, "k": k,
-                                                   "order": order})])
+        return Plan(
+            "top_cities", [("top_cities", {"cluster": cluster, "measure": measure, "k": k, "order": order})]
+        )
     if f.superlative:
         rank = 1 if f.superlative == "top" else n
-        return Plan("city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": rank, "measure": measure})])
+        return Plan(
+            "city_at_rank", [("city_at_rank", {"cluster": cluster, "rank": rank, "measure": measure})]
+        )
     if f.list_cities or f.count:
         return Plan("cluster_cities", [("cluster_cities", {"cluster": cluster})])
     if f.rank_word or f.growth:
@@ -272,7 +368,8 @@ def _plan_cluster(cluster: str, f: Frame) -> Plan | None:
 
 
 def plan(f: Frame) -> Plan | None:
-    """Tool calls answering frame `f`, a Plan that says the tables cannot answer it, or None (not structured)."""
+    """Tool calls answering frame `f`, a Plan that says the tables cannot answer it, or None (not structured)
+    ."""
     if _WHY.search(f.text):
         return None  # why / how questions are answered from the prose
     _resolve_ambiguous(f)
@@ -282,13 +379,19 @@ def plan(f: Frame) -> Plan | None:
         if p:
             return p
     cue = _city_level_cue(f)
-    strong = any((f.rank_word, f.ordinal, f.top_k, f.bottom_k, f.superlative, f.wh_city)) and not _WHY.search(f.text)
+    strong = any((f.rank_word, f.ordinal, f.top_k, f.bottom_k, f.superlative, f.wh_city)) and not _WHY.search(
+        f.text
+    )
     if f.unknown_clusters and not f.clusters and not f.cities and strong:
         return Plan("not_in_tables", answerable=False, message=_not_ranked_message(f.unknown_clusters[0]))
     if f.other_periods and not f.periods and not f.growth and (f.cities or f.clusters) and (cue or strong):
-        return Plan("not_in_tables", answerable=False,
-                    message=prompts.PERIOD_NOT_IN_TABLES.format(periods="、".join(_rank_periods()),
-                                                                growth_note=_growth_note(), period=f.other_periods[0]))
+        return Plan(
+            "not_in_tables",
+            answerable=False,
+            message=prompts.PERIOD_NOT_IN_TABLES.format(
+                periods="、".join(_rank_periods()), growth_note=_growth_note(), period=f.other_periods[0]
+            ),
+        )
     if f.provinces and not f.cities and not f.clusters:
         return None  # province questions without an industry are about prose (the overall index)
     unranked = [c for c in f.clusters if c not in ranked_clusters()]
@@ -296,12 +399,18 @@ def plan(f: Frame) -> Plan | None:
         return Plan("not_in_tables", answerable=False, message=_not_ranked_message(unranked[0]))
     if f.unknown_cities and not f.cities and not f.clusters and (f.rank_word or f.growth):
         short = "、".join(c.removesuffix("城市群") for c in ranked_clusters())
-        return Plan("not_in_tables", answerable=False,
-                    message=prompts.CITY_NOT_IN_TABLES.format(clusters=short, city=f.unknown_cities[0]))
+        return Plan(
+            "not_in_tables",
+            answerable=False,
+            message=prompts.CITY_NOT_IN_TABLES.format(clusters=short, city=f.unknown_cities[0]),
+        )
     if f.cities and f.value_request and not f.growth and not f.rank_word and not f.part_of:
-        return Plan("value_not_in_report", [("city_profile", {"city": f.cities[0]})],
-                    lambda rs: prompts.INDEX_VALUE_NOT_GIVEN.format(city=rs[0].rows[0]["city"], ranks=rs[0].text),
-                    answerable=False)
+        return Plan(
+            "value_not_in_report",
+            [("city_profile", {"city": f.cities[0]})],
+            lambda rs: prompts.INDEX_VALUE_NOT_GIVEN.format(city=rs[0].rows[0]["city"], ranks=rs[0].text),
+            answerable=False,
+        )
     return _plan_cities(f)
 
 
@@ -311,14 +420,21 @@ def _calc_plan(req: CalcRequest) -> Plan:
         if req.focus:
             row = next(r for r in res.rows if r["indicator"] == req.focus)
             total = sum(r["score_sum"] for r in res.rows)
-            return prompts.WEIGHT_STEP.format(indicator=req.focus, score=row["score_sum"], total=total,
-                                              weight=row["weight"], pct=row["weight_pct"], details=res.text)
+            return prompts.WEIGHT_STEP.format(
+                indicator=req.focus,
+                score=row["score_sum"],
+                total=total,
+                weight=row["weight"],
+                pct=row["weight_pct"],
+                details=res.text,
+            )
         return res.text
 
     return Plan(req.intent, [(req.tool, req.args)], compose)
 
 
 # ---------------------------------------------------------------- frames from questions and history
+
 
 def _standalone(f: Frame) -> bool:
     return f.has_entity and (f.has_cue or f.member or f.industry_word)
@@ -354,8 +470,11 @@ def _context(history: list[str] | None) -> Frame | None:
 def _selected_cities(p: Plan) -> list[str]:
     """The cities a selection plan picks (run on the cached tables; a few milliseconds)."""
     try:
-        return [r["city"] for name, args in p.steps
-                for r in call_tool(name, {k: v for k, v in args.items() if v is not None}).rows]
+        return [
+            r["city"]
+            for name, args in p.steps
+            for r in call_tool(name, {k: v for k, v in args.items() if v is not None}).rows
+        ]
     except ToolError:
         return []
 
@@ -371,6 +490,7 @@ def _parts(question: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- running
+
 
 @dataclass
 class _Run:
@@ -407,15 +527,23 @@ def _chain(part: str, context: Frame | None, run: _Run) -> Frame | None:
         return None
     head = _frame(m.group("head"), context)
     head_plan = plan(_copy(head))
-    if head_plan is None or head_plan.intent not in ("city_at_rank", "top_cities") or not head_plan.answerable:
+    if (
+        head_plan is None
+        or head_plan.intent not in ("city_at_rank", "top_cities")
+        or not head_plan.answerable
+    ):
         return None
     selected = [r["city"] for res in run.execute(head_plan) for r in res.rows]
     tail_frame = parse(tail)
     others = [c for c in tail_frame.cities + [a[0] for a in tail_frame.ambiguous] if c not in selected]
     if others:
         measure = _measure(tail_frame) if (tail_frame.growth or tail_frame.periods) else _measure(head)
-        run.execute(Plan("compare_cities", [("compare_cities", {"city_a": selected[0], "city_b": others[0],
-                                                                "measure": measure})]))
+        run.execute(
+            Plan(
+                "compare_cities",
+                [("compare_cities", {"city_a": selected[0], "city_b": others[0], "measure": measure})],
+            )
+        )
     else:
         for city in selected:
             run.execute(_plan_city_rank(city, tail_frame))
@@ -459,18 +587,25 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
 
 
 def _names_tables(text: str) -> bool:
-    """Whether a question names a city or cluster (then numbers in it are thresholds, not calculation inputs)."""
+    """Whether a question names a city or cluster (then numbers in it are thresholds, not calculation inputs)
+    ."""
     f = parse(text)
     return bool(f.cities or f.clusters or f.ambiguous and not f.industries)
 
 
 def _answer(run: _Run) -> RoutedAnswer:
-    return RoutedAnswer(answer="".join(run.texts), tool_calls=run.calls, citations=tool_citations(run.results),
-                        intent="+".join(dict.fromkeys(run.intents)), answerable=run.answerable)
+    return RoutedAnswer(
+        answer="".join(run.texts),
+        tool_calls=run.calls,
+        citations=tool_citations(run.results),
+        intent="+".join(dict.fromkeys(run.intents)),
+        answerable=run.answerable,
+    )
 
 
 def tool_citations(results: list[ToolResult]) -> list[Citation]:
-    """One citation per source table row of the results (doc id, title, table as section, the row as quote)."""
+    """One citation per source table row of the results (doc id, title, table as section, the row as quote)
+    ."""
     if not any(r.provenance for r in results):
         return []
     src = report_source()
@@ -481,6 +616,15 @@ def tool_citations(results: list[ToolResult]) -> list[Citation]:
             if p["line"] in seen:
                 continue
             seen.add(p["line"])
-            out.append(Citation(doc_id=src.doc_id, title=src.title, section=p["table"], quote=source_line(p["line"]),
-                                chunk_id="", score=1.0, line=p["line"]))
+            out.append(
+                Citation(
+                    doc_id=src.doc_id,
+                    title=src.title,
+                    section=p["table"],
+                    quote=source_line(p["line"]),
+                    chunk_id="",
+                    score=1.0,
+                    line=p["line"],
+                )
+            )
     return out

@@ -1,4 +1,5 @@
 """`ask` (one question, or an interactive session with history) and `brief` subcommands."""
+
 from __future__ import annotations
 
 import argparse

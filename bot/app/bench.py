@@ -1,4 +1,6 @@
-"""Benchmark: build times, query latency per retriever, peak memory, and dev-set hit@5 against a LlamaIndex peer."""
+"""Benchmark: build times, query latency per retriever, peak memory, and dev-set hit@5 against a LlamaIndex
+peer."""
+
 from __future__ import annotations
 
 import json
@@ -37,21 +39,34 @@ def llama_index_baseline(settings: Settings, items: list[dict], k: int = 5) -> d
     documents = [Document(text=clean(d.text).text, metadata={"doc_id": d.meta.id}) for d in docs]
     nodes = SentenceSplitter(chunk_size=1024, chunk_overlap=20).get_nodes_from_documents(documents)
     # Embed through our cache so repeated benchmark runs do not pay for the baseline again.
-    cache = EmbeddingCache(settings.paths.index_dir / "embed_cache.sqlite",
-                           f"{settings.embedding.provider}:{settings.embedding.model}")
+    cache = EmbeddingCache(
+        settings.paths.index_dir / "embed_cache.sqlite",
+        f"{settings.embedding.provider}:{settings.embedding.model}",
+    )
     from bot.index.embed import embed_passages
 
     t0 = time.perf_counter()
-    vecs, _ = embed_passages([n.get_content() for n in nodes], make_embedder(settings), cache,
-                             settings.embedding.batch_size)
+    vecs, _ = embed_passages(
+        [n.get_content() for n in nodes], make_embedder(settings), cache, settings.embedding.batch_size
+    )
     cache.close()
     for node, v in zip(nodes, vecs):
         node.embedding = v.tolist()
     index = VectorStoreIndex(nodes, embed_model=make_embedder(settings))
     build_s = time.perf_counter() - t0
     retriever = index.as_retriever(similarity_top_k=k)
-    as_chunk = {n.node_id: Chunk(chunk_id=n.node_id, doc_id=n.metadata["doc_id"], title="", text=n.get_content(),
-                                 start=0, end=1, ordinal=i) for i, n in enumerate(nodes)}
+    as_chunk = {
+        n.node_id: Chunk(
+            chunk_id=n.node_id,
+            doc_id=n.metadata["doc_id"],
+            title="",
+            text=n.get_content(),
+            start=0,
+            end=1,
+            ordinal=i,
+        )
+        for i, n in enumerate(nodes)
+    }
     order = [n.node_id for n in nodes]
 
     def neighbours(c: Chunk) -> tuple[Chunk | None, Chunk | None]:
@@ -72,8 +87,12 @@ def llama_index_baseline(settings: Settings, items: list[dict], k: int = 5) -> d
         lat.append((time.perf_counter() - t) * 1000)
         rank = first_hit_rank(ev, [as_chunk[g.node.node_id] for g in got], neighbours)
         hits += rank is not None and rank <= k
-    return {"hit@5": round(hits / max(n, 1), 4), "nodes": len(nodes), "build_s": round(build_s, 1),
-            "latency_ms": _pcts(lat)}
+    return {
+        "hit@5": round(hits / max(n, 1), 4),
+        "nodes": len(nodes),
+        "build_s": round(build_s, 1),
+        "latency_ms": _pcts(lat),
+    }
 
 
 def run_bench(settings: Settings, dataset: str, cold: bool = True, json_out: str | None = None) -> int:
@@ -87,7 +106,9 @@ def run_bench(settings: Settings, dataset: str, cold: bool = True, json_out: str
     if cold:
         tmp = Path(tempfile.mkdtemp(prefix="bench-index-"))
         try:
-            cold_settings = settings.model_copy(update={"paths": settings.paths.model_copy(update={"index_dir": tmp})})
+            cold_settings = settings.model_copy(
+                update={"paths": settings.paths.model_copy(update={"index_dir": tmp})}
+            )
             t0 = time.perf_counter()
             rep = build_index(cold_settings, progress=True)
             out["cold_build_s"] = round(time.perf_counter() - t0, 1)
@@ -122,9 +143,13 @@ def run_bench(settings: Settings, dataset: str, cold: bool = True, json_out: str
 
     t0 = time.perf_counter()
     full = evaluate(settings, items, answers=True, retriever=retriever)["aggregate"]
-    out["answers"] = {"answer_accuracy": full["answer_accuracy"], "by_type": {
-        t: v["answer_accuracy"] for t, v in full["by_type"].items()}, "false_refusal_rate": full["false_refusal_rate"],
-        "latency_ms": full["latency_ms"], "eval_s": round(time.perf_counter() - t0, 1)}
+    out["answers"] = {
+        "answer_accuracy": full["answer_accuracy"],
+        "by_type": {t: v["answer_accuracy"] for t, v in full["by_type"].items()},
+        "false_refusal_rate": full["false_refusal_rate"],
+        "latency_ms": full["latency_ms"],
+        "eval_s": round(time.perf_counter() - t0, 1),
+    }
     out["peak_rss_mb"] = round(_rss_mb(), 1)
     print(format_bench(out))
     if json_out:
@@ -152,9 +177,13 @@ def format_bench(o: dict[str, Any]) -> str:
         lines.append(f"查询延迟 {mode:<7} p50 {v['p50']:>7.1f} ms   p95 {v['p95']:>7.1f} ms")
     lines.append("dev 集 hit@5:   " + "   ".join(f"{m} {v:.3f}" for m, v in o["hit@5"].items()))
     a = o["answers"]
-    lines.append(f"答案准确率       {a['answer_accuracy']:.3f}   " + "  ".join(
-        f"{t} {v:.2f}" for t, v in a["by_type"].items() if v is not None))
-    lines.append(f"误拒率           {a['false_refusal_rate']:.3f}   每题延迟 p50 {a['latency_ms']['p50']:.1f} ms  "
-                 f"p95 {a['latency_ms']['p95']:.1f} ms")
+    lines.append(
+        f"答案准确率       {a['answer_accuracy']:.3f}   "
+        + "  ".join(f"{t} {v:.2f}" for t, v in a["by_type"].items() if v is not None)
+    )
+    lines.append(
+        f"误拒率           {a['false_refusal_rate']:.3f}   每题延迟 p50 {a['latency_ms']['p50']:.1f} ms  "
+        f"p95 {a['latency_ms']['p95']:.1f} ms"
+    )
     lines.append(f"峰值内存 (RSS)   {o['peak_rss_mb']:>8.1f} MB")
     return "\n".join(lines)

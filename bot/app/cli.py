@@ -1,4 +1,6 @@
-"""Command line: one entry point with noun subcommands (index, search, ask, eval, bench, serve, tables, calc, tool)."""
+"""Command line: one entry point with noun subcommands (index, search, ask, eval, bench, serve, tables, calc,
+tool)."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +38,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
     retriever = Retriever.open(_settings())
     hits = retriever.search(args.query, k=args.k, mode=args.mode)
     if args.json:
-        print(json.dumps([{"rank": h.rank, "score": h.score, **h.chunk.model_dump()} for h in hits],
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [{"rank": h.rank, "score": h.score, **h.chunk.model_dump()} for h in hits],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     if not hits:
         print("没有找到相关段落。")
@@ -51,8 +58,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from evals.runner import run_eval
 
-    return run_eval(_settings(), dataset=args.dataset, k=args.k, json_out=args.json, answers=not args.retrieval_only,
-                    baseline=args.baseline)
+    return run_eval(
+        _settings(),
+        dataset=args.dataset,
+        k=args.k,
+        json_out=args.json,
+        answers=not args.retrieval_only,
+        baseline=args.baseline,
+    )
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -77,7 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="检索与问题最相关的段落")
     p.add_argument("query", help="问题或关键词，例如 \"基础设施指数增速\"")
     p.add_argument("-k", type=int, default=5, help="返回段落数（默认 5）")
-    p.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid", help="检索方式：hybrid 混合（默认）、bm25 关键词、dense 向量")
+    p.add_argument(
+        "--mode",
+        choices=["hybrid", "bm25", "dense"],
+        default="hybrid",
+        help="检索方式：hybrid 混合（默认）、bm25 关键词、dense 向量",
+    )
     p.add_argument("--json", action="store_true", help="输出 JSON 而不是文本")
     p.set_defaults(func=_cmd_search)
 
@@ -86,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5, help="检索命中率统计的深度（默认 5）")
     p.add_argument("--json", metavar="OUT", help="同时把完整报告写成 JSON 文件 OUT")
     p.add_argument("--retrieval-only", action="store_true", help="只评检索，不运行回答引擎")
-    p.add_argument("--baseline", metavar="REPORT",
-                   help="与之前 --json 写出的报告对比；主要指标变差时退出码为 3")
+    p.add_argument(
+        "--baseline", metavar="REPORT", help="与之前 --json 写出的报告对比；主要指标变差时退出码为 3"
+    )
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="打印建索引时间、延迟、内存与各检索方式的对比")
@@ -154,8 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one sentence, no traceback
         if _debug():
             raise
-        print(f"内部错误：{type(exc).__name__}: {exc}。请把这条信息和所用命令告诉维护者"
-              "（设置 BOT_DEBUG=true 可看到完整的错误堆栈）。", file=sys.stderr)
+        print(
+            f"内部错误：{type(exc).__name__}: {exc}。请把这条信息和所用命令告诉维护者"
+            "（设置 BOT_DEBUG=true 可看到完整的错误堆栈）。",
+            file=sys.stderr,
+        )
         return 1
 
 

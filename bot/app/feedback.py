@@ -1,4 +1,6 @@
-"""Feedback on answers (👍/👎 with an optional comment), stored append-only in SQLite under the data folder."""
+"""Feedback on answers (👍/👎 with an optional comment), stored append-only in SQLite under the data
+folder."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +22,21 @@ MAX_QUESTION_CHARS = 4000
 
 # Spellings accepted for a rating; stored as +1 (helpful) or -1 (not helpful).
 _RATINGS: dict[Any, int] = {
-    1: 1, -1: -1, "1": 1, "-1": -1, "+1": 1,
-    "up": 1, "down": -1, "like": 1, "dislike": -1, "good": 1, "bad": -1,
-    "👍": 1, "👎": -1, "有帮助": 1, "没帮助": -1,
+    1: 1,
+    -1: -1,
+    "1": 1,
+    "-1": -1,
+    "+1": 1,
+    "up": 1,
+    "down": -1,
+    "like": 1,
+    "dislike": -1,
+    "good": 1,
+    "bad": -1,
+    "👍": 1,
+    "👎": -1,
+    "有帮助": 1,
+    "没帮助": -1,
 }
 
 _SCHEMA = """
@@ -86,8 +100,10 @@ class FeedbackStore:
             with self._connect() as con:
                 con.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
-            raise BotError(f"无法打开反馈数据库 {self.path}（{exc}），请检查数据目录是否可写"
-                           "（设置 BOT_PATHS__DATA_DIR 可换一个目录）。") from exc
+            raise BotError(
+                f"无法打开反馈数据库 {self.path}（{exc}），请检查数据目录是否可写"
+                "（设置 BOT_PATHS__DATA_DIR 可换一个目录）。"
+            ) from exc
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -98,8 +114,11 @@ class FeedbackStore:
         finally:
             con.close()
 
-    def add(self, question: str, answer: BaseModel | dict | str, rating: Any, comment: str | None = "") -> int:
-        """Store one feedback row and return its id. Raises InputError for a bad rating or an empty question."""
+    def add(
+        self, question: str, answer: BaseModel | dict | str, rating: Any, comment: str | None = ""
+    ) -> int:
+        """Store one feedback row and return its id. Raises InputError for a bad rating or an empty
+        question."""
         value = parse_rating(rating)
         question = (question or "").strip()
         if not question:
@@ -111,8 +130,10 @@ class FeedbackStore:
         try:
             with self._connect() as con:
                 cur = con.execute(
-                    "INSERT INTO feedback (ts, question, answer_json, rating, comment) VALUES (?, ?, ?, ?, ?)",
-                    (ts, question[:MAX_QUESTION_CHARS], _answer_json(answer), value, comment))
+                    "INSERT INTO feedback (ts, question, answer_json, rating, comment) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (ts, question[:MAX_QUESTION_CHARS], _answer_json(answer), value, comment),
+                )
                 return int(cur.lastrowid or 0)
         except sqlite3.Error as exc:
             raise BotError(f"反馈未能保存（{exc}），请稍后再试。") from exc
@@ -120,7 +141,9 @@ class FeedbackStore:
     def all(self) -> list[FeedbackRecord]:
         """Every stored row, oldest first."""
         with self._connect() as con:
-            rows = con.execute("SELECT id, ts, question, answer_json, rating, comment FROM feedback ORDER BY id")
+            rows = con.execute(
+                "SELECT id, ts, question, answer_json, rating, comment FROM feedback ORDER BY id"
+            )
             return [FeedbackRecord(*r) for r in rows.fetchall()]
 
     def count(self) -> int:

@@ -1,4 +1,5 @@
 """Briefing summaries on a region, industry or theme: table facts (exact) plus key passages, all cited."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -15,15 +16,25 @@ from tools.errors import ToolError
 
 # Which table tools describe a topic, tried in order; the first kind whose tools accept the name wins.
 _TABLE_PLANS: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = [
-    ("城市群", [("top_cities", {"cluster": "{t}", "measure": "2022Q1", "k": 5}),
-               ("top_cities", {"cluster": "{t}", "measure": "growth", "k": 3}),
-               ("rank_movers", {"cluster": "{t}", "direction": "up", "k": 3}),
-               ("cluster_top_industries", {"cluster": "{t}"})]),
+    (
+        "城市群",
+        [
+            ("top_cities", {"cluster": "{t}", "measure": "2022Q1", "k": 5}),
+            ("top_cities", {"cluster": "{t}", "measure": "growth", "k": 3}),
+            ("rank_movers", {"cluster": "{t}", "direction": "up", "k": 3}),
+            ("cluster_top_industries", {"cluster": "{t}"}),
+        ],
+    ),
     ("城市群", [("cluster_top_industries", {"cluster": "{t}"})]),
-    ("行业", [("industry_top_provinces", {"industry": "{t}", "measure": "share", "k": 5}),
-             ("industry_top_provinces", {"industry": "{t}", "measure": "growth", "k": 5}),
-             ("double_high", {"industry": "{t}"}),
-             ("clusters_with_industry", {"industry": "{t}"})]),
+    (
+        "行业",
+        [
+            ("industry_top_provinces", {"industry": "{t}", "measure": "share", "k": 5}),
+            ("industry_top_provinces", {"industry": "{t}", "measure": "growth", "k": 5}),
+            ("double_high", {"industry": "{t}"}),
+            ("clusters_with_industry", {"industry": "{t}"}),
+        ],
+    ),
     ("城市", [("city_profile", {"city": "{t}"}), ("city_cluster", {"city": "{t}"})]),
     ("省份", [("province_rank", {"province": "{t}"})]),
 ]
@@ -47,8 +58,12 @@ class Briefing(BaseModel):
         def refs(b: Bullet) -> str:
             return "".join(f"[{i}]" for i in b.refs)
 
-        out = [prompts.BRIEF_TITLE.format(topic=self.topic), "",
-               prompts.BRIEF_BYLINE.format(kind=self.kind, generated=self.generated), ""]
+        out = [
+            prompts.BRIEF_TITLE.format(topic=self.topic),
+            "",
+            prompts.BRIEF_BYLINE.format(kind=self.kind, generated=self.generated),
+            "",
+        ]
         if self.summary:
             out += [prompts.BRIEF_SUMMARY, "", self.summary, ""]
         if self.facts:
@@ -89,7 +104,8 @@ def _table_facts(topic: str) -> tuple[str, list[tuple[str, list[Citation]]]]:
 
 
 def make_briefing(engine: Any, topic: str, points: int = 5, use_llm: bool | None = None) -> Briefing:
-    """A briefing on `topic` from the same engine the chat uses (tables + retrieval; LLM summary if configured)."""
+    """A briefing on `topic` from the same engine the chat uses (tables + retrieval; LLM summary if
+    configured)."""
     topic = clean_query(topic, 100)
     if len(topic) < 2:
         raise InputError("简报主题太短，请输入一个地区、行业或主题，例如“成渝城市群”或“产业互联网”。")
@@ -127,8 +143,13 @@ def make_briefing(engine: Any, topic: str, points: int = 5, use_llm: bool | None
     for _, cov, hit, sentence in offline.rank_sentences(topic, hits):
         if len(brief.points) >= points:
             break
-        if hit.chunk.chunk_id in seen_chunks or cov <= 0 or len(sentence) < 15 or "\t" in sentence \
-                or sentence[-1] not in "。！!；;”」":  # headings, table rows and questions are not points
+        if (
+            hit.chunk.chunk_id in seen_chunks
+            or cov <= 0
+            or len(sentence) < 15
+            or "\t" in sentence
+            or sentence[-1] not in "。！!；;”」"
+        ):  # headings, table rows and questions are not points
             continue
         if core not in sentence and core not in hit.chunk.section or sentence in seen_sentences:
             continue  # off topic, or the same sentence again from an overlapping chunk
@@ -145,8 +166,10 @@ def make_briefing(engine: Any, topic: str, points: int = 5, use_llm: bool | None
 
 def _llm_summary(engine: Any, brief: Briefing) -> str:
     """A short LLM-written summary over the same cited material; empty when the model fails."""
-    context = "\n".join([f"[{i}] {c.quote}" for i, c in enumerate(brief.citations, 1)]
-                        + [prompts.BRIEF_TABLE_FACT.format(text=b.text, refs=b.refs) for b in brief.facts])
+    context = "\n".join(
+        [f"[{i}] {c.quote}" for i, c in enumerate(brief.citations, 1)]
+        + [prompts.BRIEF_TABLE_FACT.format(text=b.text, refs=b.refs) for b in brief.facts]
+    )
     try:
         return engine.llm.complete(prompts.BRIEFING_PROMPT.format(topic=brief.topic, context=context))
     except Exception:  # noqa: BLE001 - the offline briefing stands on its own

@@ -1,6 +1,7 @@
 """Errors for people: each message says what happened and what to do (in Chinese, shown as is by UI and CLI).
 
 The tool layer has its own `tools.errors.ToolError`; the app layer shows both the same way."""
+
 from __future__ import annotations
 
 

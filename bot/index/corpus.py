@@ -1,4 +1,5 @@
 """The corpus as published: the manifest and the raw document texts."""
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,8 @@ def load_manifest(corpus_dir: Path) -> list[DocMeta]:
 
 
 def read_docs(corpus_dir: Path) -> tuple[list[RawDoc], list[str]]:
-    """Read every document; returns (docs, problems). A file that is empty or not UTF-8 is named and skipped."""
+    """Read every document; returns (docs, problems). A file that is empty or not UTF-8 is named and
+    skipped."""
     docs: list[RawDoc] = []
     problems: list[str] = []
     for meta in load_manifest(corpus_dir):

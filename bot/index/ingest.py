@@ -6,6 +6,7 @@ dropped; lines wrapped mid-sentence (PDF extraction) are joined. Every chunk kee
 offsets into the source file, so `clean_fragment(source[start:end])` equals `chunk.text` once white space
 is removed on both sides.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,21 +27,28 @@ _TERMINAL = "。！？；!?;…”」』）)：:"
 _SENTENCE_END = re.compile(r"[^。！？；!?]*[。！？；!?]+[”」』）)]*|[^。！？；!?]+$")
 _WS = re.compile(r"\s+")
 
-_L1 = re.compile(r"^([一二三四五六七八九十]+、|序言[一二三四五六七八九十]*$|第[一二三四五六七八九十\d]+[章篇节]|"
-                 r"\S{2,6}篇$|\d{1,2} [^\d\s]|摘要$|前言$|后记$|致谢$|目录$)")
+_L1 = re.compile(
+    r"^([一二三四五六七八九十]+、|序言[一二三四五六七八九十]*$|第[一二三四五六七八九十\d]+[章篇节]|"
+    r"\S{2,6}篇$|\d{1,2} [^\d\s]|摘要$|前言$|后记$|致谢$|目录$)"
+)
 _L2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 _L3 = re.compile(r"^(\d{1,2}[、.．]\D|[\u4e00-\u9fff]{2,6}：)")
 # The note closing a book essay: "陈永伟，《比较》研究部主管。" (a name, then a role).
-_AUTHOR_NOTE = re.compile(r"([\u4e00-\u9fff·]{2,4})，([^。\n]{2,60}(?:主管|教授|研究员|主任|总裁|院长|部长|博士|专家|"
-                          r"书记|总监|创始人|所长|秘书长|理事长|院士|研究人员)[^。\n]{0,20})。")
+_AUTHOR_NOTE = re.compile(
+    r"([\u4e00-\u9fff·]{2,4})，([^。\n]{2,60}(?:主管|教授|研究员|主任|总裁|院长|部长|博士|专家|"
+    r"书记|总监|创始人|所长|秘书长|理事长|院士|研究人员)[^。\n]{0,20})。"
+)
 # A team credited under an essay's title (the engine reads it back out of "题目（作者）").
 TEAM_AUTHOR = r"[\u4e00-\u9fff]{2,14}(?:课题组|研究组|编写组)"
 _GROUP_AUTHOR = re.compile(TEAM_AUTHOR)
-_AUTHOR_RAW = re.compile(r"^\s*([\u4e00-\u9fff·]{2,5}(?:\s+[\u4e00-\u9fff·]{2,5}){0,3})\s*\[image:[^\]]*\]\s*$")
+_AUTHOR_RAW = re.compile(
+    r"^\s*([\u4e00-\u9fff·]{2,5}(?:\s+[\u4e00-\u9fff·]{2,5}){0,3})\s*\[image:[^\]]*\]\s*$"
+)
 
 
 def clean_fragment(raw: str) -> str:
     """The cleaning applied to any slice of a source file (for offset checks and quote verification)."""
+
     def repl(m: re.Match[str]) -> str:
         tok = m.group(0)
         if tok.startswith("<"):
@@ -48,6 +56,7 @@ def clean_fragment(raw: str) -> str:
         if tok.startswith("&"):
             return html.unescape(tok)
         return ""
+
     return _TOKEN.sub(repl, raw)
 
 
@@ -129,7 +138,7 @@ def _lines(c: Cleaned, raw: str) -> list[tuple[str, int, bool]]:
         if "\t" not in stripped and len(stripped) <= 16:
             src_s = c.src_start[s]
             line_end = raw.find("\n", src_s)
-            author = bool(_AUTHOR_RAW.match(raw[src_s: line_end if line_end >= 0 else len(raw)]))
+            author = bool(_AUTHOR_RAW.match(raw[src_s : line_end if line_end >= 0 else len(raw)]))
         out.append((stripped, s, author))
     return out
 
@@ -168,8 +177,11 @@ def split_units(raw: str, c: Cleaned) -> list[Unit]:
         if "\t" in text:
             block = Unit("table", text, list(range(s, s + len(text))))
             # A table is a run of tab-separated lines; a blank line ends it.
-            while i + 1 < len(lines) and "\t" in lines[i + 1][0] \
-                    and c.text.count("\n", block.pos[-1], lines[i + 1][1]) <= 1:
+            while (
+                i + 1 < len(lines)
+                and "\t" in lines[i + 1][0]
+                and c.text.count("\n", block.pos[-1], lines[i + 1][1]) <= 1
+            ):
                 i += 1
                 t2, s2, _ = lines[i]
                 block.text += "\n" + t2
@@ -226,12 +238,14 @@ def _pieces(units: list[Unit], max_chars: int) -> list[_Piece]:
             for r in rows:
                 if cur_rows and len("\n".join(cur_rows + [r])) > max_chars * 2:
                     seg = "\n".join(cur_rows)
-                    pieces.append(_Piece(seg, u.pos[cur_start:cur_start + len(seg)], section, is_table=True))
+                    pieces.append(
+                        _Piece(seg, u.pos[cur_start : cur_start + len(seg)], section, is_table=True)
+                    )
                     cur_rows, cur_start = [], off
                 cur_rows.append(r)
                 off += len(r) + 1
             seg = "\n".join(cur_rows)
-            pieces.append(_Piece(seg, u.pos[cur_start:cur_start + len(seg)], section, is_table=True))
+            pieces.append(_Piece(seg, u.pos[cur_start : cur_start + len(seg)], section, is_table=True))
             continue
         section = u.section
         for a, b in _sentences(u.text):
@@ -247,8 +261,9 @@ def _pieces(units: list[Unit], max_chars: int) -> list[_Piece]:
     return pieces
 
 
-def chunk_document(doc: RawDoc, target: int = 420, max_chars: int = 600, min_chars: int = 200,
-                   overlap: int = 1) -> list[Chunk]:
+def chunk_document(
+    doc: RawDoc, target: int = 420, max_chars: int = 600, min_chars: int = 200, overlap: int = 1
+) -> list[Chunk]:
     """Chunks of one document: sentence-bounded, table blocks whole with the text just above them."""
     c = clean(doc.text)
     units = split_units(doc.text, c)
@@ -272,11 +287,17 @@ def chunk_document(doc: RawDoc, target: int = 420, max_chars: int = 600, min_cha
             cur = []
             continue
         new_section = p.is_heading and cur and not cur[-1].is_heading
-        if cur and (size(cur) + len(p.text) > max_chars or (new_section and size(cur) >= min_chars)
-                    or size(cur) >= target):
+        if cur and (
+            size(cur) + len(p.text) > max_chars
+            or (new_section and size(cur) >= min_chars)
+            or size(cur) >= target
+        ):
             groups.append(cur)
-            carry = [q for q in cur[-overlap:] if not q.is_heading and not q.is_table
-                     and len(q.text) < 150] if overlap and not p.is_heading else []
+            carry = (
+                [q for q in cur[-overlap:] if not q.is_heading and not q.is_table and len(q.text) < 150]
+                if overlap and not p.is_heading
+                else []
+            )
             cur = carry + [p]
         else:
             cur.append(p)
@@ -285,8 +306,12 @@ def chunk_document(doc: RawDoc, target: int = 420, max_chars: int = 600, min_cha
     # Merge a tiny trailing group into its predecessor when they fit together.
     merged: list[list[_Piece]] = []
     for g in groups:
-        if merged and size(g) < min_chars // 2 and size(merged[-1]) + size(g) <= max_chars \
-                and not any(q.is_table for q in g + merged[-1]):
+        if (
+            merged
+            and size(g) < min_chars // 2
+            and size(merged[-1]) + size(g) <= max_chars
+            and not any(q.is_table for q in g + merged[-1])
+        ):
             merged[-1] = merged[-1] + [q for q in g if all(q is not r for r in merged[-1])]
         else:
             merged.append(g)
@@ -295,8 +320,9 @@ def chunk_document(doc: RawDoc, target: int = 420, max_chars: int = 600, min_cha
     chunks: list[Chunk] = []
     seen: set[str] = set()
     for g in merged:
-        text = "".join(q.text if q.text.endswith("\n") or not (q.is_table or q.is_heading)
-                       else q.text + "\n" for q in g).strip()
+        text = "".join(
+            q.text if q.text.endswith("\n") or not (q.is_table or q.is_heading) else q.text + "\n" for q in g
+        ).strip()
         if not squash(text):
             continue
         cpos = [i for q in g for i in q.pos]
@@ -310,9 +336,20 @@ def chunk_document(doc: RawDoc, target: int = 420, max_chars: int = 600, min_cha
             n += 1
             cid = f"{doc.meta.id}:{digest}-{n}"
         seen.add(cid)
-        chunks.append(Chunk(chunk_id=cid, doc_id=doc.meta.id, title=doc.meta.title, section=section,
-                            text=text, start=start, end=end, start_line=_line_of(line_starts, start),
-                            is_table=any(q.is_table for q in g), ordinal=len(chunks)))
+        chunks.append(
+            Chunk(
+                chunk_id=cid,
+                doc_id=doc.meta.id,
+                title=doc.meta.title,
+                section=section,
+                text=text,
+                start=start,
+                end=end,
+                start_line=_line_of(line_starts, start),
+                is_table=any(q.is_table for q in g),
+                ordinal=len(chunks),
+            )
+        )
     return chunks
 
 
@@ -372,7 +409,9 @@ def _essay_titles(units: list[Unit]) -> dict[int, str]:
             credited = True
         elif u.kind == "para" and (m := _AUTHOR_NOTE.fullmatch(u.text)):
             if not credited:
-                first = next((j for j in range(start, i) if units[j].kind == "heading" and units[j].level >= 2), None)
+                first = next(
+                    (j for j in range(start, i) if units[j].kind == "heading" and units[j].level >= 2), None
+                )
                 if first is not None:
                     essays[first] = f"{units[first].text}（{m.group(1)}）"
             start, credited = i + 1, False
@@ -396,6 +435,13 @@ def chunk_corpus(docs: list[RawDoc], settings_chunk) -> list[Chunk]:  # type: ig
     """Chunks of every document with the configured sizes."""
     out: list[Chunk] = []
     for d in docs:
-        out.extend(chunk_document(d, settings_chunk.target_chars, settings_chunk.max_chars,
-                                  settings_chunk.min_chars, settings_chunk.overlap_sentences))
+        out.extend(
+            chunk_document(
+                d,
+                settings_chunk.target_chars,
+                settings_chunk.max_chars,
+                settings_chunk.min_chars,
+                settings_chunk.overlap_sentences,
+            )
+        )
     return out

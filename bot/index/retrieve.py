@@ -1,4 +1,5 @@
 """Retrieval: BM25 (jieba tokens), dense (Chroma) and their reciprocal-rank fusion over the built index."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,10 @@ class Retriever:
         self.embedder = make_embedder(settings)
         from bot.index.corpus import load_manifest
 
-        self.aliases = {d.id: [a for a in d.aliases + [d.title] if len(a) >= 2]
-                        for d in load_manifest(settings.paths.corpus_dir)}
+        self.aliases = {
+            d.id: [a for a in d.aliases + [d.title] if len(a) >= 2]
+            for d in load_manifest(settings.paths.corpus_dir)
+        }
         self.doc_ids = np.array([c.doc_id for c in self.chunks])
 
     def named_docs(self, query: str) -> list[str]:
@@ -70,7 +73,8 @@ class Retriever:
 
     @classmethod
     def open(cls, settings: Settings, build_if_missing: bool = True) -> Retriever:
-        """The retriever over the current index; a missing or broken index is rebuilt (and said so) or reported."""
+        """The retriever over the current index; a missing or broken index is rebuilt (and said so) or
+        reported."""
         if not index_is_valid(settings):
             if not build_if_missing:
                 raise IndexMissingError("还没有可用的索引，请先运行 `python -m bot index`。")
@@ -82,7 +86,9 @@ class Retriever:
             return cls(settings, name)
         except Exception as exc:  # a corrupted store: rebuild once
             if not build_if_missing:
-                raise IndexMissingError(f"索引无法打开（{type(exc).__name__}），请运行 `python -m bot index --rebuild`。") from exc
+                raise IndexMissingError(
+                    f"索引无法打开（{type(exc).__name__}），请运行 `python -m bot index --rebuild`。"
+                ) from exc
             print(f"索引无法打开（{type(exc).__name__}），正在重建……", file=sys.stderr)
             build_index(settings, rebuild=True, progress=True)
             return cls(settings, current_name(settings.paths.index_dir) or name)
@@ -90,7 +96,11 @@ class Retriever:
     def neighbours(self, chunk: Chunk) -> tuple[Chunk | None, Chunk | None]:
         i = self.by_id[chunk.chunk_id]
         prev = self.chunks[i - 1] if i > 0 and self.chunks[i - 1].doc_id == chunk.doc_id else None
-        nxt = self.chunks[i + 1] if i + 1 < len(self.chunks) and self.chunks[i + 1].doc_id == chunk.doc_id else None
+        nxt = (
+            self.chunks[i + 1]
+            if i + 1 < len(self.chunks) and self.chunks[i + 1].doc_id == chunk.doc_id
+            else None
+        )
         return prev, nxt
 
     def bm25_search(self, query: str, n: int, docs: list[str] | None = None) -> list[tuple[int, float]]:
@@ -98,17 +108,22 @@ class Retriever:
         if not toks:
             return []
         mask = np.isin(self.doc_ids, docs).astype(np.float32) if docs else None
-        found, scores = self.bm25.retrieve([toks], k=min(n, len(self.chunks)), show_progress=False, n_threads=1,
-                                           weight_mask=mask)
+        found, scores = self.bm25.retrieve(
+            [toks], k=min(n, len(self.chunks)), show_progress=False, n_threads=1, weight_mask=mask
+        )
         return [(int(d), float(s)) for d, s in zip(found[0], scores[0]) if s > 0]
 
     def dense_search(self, query: str, n: int, docs: list[str] | None = None) -> list[tuple[int, float]]:
         vec = self.embedder.get_query_embedding(query)
         where: Any = {"doc_id": {"$in": docs}} if docs else None
-        res: dict[str, Any] = self.collection.query(query_embeddings=[vec], n_results=min(n, len(self.chunks)),
-                                                    include=["distances"], where=where)
-        return [(self.by_id[cid], 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])
-                if cid in self.by_id]
+        res: dict[str, Any] = self.collection.query(
+            query_embeddings=[vec], n_results=min(n, len(self.chunks)), include=["distances"], where=where
+        )
+        return [
+            (self.by_id[cid], 1.0 - float(d))
+            for cid, d in zip(res["ids"][0], res["distances"][0])
+            if cid in self.by_id
+        ]
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         """Top-k chunks for a query. Hybrid = weighted reciprocal-rank fusion of BM25 and dense lists."""
@@ -132,10 +147,16 @@ class Retriever:
             lists["dense@doc"] = self.dense_search(content, n, docs)
         if mode != "hybrid":
             ranked = lists[mode][:k]
-            return [Hit(chunk=self.chunks[i], score=s, rank=j + 1, sources={mode: j + 1},
-                        **{mode: s}) for j, (i, s) in enumerate(ranked)]
-        weights = {"bm25": r.bm25_weight, "dense": r.dense_weight, "bm25@doc": r.bm25_weight,
-                   "dense@doc": r.dense_weight}
+            return [
+                Hit(chunk=self.chunks[i], score=s, rank=j + 1, sources={mode: j + 1}, **{mode: s})
+                for j, (i, s) in enumerate(ranked)
+            ]
+        weights = {
+            "bm25": r.bm25_weight,
+            "dense": r.dense_weight,
+            "bm25@doc": r.bm25_weight,
+            "dense@doc": r.dense_weight,
+        }
         fused: dict[int, float] = {}
         ranks: dict[int, dict[str, int]] = {}
         raw: dict[int, dict[str, float]] = {}
@@ -145,9 +166,17 @@ class Retriever:
                 ranks.setdefault(i, {})[name] = j + 1
                 raw.setdefault(i, {})[name] = s
         order = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [Hit(chunk=self.chunks[i], score=fused[i], rank=j + 1, sources=ranks[i],
-                    bm25=raw[i].get("bm25", raw[i].get("bm25@doc")), dense=raw[i].get("dense", raw[i].get("dense@doc")))
-                for j, i in enumerate(order)]
+        return [
+            Hit(
+                chunk=self.chunks[i],
+                score=fused[i],
+                rank=j + 1,
+                sources=ranks[i],
+                bm25=raw[i].get("bm25", raw[i].get("bm25@doc")),
+                dense=raw[i].get("dense", raw[i].get("dense@doc")),
+            )
+            for j, i in enumerate(order)
+        ]
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

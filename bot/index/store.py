@@ -1,4 +1,6 @@
-"""Index build: chunks -> embeddings (cached) -> Chroma + BM25, built in a temp folder and swapped in atomically."""
+"""Index build: chunks -> embeddings (cached) -> Chroma + BM25, built in a temp folder and swapped in
+atomically."""
+
 from __future__ import annotations
 
 import fcntl
@@ -46,7 +48,9 @@ class BuildReport:
         if self.noop:
             lines.append(f"索引已是最新（{self.chunks} 个片段），用时 {self.seconds:.1f} 秒。")
         else:
-            lines.append(f"索引已构建：{self.chunks} 个片段，新嵌入 {self.embedded} 个，用时 {self.seconds:.1f} 秒。")
+            lines.append(
+                f"索引已构建：{self.chunks} 个片段，新嵌入 {self.embedded} 个，用时 {self.seconds:.1f} 秒。"
+            )
         return "\n".join(lines)
 
 
@@ -56,7 +60,8 @@ def passage_text(chunk: Chunk) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Chinese search tokens: rjieba's search-mode words (with their sub-words), punctuation dropped, lowercased."""
+    """Chinese search tokens: rjieba's search-mode words (with their sub-words), punctuation dropped,
+    lowercased."""
     import rjieba
 
     return [t.lower() for t in rjieba.cut_for_search(text) if t.strip() and any(ch.isalnum() for ch in t)]
@@ -72,8 +77,10 @@ def chroma_client(settings: Settings, path: Path | None = None) -> Any:
         try:
             return chromadb.HttpClient(host=settings.chroma.host, port=settings.chroma.port, settings=cfg)
         except Exception as exc:
-            raise StoreError(f"无法连接 Chroma 服务 {settings.chroma.host}:{settings.chroma.port}（{exc}），"
-                             "请先运行 `chroma run` 或改用本地模式。") from exc
+            raise StoreError(
+                f"无法连接 Chroma 服务 {settings.chroma.host}:{settings.chroma.port}（{exc}），"
+                "请先运行 `chroma run` 或改用本地模式。"
+            ) from exc
     assert path is not None
     return chromadb.PersistentClient(path=str(path), settings=cfg)
 
@@ -166,13 +173,16 @@ def _build_into(settings: Settings, folder: Path, name: str, chunks: list[Chunk]
     from tqdm import tqdm
 
     texts = [passage_text(c) for c in chunks]
-    cache = EmbeddingCache(settings.paths.index_dir / "embed_cache.sqlite",
-                           f"{settings.embedding.provider}:{settings.embedding.model}")
+    cache = EmbeddingCache(
+        settings.paths.index_dir / "embed_cache.sqlite",
+        f"{settings.embedding.provider}:{settings.embedding.model}",
+    )
     todo = len(texts) - len(cache.get_many(texts))
     bar = tqdm(total=todo, desc="嵌入段落", unit="段", disable=not progress or todo == 0, file=sys.stderr)
     try:
-        vectors, embedded = embed_passages(texts, make_embedder(settings), cache, settings.embedding.batch_size,
-                                           on_progress=bar.update)
+        vectors, embedded = embed_passages(
+            texts, make_embedder(settings), cache, settings.embedding.batch_size, on_progress=bar.update
+        )
     finally:
         bar.close()
         cache.close()
@@ -194,16 +204,30 @@ def _build_into(settings: Settings, folder: Path, name: str, chunks: list[Chunk]
     coll = client.create_collection(coll_name, metadata={"hnsw:space": "cosine"})
     step = 500
     for i in range(0, len(chunks), step):
-        part = chunks[i:i + step]
-        coll.add(ids=[c.chunk_id for c in part], embeddings=vectors[i:i + step].tolist(),
-                 documents=[c.text for c in part], metadatas=[c.metadata() for c in part])
+        part = chunks[i : i + step]
+        coll.add(
+            ids=[c.chunk_id for c in part],
+            embeddings=vectors[i : i + step].tolist(),
+            documents=[c.text for c in part],
+            metadatas=[c.metadata() for c in part],
+        )
     if settings.chroma.mode == "persistent":
         del coll
         _close_client(client)
 
-    (folder / "build.json").write_text(json.dumps({
-        "complete": True, "name": name, "collection": coll_name, "chunks": len(chunks),
-        "embedding": settings.embedding.model, "built_at": time.time()}, ensure_ascii=False))
+    (folder / "build.json").write_text(
+        json.dumps(
+            {
+                "complete": True,
+                "name": name,
+                "collection": coll_name,
+                "chunks": len(chunks),
+                "embedding": settings.embedding.model,
+                "built_at": time.time(),
+            },
+            ensure_ascii=False,
+        )
+    )
     return embedded
 
 
@@ -229,7 +253,9 @@ def _collect_garbage(settings: Settings, keep: str) -> None:
             client = chroma_client(settings)
             for c in client.list_collections():
                 cname = c if isinstance(c, str) else c.name
-                if cname.startswith(COLLECTION_PREFIX) and cname != COLLECTION_PREFIX + keep.replace("-", "_"):
+                if cname.startswith(COLLECTION_PREFIX) and cname != COLLECTION_PREFIX + keep.replace(
+                    "-", "_"
+                ):
                     client.delete_collection(cname)
         except Exception as exc:  # noqa: BLE001 - garbage collection must never fail a build
             log.warning("could not remove old Chroma collections: %s", exc)

@@ -1,4 +1,5 @@
 """Assembles the page (tabs, the /ask API for staff scripts, the queue) and launches it."""
+
 from __future__ import annotations
 
 import errno
@@ -48,10 +49,16 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
     tables = TablesTab(settings, downloads)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         with gr.Row(elem_id="bot-header", equal_height=True):
-            gr.Markdown(f"# {TITLE}\n基于《数字化转型指数报告 2022》等语料的问答、排名查询与指数计算；"
-                        "每个回答都给出出处。", elem_id="bot-title")
-            gr.HTML(f'<span class="bot-badge" id="bot-mode-label">当前模式：{engine.mode_label()}</span>',
-                    elem_id="bot-mode", js_on_load=None)
+            gr.Markdown(
+                f"# {TITLE}\n基于《数字化转型指数报告 2022》等语料的问答、排名查询与指数计算；"
+                "每个回答都给出出处。",
+                elem_id="bot-title",
+            )
+            gr.HTML(
+                f'<span class="bot-badge" id="bot-mode-label">当前模式：{engine.mode_label()}</span>',
+                elem_id="bot-mode",
+                js_on_load=None,
+            )
         with gr.Tabs(elem_id="bot-tabs"):
             with gr.Tab("对话", id="chat", elem_id="tab-chat"):
                 ChatTab(engine, store, finder).build()
@@ -70,8 +77,9 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
     return app
 
 
-def launch_app(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = False,
-               quiet: bool = False) -> tuple[Any, str, str]:
+def launch_app(
+    app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = False, quiet: bool = False
+) -> tuple[Any, str, str]:
     """Serve on settings.server.host/port, with a login when user name and password are both set.
 
     Only the app's own files are served: no allowed_paths (downloads are written to the system temp
@@ -83,13 +91,27 @@ def launch_app(app: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool 
         raise BotError("登录需要同时设置用户名和密码（BOT_SERVER__USERNAME 与 BOT_SERVER__PASSWORD）。")
     try:
         return app.launch(
-            server_name=server.host, server_port=server.port, auth=auth, auth_message="请登录数字化转型知识助手",
-            prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=quiet, ssr_mode=False,
-            footer_links=["api"], theme=theme(), css=CSS, max_file_size="20mb", inbrowser=False, share=False)
+            server_name=server.host,
+            server_port=server.port,
+            auth=auth,
+            auth_message="请登录数字化转型知识助手",
+            prevent_thread_lock=prevent_thread_lock,
+            show_error=False,
+            quiet=quiet,
+            ssr_mode=False,
+            footer_links=["api"],
+            theme=theme(),
+            css=CSS,
+            max_file_size="20mb",
+            inbrowser=False,
+            share=False,
+        )
     except OSError as exc:
         if exc.errno in (errno.EADDRINUSE, None) or "port" in str(exc).lower():
-            raise BotError(f"无法在 {server.host}:{server.port} 启动页面（端口可能已被占用）："
-                           "请用 --port 换一个端口，或先关闭占用该端口的程序。") from exc
+            raise BotError(
+                f"无法在 {server.host}:{server.port} 启动页面（端口可能已被占用）："
+                "请用 --port 换一个端口，或先关闭占用该端口的程序。"
+            ) from exc
         raise
 
 
@@ -100,8 +122,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_background(engine: Engine, settings: Settings, port: int | None = None,
-                     store: FeedbackStore | None = None) -> tuple[gr.Blocks, str]:
+def serve_background(
+    engine: Engine, settings: Settings, port: int | None = None, store: FeedbackStore | None = None
+) -> tuple[gr.Blocks, str]:
     """Build and launch the page in this process without blocking (port None = a free one); returns
     (app, url). Call `app.close()` to stop it."""
     if port is None:

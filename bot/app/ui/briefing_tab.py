@@ -1,5 +1,6 @@
 """The 简报 tab: a cited briefing on a region, industry or theme,
 each source openable in its context, downloadable as Markdown."""
+
 from __future__ import annotations
 
 import html
@@ -28,10 +29,14 @@ class BriefingTab:
 
     def build(self) -> None:
         cites = gr.State([])
-        gr.Markdown("输入一个城市群、城市、省份、行业或主题，生成带出处的简报：报告表格中的关键数据（精确值）"
-                    "加上语料原文要点。")
+        gr.Markdown(
+            "输入一个城市群、城市、省份、行业或主题，生成带出处的简报：报告表格中的关键数据（精确值）"
+            "加上语料原文要点。"
+        )
         with gr.Row(equal_height=True):
-            topic = gr.Textbox(label="主题", placeholder="例如：成渝城市群、产业互联网", elem_id="brief-topic", scale=4)
+            topic = gr.Textbox(
+                label="主题", placeholder="例如：成渝城市群、产业互联网", elem_id="brief-topic", scale=4
+            )
             points = gr.Slider(3, 10, value=5, step=1, label="要点条数", elem_id="brief-points", scale=2)
             go = gr.Button("生成简报", variant="primary", elem_id="brief-go", scale=1)
         gr.Examples([[t] for t in EXAMPLE_TOPICS], inputs=[topic], label="示例主题")
@@ -42,11 +47,19 @@ class BriefingTab:
                 download = gr.File(label="下载简报（Markdown）", elem_id="brief-md", interactive=False)
             with gr.Column(scale=2):
                 pick = gr.Dropdown([], label="查看来源原文", elem_id="brief-source")
-                context = gr.HTML(EMPTY_CONTEXT, elem_id="brief-context", max_height=480, js_on_load=CONTEXT_JS)
+                context = gr.HTML(
+                    EMPTY_CONTEXT, elem_id="brief-context", max_height=480, js_on_load=CONTEXT_JS
+                )
         for trigger in (topic.submit, go.click):
-            trigger(self.make, [topic, points], [msg, body, download, pick, cites, context],
-                    api_visibility="private")
-        pick.change(self.open_source, [pick, cites], [context], api_visibility="private", concurrency_limit=None)
+            trigger(
+                self.make,
+                [topic, points],
+                [msg, body, download, pick, cites, context],
+                api_visibility="private",
+            )
+        pick.change(
+            self.open_source, [pick, cites], [context], api_visibility="private", concurrency_limit=None
+        )
 
     def make(self, topic: str, points: float) -> tuple[Any, ...]:
         from bot.briefing.build import make_briefing
@@ -55,15 +68,27 @@ class BriefingTab:
             brief = make_briefing(self.engine, topic or "", points=int(points))
             text = brief.markdown()
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
-            return (notify.inline(notify.warn(exc)), "", None, gr.Dropdown(choices=[], value=None), [],
-                    EMPTY_CONTEXT)
+            return (
+                notify.inline(notify.warn(exc)),
+                "",
+                None,
+                gr.Dropdown(choices=[], value=None),
+                [],
+                EMPTY_CONTEXT,
+            )
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
         path = folder / f"简报_{brief.topic[:30]}.md"
         path.write_text(text, encoding="utf-8")
         choices = [(f"[{i}] 《{c.title}》{c.section[:30]}", i) for i, c in enumerate(brief.citations, 1)]
         found = f"{len(brief.facts)} 条数据、{len(brief.points)} 条要点、{len(brief.citations)} 个来源"
-        return (f"已生成“{html.escape(brief.topic)}”的简报（{brief.kind}）：{found}。", text, str(path),
-                gr.Dropdown(choices=choices, value=None), [c.model_dump() for c in brief.citations], EMPTY_CONTEXT)
+        return (
+            f"已生成“{html.escape(brief.topic)}”的简报（{brief.kind}）：{found}。",
+            text,
+            str(path),
+            gr.Dropdown(choices=choices, value=None),
+            [c.model_dump() for c in brief.citations],
+            EMPTY_CONTEXT,
+        )
 
     def open_source(self, index: int | None, cites: list[dict]) -> str:
         if not index or not 1 <= int(index) <= len(cites):

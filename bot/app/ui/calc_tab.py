@@ -1,5 +1,7 @@
-"""The 指数计算 tab: staff upload indicator CSVs and expert scores or weights; the report's method computes the
+"""The 指数计算 tab: staff upload indicator CSVs and expert scores or weights; the report's method computes
+the
 layer and composite indices, shown as a table and a bar chart and offered as a CSV download."""
+
 from __future__ import annotations
 
 import shutil
@@ -60,11 +62,19 @@ class CalcTab:
             weight_file = gr.File(label="专家评分表 或 权重表（必填）", elem_id="calc-weights", height=120)
             layers = gr.File(label="层级对照（可选）", elem_id="calc-layers", height=120)
         with gr.Row():
-            weight_kind = gr.Radio([SCORES, WEIGHTS], value=SCORES, label="指标权重文件是", elem_id="calc-weight-kind")
-            layer_kind = gr.Radio([LAYER_EQUAL, LAYER_WEIGHTS, LAYER_SCORES], value=LAYER_EQUAL, label="层级权重",
-                                  elem_id="calc-layer-kind")
+            weight_kind = gr.Radio(
+                [SCORES, WEIGHTS], value=SCORES, label="指标权重文件是", elem_id="calc-weight-kind"
+            )
+            layer_kind = gr.Radio(
+                [LAYER_EQUAL, LAYER_WEIGHTS, LAYER_SCORES],
+                value=LAYER_EQUAL,
+                label="层级权重",
+                elem_id="calc-layer-kind",
+            )
         with gr.Row():
-            layer_file = gr.File(label="层级权重表 / 层级专家评分表（可选）", elem_id="calc-layer-file", height=120)
+            layer_file = gr.File(
+                label="层级权重表 / 层级专家评分表（可选）", elem_id="calc-layer-file", height=120
+            )
             base = gr.File(label="基期数据（可选）", elem_id="calc-base", height=120)
         with gr.Row():
             run = gr.Button("计算", variant="primary", elem_id="calc-run")
@@ -72,54 +82,94 @@ class CalcTab:
         msg = gr.Markdown(elem_id="calc-msg")
         with gr.Row(equal_height=False, visible=False) as results:
             with gr.Column(scale=3):
-                result = gr.Dataframe(label="分层指数与综合指数（按综合指数排序）", elem_id="calc-result",
-                                      interactive=False, wrap=True)
+                result = gr.Dataframe(
+                    label="分层指数与综合指数（按综合指数排序）",
+                    elem_id="calc-result",
+                    interactive=False,
+                    wrap=True,
+                )
                 weights = gr.Dataframe(label="指标权重", elem_id="calc-weights-table", interactive=False)
             with gr.Column(scale=2):
                 chart = gr.BarPlot(None, x="城市", y="综合指数", label="综合指数", elem_id="calc-chart")
                 download = gr.File(label="下载结果（CSV）", elem_id="calc-csv", interactive=False)
 
         inputs = [indicators, weight_kind, weight_file, layers, layer_kind, layer_file, base]
-        run.click(self.compute, inputs, [msg, result, weights, chart, download, results], api_visibility="private")
+        run.click(
+            self.compute, inputs, [msg, result, weights, chart, download, results], api_visibility="private"
+        )
         sample.click(self.fill_samples, None, inputs, api_visibility="private", concurrency_limit=None)
 
     def fill_samples(self) -> tuple[Any, ...]:
         s = self.samples
-        return (str(s / "indicators.csv"), SCORES, str(s / "expert_scores.csv"), str(s / "layers.csv"),
-                LAYER_SCORES, str(s / "layer_scores.csv"), str(s / "base_indicators.csv"))
+        return (
+            str(s / "indicators.csv"),
+            SCORES,
+            str(s / "expert_scores.csv"),
+            str(s / "layers.csv"),
+            LAYER_SCORES,
+            str(s / "layer_scores.csv"),
+            str(s / "base_indicators.csv"),
+        )
 
-    def compute(self, indicators: Any, weight_kind: str, weight_file: Any, layers: Any, layer_kind: str,
-                layer_file: Any, base: Any) -> tuple[Any, ...]:
+    def compute(
+        self,
+        indicators: Any,
+        weight_kind: str,
+        weight_file: Any,
+        layers: Any,
+        layer_kind: str,
+        layer_file: Any,
+        base: Any,
+    ) -> tuple[Any, ...]:
         empty = (None, None, gr.BarPlot(value=None), None, gr.Row(visible=False))
         ind, wf, lf = _path(indicators), _path(weight_file), _path(layer_file)
         if not ind:
             return (notify.inline(notify.warn("请先上传指标数据 CSV（城市,指标1,指标2,…）。")), *empty)
         if not wf:
-            return (notify.inline(notify.warn("请上传专家评分表或权重表，并在“指标权重文件是”中选择对应类型。")), *empty)
+            return (
+                notify.inline(notify.warn("请上传专家评分表或权重表，并在“指标权重文件是”中选择对应类型。")),
+                *empty,
+            )
         if layer_kind != LAYER_EQUAL and not lf:
             return (notify.inline(notify.warn(f"已选择“{layer_kind}”，请上传该文件，或改选“等权”。")), *empty)
         from tools.calc import index_from_files
 
         try:
             res = index_from_files(
-                ind, weights=wf if weight_kind == WEIGHTS else None, scores=wf if weight_kind != WEIGHTS else None,
-                layers=_path(layers), layer_weights=lf if layer_kind == LAYER_WEIGHTS else None,
-                layer_scores=lf if layer_kind == LAYER_SCORES else None, base=_path(base))
+                ind,
+                weights=wf if weight_kind == WEIGHTS else None,
+                scores=wf if weight_kind != WEIGHTS else None,
+                layers=_path(layers),
+                layer_weights=lf if layer_kind == LAYER_WEIGHTS else None,
+                layer_scores=lf if layer_kind == LAYER_SCORES else None,
+                base=_path(base),
+            )
             table = res.table().round(4).reset_index()
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
             return (notify.inline(notify.warn(exc)), *empty)
         city_col = table.columns[0]
         table = table.rename(columns={city_col: "城市"})
-        weights = pd.DataFrame({"指标": [str(i) for i in res.weights.index],
-                                "权重": res.weights.values.round(4),
-                                "权重(%)": (res.weights.values * 100).round(2)})
+        weights = pd.DataFrame(
+            {
+                "指标": [str(i) for i in res.weights.index],
+                "权重": res.weights.values.round(4),
+                "权重(%)": (res.weights.values * 100).round(2),
+            }
+        )
         chart_df = table[["城市", "综合指数"]]
-        chart = gr.BarPlot(value=chart_df, x="城市", y="综合指数", sort=list(chart_df["城市"]),
-                           y_lim=y_range(chart_df["综合指数"]))
+        chart = gr.BarPlot(
+            value=chart_df,
+            x="城市",
+            y="综合指数",
+            sort=list(chart_df["城市"]),
+            y_lim=y_range(chart_df["综合指数"]),
+        )
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
         path = folder / "指数计算结果.csv"
         table.to_csv(path, index=False, encoding="utf-8-sig")
         lw = "、".join(f"{k} {v:.4f}" for k, v in res.layer_weights.items())
         basis = "基期取上传的基期数据各列合计" if _path(base) else "基期取指标数据本身各列合计"
-        note = f"已计算 {len(table)} 个城市。层级权重：{lw}。标准化值 = 原始值 ÷ 基期全国合计 × 100（{basis}）。"
+        note = (
+            f"已计算 {len(table)} 个城市。层级权重：{lw}。标准化值 = 原始值 ÷ 基期全国合计 × 100（{basis}）。"
+        )
         return note, table, weights, chart, str(path), gr.Row(visible=True)

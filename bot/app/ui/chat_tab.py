@@ -1,5 +1,6 @@
 """The 对话 tab: streamed answers, clickable citations with the passage in context, tool tables and charts,
 example questions, clear, and 👍/👎 feedback."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -63,43 +64,94 @@ class ChatTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=480):
                 chatbot = gr.Chatbot(
-                    label="对话", show_label=False, elem_id="chatbot", height=560, buttons=["copy"], feedback_options=None,
-                    placeholder="向助手提问：报告中的排名与指数、产业互联网、数字化转型……\n回答只依据语料，并给出出处。")
+                    label="对话",
+                    show_label=False,
+                    elem_id="chatbot",
+                    height=560,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    placeholder="向助手提问：报告中的排名与指数、产业互联网、数字化转型……\n回答只依据语料，并给出出处。",
+                )
                 with gr.Row(equal_height=True):
-                    question = gr.Textbox(placeholder="输入问题，按回车发送", show_label=False, elem_id="question",
-                                          scale=8, lines=1, max_lines=4, container=False)
+                    question = gr.Textbox(
+                        placeholder="输入问题，按回车发送",
+                        show_label=False,
+                        elem_id="question",
+                        scale=8,
+                        lines=1,
+                        max_lines=4,
+                        container=False,
+                    )
                     send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=80)
                     clear = gr.Button("清空对话", elem_id="clear", scale=1, min_width=100)
                 status = gr.Markdown(elem_id="chat-status")
-                gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例问题（点击填入）",
-                            examples_per_page=len(EXAMPLES))
+                gr.Examples(
+                    examples=[[q] for q in EXAMPLES],
+                    inputs=[question],
+                    label="示例问题（点击填入）",
+                    examples_per_page=len(EXAMPLES),
+                )
                 with gr.Group(), gr.Row(equal_height=True):
-                    comment = gr.Textbox(placeholder="可选：对最新回答的意见（例如哪里不对）", show_label=False,
-                                         elem_id="fb-comment", scale=6, container=False)
+                    comment = gr.Textbox(
+                        placeholder="可选：对最新回答的意见（例如哪里不对）",
+                        show_label=False,
+                        elem_id="fb-comment",
+                        scale=6,
+                        container=False,
+                    )
                     up = gr.Button("👍 有帮助", elem_id="fb-up", scale=1, min_width=100)
                     down = gr.Button("👎 没帮助", elem_id="fb-down", scale=1, min_width=100)
                 fb_status = gr.Markdown(elem_id="fb-status")
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("#### 来源")
-                sources = gr.HTML(EMPTY_SOURCES, elem_id="sources", js_on_load=SOURCES_JS, max_height=330,
-                                  autoscroll=False)
+                sources = gr.HTML(
+                    EMPTY_SOURCES, elem_id="sources", js_on_load=SOURCES_JS, max_height=330, autoscroll=False
+                )
                 gr.Markdown("#### 原文")
                 context = gr.HTML(EMPTY_CONTEXT, elem_id="context", max_height=360, js_on_load=CONTEXT_JS)
                 chart = gr.BarPlot(None, x="名称", y="数值", label="图表", elem_id="chart", visible=False)
-                table = gr.Dataframe(None, label="工具结果", elem_id="chart-table", visible=False,
-                                     interactive=False, wrap=True, max_height=260)
+                table = gr.Dataframe(
+                    None,
+                    label="工具结果",
+                    elem_id="chart-table",
+                    visible=False,
+                    interactive=False,
+                    wrap=True,
+                    max_height=260,
+                )
 
         outputs = [chatbot, answers, question, status, sources, context, chart, table]
         for trigger in (question.submit, send.click):
-            trigger(self.respond, [question, chatbot, answers], outputs, api_visibility="private",
-                    show_progress="minimal")
+            trigger(
+                self.respond,
+                [question, chatbot, answers],
+                outputs,
+                api_visibility="private",
+                show_progress="minimal",
+            )
         clear.click(self.clear, None, [*outputs, fb_status], api_visibility="private", concurrency_limit=None)
-        sources.click(self.open_ref, [answers], [sources, context], api_visibility="private",
-                      concurrency_limit=None, show_progress="hidden")
-        up.click(self.feedback_up, [comment, answers], [fb_status, comment], api_visibility="private",
-                 concurrency_limit=None)
-        down.click(self.feedback_down, [comment, answers], [fb_status, comment], api_visibility="private",
-                   concurrency_limit=None)
+        sources.click(
+            self.open_ref,
+            [answers],
+            [sources, context],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
+        up.click(
+            self.feedback_up,
+            [comment, answers],
+            [fb_status, comment],
+            api_visibility="private",
+            concurrency_limit=None,
+        )
+        down.click(
+            self.feedback_down,
+            [comment, answers],
+            [fb_status, comment],
+            api_visibility="private",
+            concurrency_limit=None,
+        )
 
     # ------------------------------------------------------------------ callbacks
     def respond(self, question: str, messages: list[dict], answers: list[dict]) -> Iterator[tuple[Any, ...]]:
@@ -110,8 +162,11 @@ class ChatTab:
             msg = notify.warn(EMPTY_QUESTION)
             yield skip, skip, skip, notify.inline(msg), skip, skip, skip, skip
             return
-        messages = [*(messages or []), {"role": "user", "content": md_escape(q)},
-                    {"role": "assistant", "content": "⏳ 正在检索……"}]
+        messages = [
+            *(messages or []),
+            {"role": "user", "content": md_escape(q)},
+            {"role": "assistant", "content": "⏳ 正在检索……"},
+        ]
         yield messages, skip, "", "", skip, skip, skip, skip
         text = ""
         final: Answer | None = None
@@ -133,23 +188,46 @@ class ChatTab:
         answers = [*(answers or []), answer_dict(final)]
         turn = len(answers) - 1
         messages = [*messages[:-1], *answer_messages(final, turn, self.engine.mode_label())]
-        yield (messages, answers, skip, "", sources_html(answers), EMPTY_CONTEXT,
-               *self._chart_updates(final))
+        yield (messages, answers, skip, "", sources_html(answers), EMPTY_CONTEXT, *self._chart_updates(final))
 
     @staticmethod
     def _chart_updates(answer: Answer) -> tuple[Any, Any]:
         chart = chart_frame(answer)
         rows = first_rows_frame(answer)
-        table = gr.Dataframe(value=rows, visible=True) if rows is not None else gr.Dataframe(value=None, visible=False)
+        table = (
+            gr.Dataframe(value=rows, visible=True)
+            if rows is not None
+            else gr.Dataframe(value=None, visible=False)
+        )
         if chart is None:
             return gr.BarPlot(value=None, visible=False), table
         frame, x_title, y_title = chart
-        return (gr.BarPlot(value=frame, x="名称", y="数值", x_title=x_title, y_title=y_title,
-                           sort=list(frame["名称"]), y_lim=y_range(frame["数值"]), visible=True), table)
+        return (
+            gr.BarPlot(
+                value=frame,
+                x="名称",
+                y="数值",
+                x_title=x_title,
+                y_title=y_title,
+                sort=list(frame["名称"]),
+                y_lim=y_range(frame["数值"]),
+                visible=True,
+            ),
+            table,
+        )
 
     def clear(self) -> tuple[Any, ...]:
-        return ([], [], "", "", EMPTY_SOURCES, EMPTY_CONTEXT, gr.BarPlot(value=None, visible=False),
-                gr.Dataframe(value=None, visible=False), "")
+        return (
+            [],
+            [],
+            "",
+            "",
+            EMPTY_SOURCES,
+            EMPTY_CONTEXT,
+            gr.BarPlot(value=None, visible=False),
+            gr.Dataframe(value=None, visible=False),
+            "",
+        )
 
     def open_ref(self, answers: list[dict], evt: gr.EventData) -> tuple[str, str]:
         """A citation was clicked (source card or [n] marker): show the passage in its context."""

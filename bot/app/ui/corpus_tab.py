@@ -1,4 +1,6 @@
-"""The 语料 tab: the documents of the manifest, their sections (from the index's chunks), and corpus search."""
+"""The 语料 tab: the documents of the manifest, their sections (from the index's chunks), and corpus
+search."""
+
 from __future__ import annotations
 
 import html
@@ -33,8 +35,17 @@ class CorpusTab:
         rows = []
         for d in docs:
             chunks = self._chunks(d.id)
-            rows.append({"标题": d.title, "类型": KINDS.get(d.kind, d.kind), "日期": d.date, "来源": d.publisher or d.source,
-                         "文件": d.file, "章节数": len({c.section for c in chunks}), "段落数": len(chunks)})
+            rows.append(
+                {
+                    "标题": d.title,
+                    "类型": KINDS.get(d.kind, d.kind),
+                    "日期": d.date,
+                    "来源": d.publisher or d.source,
+                    "文件": d.file,
+                    "章节数": len({c.section for c in chunks}),
+                    "段落数": len(chunks),
+                }
+            )
         return pd.DataFrame(rows)
 
     def sections(self, doc_id: str) -> list[str]:
@@ -51,11 +62,13 @@ class CorpusTab:
             return '<div class="bot-empty">这个章节没有段落。</div>'
         text = chunks[0].text
         for c in chunks[1:]:
-            text += "\n" + c.text[overlap_len(text, c.text):]
+            text += "\n" + c.text[overlap_len(text, c.text) :]
         head = html.escape(section.replace(" > ", " › "))
-        return (f'<div class="bot-context"><div class="bot-ctx-head">{head}'
-                f'<span class="bot-src-sec"> · 第 {chunks[0].start_line} 行起 · {len(chunks)} 段</span></div>'
-                f'<div class="bot-section-text">{html.escape(text)}</div></div>')
+        return (
+            f'<div class="bot-context"><div class="bot-ctx-head">{head}'
+            f'<span class="bot-src-sec"> · 第 {chunks[0].start_line} 行起 · {len(chunks)} 段</span></div>'
+            f'<div class="bot-section-text">{html.escape(text)}</div></div>'
+        )
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
@@ -77,15 +90,30 @@ class CorpusTab:
             with gr.Column(scale=1):
                 gr.Markdown("#### 搜索语料")
                 with gr.Row(equal_height=True):
-                    query = gr.Textbox(placeholder="关键词或问题，例如：工业互联网 平台", show_label=False,
-                                       elem_id="corpus-query", scale=4, container=False)
+                    query = gr.Textbox(
+                        placeholder="关键词或问题，例如：工业互联网 平台",
+                        show_label=False,
+                        elem_id="corpus-query",
+                        scale=4,
+                        container=False,
+                    )
                     go = gr.Button("搜索", elem_id="corpus-go", scale=1, min_width=80)
                 k = gr.Slider(1, 20, value=8, step=1, label="结果数", elem_id="corpus-k")
-                hits = gr.HTML('<div class="bot-empty">输入关键词后搜索，显示标题、章节与摘录。</div>',
-                               elem_id="corpus-hits", js_on_load=None)
-        doc.change(self.pick_doc, [doc], [section, section_view], api_visibility="private", concurrency_limit=None)
-        section.change(self.section_html, [doc, section], [section_view], api_visibility="private",
-                       concurrency_limit=None)
+                hits = gr.HTML(
+                    '<div class="bot-empty">输入关键词后搜索，显示标题、章节与摘录。</div>',
+                    elem_id="corpus-hits",
+                    js_on_load=None,
+                )
+        doc.change(
+            self.pick_doc, [doc], [section, section_view], api_visibility="private", concurrency_limit=None
+        )
+        section.change(
+            self.section_html,
+            [doc, section],
+            [section_view],
+            api_visibility="private",
+            concurrency_limit=None,
+        )
         for trigger in (query.submit, go.click):
             trigger(self.search, [query, k], [hits], api_visibility="private")
 
@@ -109,7 +137,9 @@ class CorpusTab:
             c = h.chunk
             snippet = " ".join(c.text.split())[:180]
             section = html.escape(c.section.replace(" > ", " › "))
-            items.append(f'<div class="bot-hit"><div class="bot-src-title"><span class="bot-num">{h.rank}.</span> '
-                         f'《{html.escape(c.title)}》</div><div class="bot-src-sec">{section} · 第 {c.start_line} 行'
-                         f' · 得分 {h.score:.4f}</div><div>{html.escape(snippet)}…</div></div>')
+            items.append(
+                f'<div class="bot-hit"><div class="bot-src-title"><span class="bot-num">{h.rank}.</span> '
+                f'《{html.escape(c.title)}》</div><div class="bot-src-sec">{section} · 第 {c.start_line} 行'
+                f' · 得分 {h.score:.4f}</div><div>{html.escape(snippet)}…</div></div>'
+            )
         return f'<div class="bot-hits">{"".join(items)}</div>'

@@ -1,4 +1,6 @@
-"""Errors for people on the page: a BotError's own sentence, a generic Chinese sentence otherwise (never a traceback)."""
+"""Errors for people on the page: a BotError's own sentence, a generic Chinese sentence otherwise (never a
+traceback)."""
+
 from __future__ import annotations
 
 import logging

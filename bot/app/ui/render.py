@@ -1,4 +1,6 @@
-"""Answer objects turned into what the page shows: chat Markdown, the sources panel, passages in context, charts."""
+"""Answer objects turned into what the page shows: chat Markdown, the sources panel, passages in context,
+charts."""
+
 from __future__ import annotations
 
 import html
@@ -17,11 +19,14 @@ _INLINE_MARK = re.compile(r"\[(\d{1,2})\]")
 _LABEL_MARK = re.compile(r"\[([PT]\d{1,2})\]")
 _REF = re.compile(r"^([cr])-(\d+)-(\d+)$")
 
-EMPTY_SOURCES = '<div class="bot-empty">提问后，这里列出回答引用的段落；点击编号或“查看原文”可在上下文中阅读原文。</div>'
+EMPTY_SOURCES = (
+    '<div class="bot-empty">提问后，这里列出回答引用的段落；点击编号或“查看原文”可在上下文中阅读原文。</div>'
+)
 EMPTY_CONTEXT = '<div class="bot-empty">点击来源，在这里查看原文段落及其上下文（引用部分高亮）。</div>'
 
 
 # ---------------------------------------------------------------- plain data
+
 
 def answer_dict(answer: Answer) -> dict[str, Any]:
     """The answer as a JSON-safe dict (design.md contract plus note and related)."""
@@ -39,7 +44,8 @@ def _jsonable(x: Any) -> Any:
 
 
 def tool_result(call: ToolCall | dict) -> Any:
-    """The ToolResult of a tool call (the call may hold the object itself or its dict form); None otherwise."""
+    """The ToolResult of a tool call (the call may hold the object itself or its dict form); None
+    otherwise."""
     from tools.result import ToolResult
 
     result = call.result if isinstance(call, ToolCall) else call.get("result")
@@ -74,7 +80,9 @@ def chart_frame(answer: Answer) -> tuple[pd.DataFrame, str, str] | None:
         frame = pd.DataFrame(result.rows)
         if label not in frame or value not in frame:
             continue
-        out = pd.DataFrame({"名称": frame[label].astype(str), "数值": pd.to_numeric(frame[value], errors="coerce")})
+        out = pd.DataFrame(
+            {"名称": frame[label].astype(str), "数值": pd.to_numeric(frame[value], errors="coerce")}
+        )
         out = out.dropna()
         if out.empty:
             continue
@@ -99,6 +107,7 @@ def first_rows_frame(answer: Answer) -> pd.DataFrame | None:
 
 # ---------------------------------------------------------------- chat Markdown
 
+
 def md_escape(text: str) -> str:
     """Text from the corpus shown literally in Markdown (no accidental emphasis, links or HTML)."""
     text = text.replace("\t", "  ")
@@ -121,7 +130,9 @@ def markdown_table(frame: pd.DataFrame, limit: int = MAX_TOOL_ROWS) -> str:
         return ""
     head = "| " + " | ".join(_cell(c) for c in frame.columns) + " |"
     sep = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.head(limit).itertuples(index=False)]
+    body = [
+        "| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.head(limit).itertuples(index=False)
+    ]
     more = [f"\n（共 {len(frame)} 行，仅显示前 {limit} 行）"] if len(frame) > limit else []
     return "\n".join([head, sep, *body, *more])
 
@@ -142,8 +153,11 @@ def tool_message(call: ToolCall) -> dict[str, Any]:
             parts.append(f"来源：{md_escape(str(result.provenance[0].get('file', '')))} 第 {lines}{more} 行")
     elif call.result is not None:
         parts.append(md_escape(str(call.result)[:2000]))
-    return {"role": "assistant", "content": "\n\n".join(parts) or "（无结果）",
-            "metadata": {"title": f"🔧 工具调用：{call.name}（{args}）", "status": "done"}}
+    return {
+        "role": "assistant",
+        "content": "\n\n".join(parts) or "（无结果）",
+        "metadata": {"title": f"🔧 工具调用：{call.name}（{args}）", "status": "done"},
+    }
 
 
 def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
@@ -160,17 +174,24 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     if n_cites and not inline:
         parts.append(f"**来源**：{source_marks(answer.citations, turn)}")
     if not answer.answerable and answer.related:
-        items = "\n".join(f"{i}. {ref_link('r', turn, i)} 《{md_escape(c.title)}》{md_escape(_section_tail(c))}："
-                          f"{md_escape(_clip(c.quote, 80))}" for i, c in enumerate(answer.related, 1))
+        items = "\n".join(
+            f"{i}. {ref_link('r', turn, i)} 《{md_escape(c.title)}》{md_escape(_section_tail(c))}："
+            f"{md_escape(_clip(c.quote, 80))}"
+            for i, c in enumerate(answer.related, 1)
+        )
         parts.append(f"**相关段落**（仅供参考）：\n{items}")
-    footer = "离线引擎" if answer.mode == "offline" else f"语言模型{('：' + mode_label) if mode_label else ''}"
+    footer = (
+        "离线引擎" if answer.mode == "offline" else f"语言模型{('：' + mode_label) if mode_label else ''}"
+    )
     parts.append(f"<sub>{md_escape(footer)} · {answer.latency_ms:.0f} ms</sub>")
     return "\n\n".join(parts)
 
 
 def link_markers(text: str, n_cites: int, turn: int) -> str:
-    """Make an LLM answer's markers clickable: [n] directly; [P1]/[T2] labels when each label yields exactly one
+    """Make an LLM answer's markers clickable: [n] directly; [P1]/[T2] labels when each label yields exactly
+    one
     citation (the engine lists citations in order of first mention), otherwise they stay as text."""
+
     def number(m: re.Match[str]) -> str:
         n = int(m.group(1))
         return ref_link("c", turn, n) if 1 <= n <= n_cites else m.group(0)
@@ -211,6 +232,7 @@ def _clip(text: str, n: int) -> str:
 
 # ---------------------------------------------------------------- sources panel
 
+
 def parse_ref(ref: Any) -> tuple[str, int, int] | None:
     m = _REF.match(str(ref or ""))
     return (m.group(1), int(m.group(2)), int(m.group(3))) if m else None
@@ -239,25 +261,32 @@ def sources_html(answers: list[dict], turn: int | None = None, selected: str | N
     if not items and ans.get("related"):
         kind, items, head = "r", ans["related"], f"相关段落（仅供参考）· 第 {turn + 1} 个问题"
     if not items:
-        return f'<div class="bot-sources"><div class="bot-src-head">{head}</div>' \
-               '<div class="bot-empty">这个回答没有引用段落。</div></div>'
+        return (
+            f'<div class="bot-sources"><div class="bot-src-head">{head}</div>'
+            '<div class="bot-empty">这个回答没有引用段落。</div></div>'
+        )
     cards = []
     for i, item in enumerate(items, 1):
         c = Citation.model_validate(item)
         ref = f"{kind}-{turn}-{i}"
-        where = " · ".join(x for x in (html.escape(c.section.replace(" > ", " › ")),
-                                       f"第 {c.line} 行" if c.line else "") if x)
+        where = " · ".join(
+            x
+            for x in (html.escape(c.section.replace(" > ", " › ")), f"第 {c.line} 行" if c.line else "")
+            if x
+        )
         sel = " bot-selected" if ref == selected else ""
         cards.append(
             f'<div class="bot-src{sel}" data-ref="{ref}">'
             f'<div class="bot-src-title"><span class="bot-num">[{i}]</span> 《{html.escape(c.title)}》</div>'
             f'<div class="bot-src-sec">{where}</div>'
             f'<blockquote class="bot-quote">{html.escape(_clip(c.quote, 160))}</blockquote>'
-            f'<button class="bot-open" data-ref="{ref}">查看原文</button></div>')
+            f'<button class="bot-open" data-ref="{ref}">查看原文</button></div>'
+        )
     return f'<div class="bot-sources"><div class="bot-src-head">{head}</div>{"".join(cards)}</div>'
 
 
 # ---------------------------------------------------------------- passage in context
+
 
 def find_span(text: str, quote: str) -> tuple[int, int] | None:
     """Where `quote` lies in `text`, ignoring white space; (start, end) offsets in `text`, or None."""
@@ -307,6 +336,7 @@ class PassageFinder:
                     c = self.chunks[i]
                     last = c.start_line + c.text.count("\n")
                     return (0 if c.start_line <= line <= last else 1, abs(c.start_line - line))
+
                 hits.sort(key=nearness)
             if hits:
                 return hits[0]
@@ -327,8 +357,11 @@ class PassageFinder:
             return EMPTY_CONTEXT
         i = self.locate(cite)
         if i is None:
-            return (f'<div class="bot-context"><div class="bot-ctx-head">《{html.escape(cite.title)}》</div>'
-                    f'<div class="bot-empty">没有在索引中找到这段原文。引文：{html.escape(cite.quote)}</div></div>')
+            return (
+                f'<div class="bot-context"><div class="bot-ctx-head">《{html.escape(cite.title)}》</div>'
+                '<div class="bot-empty">没有在索引中找到这段原文。'
+                f"引文：{html.escape(cite.quote)}</div></div>"
+            )
         chunk = self.chunks[i]
         prev, nxt = self._neighbour(i, -1), self._neighbour(i, 1)
         text = chunk.text
@@ -344,11 +377,13 @@ class PassageFinder:
             p = p if len(p) <= NEIGHBOUR_CHARS else "…" + p[-NEIGHBOUR_CHARS:]
             before = f'<div class="bot-ctx-side">{html.escape(p)}</div>' if p.strip() else ""
         if nxt is not None:
-            n = nxt.text[overlap_len(text, nxt.text):].lstrip()
+            n = nxt.text[overlap_len(text, nxt.text) :].lstrip()
             n = n if len(n) <= NEIGHBOUR_CHARS else n[:NEIGHBOUR_CHARS] + "…"
             after = f'<div class="bot-ctx-side">{html.escape(n)}</div>' if n.strip() else ""
         section = html.escape(chunk.section.replace(" > ", " › "))
         missing = "" if span else '<div class="bot-note">引文未能在段落中精确定位，显示整个段落。</div>'
-        return (f'<div class="bot-context"><div class="bot-ctx-head">《{html.escape(chunk.title)}》'
-                f'<span class="bot-src-sec"> {section} · 第 {chunk.start_line} 行起</span></div>{missing}'
-                f'{before}<div class="bot-ctx-main">{main}</div>{after}</div>')
+        return (
+            f'<div class="bot-context"><div class="bot-ctx-head">《{html.escape(chunk.title)}》'
+            f'<span class="bot-src-sec"> {section} · 第 {chunk.start_line} 行起</span></div>{missing}'
+            f'{before}<div class="bot-ctx-main">{main}</div>{after}</div>'
+        )

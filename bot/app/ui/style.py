@@ -1,4 +1,5 @@
 """Look of the page: theme, CSS, and the small script that makes citation markers clickable."""
+
 from __future__ import annotations
 
 import gradio as gr
@@ -8,24 +9,27 @@ FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaH
 
 
 def theme() -> gr.themes.Base:
-    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=FONTS,
-                          font_mono=["Noto Sans Mono CJK SC", "monospace"])
+    return gr.themes.Soft(
+        primary_hue="blue", neutral_hue="slate", font=FONTS, font_mono=["Noto Sans Mono CJK SC", "monospace"]
+    )
 
 
 CSS = """
 #bot-header h1 { margin: 0; font-size: 1.5rem; }
 #bot-mode { text-align: right; }
-.bot-badge { display: inline-block; padding: 2px 10px; border-radius: 999px; background: #e0ecff; color: #1d4ed8;
-             font-size: 0.9rem; }
+.bot-badge { display: inline-block; padding: 2px 10px; border-radius: 999px; background: #e0ecff;
+             color: #1d4ed8; font-size: 0.9rem; }
 .bot-empty { color: #64748b; font-size: 0.9rem; padding: 8px 4px; }
 .bot-sources { display: flex; flex-direction: column; gap: 8px; }
 .bot-src-head { font-weight: 600; color: #334155; }
-.bot-src { border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px 10px; cursor: pointer; background: #fff; }
+.bot-src { border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px 10px; cursor: pointer;
+           background: #fff; }
 .bot-src:hover, .bot-src.bot-selected { border-color: #3b82f6; background: #f0f6ff; }
 .bot-num { color: #1d4ed8; font-weight: 600; }
 .bot-src-title { font-weight: 600; }
 .bot-src-sec { color: #64748b; font-size: 0.85rem; }
-.bot-quote { margin: 6px 0; padding-left: 8px; border-left: 3px solid #93c5fd; color: #334155; font-size: 0.9rem; }
+.bot-quote { margin: 6px 0; padding-left: 8px; border-left: 3px solid #93c5fd; color: #334155;
+             font-size: 0.9rem; }
 .bot-open { font-size: 0.8rem; color: #1d4ed8; background: none; border: none; padding: 0; cursor: pointer; }
 .bot-context { display: flex; flex-direction: column; gap: 6px; }
 .bot-ctx-head { font-weight: 600; }

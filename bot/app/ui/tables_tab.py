@@ -1,4 +1,6 @@
-"""The 数据表 tab: the report's parsed ranking tables with their source lines; filter, sort, download as CSV."""
+"""The 数据表 tab: the report's parsed ranking tables with their source lines; filter, sort, download as
+CSV."""
+
 from __future__ import annotations
 
 import tempfile
@@ -20,9 +22,11 @@ def _labels() -> dict[str, str]:
     return COLUMN_LABELS
 
 
-def filter_sort(frame: pd.DataFrame, text: str = "", sort_by: str | None = None,
-                order: str = ASCENDING) -> pd.DataFrame:
-    """Rows where any cell contains every space-separated word of `text` (case-insensitive), sorted by a column."""
+def filter_sort(
+    frame: pd.DataFrame, text: str = "", sort_by: str | None = None, order: str = ASCENDING
+) -> pd.DataFrame:
+    """Rows where any cell contains every space-separated word of `text` (case-insensitive), sorted by a
+    column."""
     out = frame
     words = [w.lower() for w in (text or "").split()]
     if words:
@@ -59,24 +63,36 @@ class TablesTab:
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
             gr.Markdown(notify.inline(notify.message_for(exc)))
             return
-        gr.Markdown(f"报告中的排名表由正文的制表符文本解析而来，每行都带有来源文件与行号（{catalog[0]['file']}）。"
-                    "可按关键词筛选（空格分隔多个词，需同时包含）、按列排序，并下载当前视图为 CSV。")
+        gr.Markdown(
+            f"报告中的排名表由正文的制表符文本解析而来，每行都带有来源文件与行号（{catalog[0]['file']}）。"
+            "可按关键词筛选（空格分隔多个词，需同时包含）、按列排序，并下载当前视图为 CSV。"
+        )
         choices = [(f"{c['title']}（{c['rows']} 行）", c["name"]) for c in catalog]
         first = catalog[0]["name"]
         columns = list(self._tables()[first].columns)
         with gr.Row(equal_height=True):
             table = gr.Dropdown(choices, value=first, label="表", elem_id="table-pick", scale=3)
-            text = gr.Textbox(label="筛选", placeholder="例如：成渝 或 长三角 杭州（回车筛选）", elem_id="table-filter", scale=2)
+            text = gr.Textbox(
+                label="筛选",
+                placeholder="例如：成渝 或 长三角 杭州（回车筛选）",
+                elem_id="table-filter",
+                scale=2,
+            )
             sort_by = gr.Dropdown(columns, value=None, label="排序列", elem_id="table-sort", scale=1)
-            order = gr.Radio([ASCENDING, DESCENDING], value=ASCENDING, label="顺序", elem_id="table-order", scale=1)
+            order = gr.Radio(
+                [ASCENDING, DESCENDING], value=ASCENDING, label="顺序", elem_id="table-order", scale=1
+            )
         info = gr.Markdown(elem_id="table-info")
         frame = gr.Dataframe(label="表格", elem_id="table-view", interactive=False, wrap=True, max_height=560)
-        download = gr.File(label="下载当前视图（CSV，UTF-8，可用 Excel 打开）", elem_id="table-csv", interactive=False)
+        download = gr.File(
+            label="下载当前视图（CSV，UTF-8，可用 Excel 打开）", elem_id="table-csv", interactive=False
+        )
 
         inputs = [table, text, sort_by, order]
         outputs = [info, frame, download]
         table.change(self.pick, [table], [sort_by], api_visibility="private", concurrency_limit=None).then(
-            self.view, inputs, outputs, api_visibility="private", concurrency_limit=None)
+            self.view, inputs, outputs, api_visibility="private", concurrency_limit=None
+        )
         for trigger in (text.submit, text.blur, sort_by.change, order.change):
             trigger(self.view, inputs, outputs, api_visibility="private", concurrency_limit=None)
         self._initial = (inputs, outputs)  # the first view is computed when the page loads
