@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.answer.base import History, user_questions
+from bot.answer.base import History, cite, user_questions
 from bot.answer.offline import OfflineEngine
 from bot.core import prompts
 from bot.core.errors import BotError, InputError, LLMError
@@ -295,7 +295,7 @@ class LLMEngine:
             except _ToolsRejected:
                 if round_no == 0:
                     raise
-                raise LLMError("语言模型拒绝了工具调用结果。") from None
+                raise LLMError(prompts.LLM_TOOLS_REFUSED) from None
             if not calls:
                 return content
             messages.append(
@@ -516,7 +516,7 @@ class LLMEngine:
                     "LLM returned %s; retry %d/%d in %.2fs", exc.status_code, attempt + 1, attempts - 1, delay
                 )
                 time.sleep(delay)
-        raise LLMError("语言模型多次重试后仍然失败。")  # pragma: no cover - the loop returns or raises
+        raise LLMError(prompts.LLM_RETRIES_FAILED)  # pragma: no cover - the loop returns or raises
 
     def _delay(self, attempt: int, exc: Any) -> float:
         delay = self.backoff_base_s * 2**attempt
@@ -530,7 +530,7 @@ class LLMEngine:
     def _finish(self, q: str, text: str, ledger: _Ledger, hits: list[Hit]) -> Answer:
         cleaned = clean_markers(text or "", ledger.known).strip()
         if not cleaned:
-            raise LLMError("语言模型返回了空回答。")
+            raise LLMError(prompts.LLM_EMPTY)
         citations = self._citations(cleaned, ledger)
         if _norm(prompts.NOT_IN_CORPUS) in _norm(cleaned):
             related = [self._passage_citation(h, "") for h in hits[:3]]
@@ -585,18 +585,7 @@ class LLMEngine:
             score = sum(1 for i in range(len(s) - 1) if s[i : i + 2] in grams)
             if score > best_score:
                 best, best_score = s, score
-        quote = best or c.text[:120].strip()
-        if squash(quote) not in squash(c.text):  # quotes are checked against the source text
-            quote = c.text[:120]
-        return Citation(
-            doc_id=c.doc_id,
-            title=c.title,
-            section=c.section,
-            quote=quote,
-            chunk_id=c.chunk_id,
-            score=round(hit.score, 4),
-            line=c.start_line,
-        )
+        return cite(hit, best or c.text[:120].strip())  # cite() checks the quote against the source text
 
     def _tool_citations(self, out: _ToolOutput) -> list[Citation]:
         if out.citations:

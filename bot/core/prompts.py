@@ -36,6 +36,9 @@ SHARE_COMPUTED = "{part}占{total}的比例约为{pct}（{part_text} ÷ {total_t
 # LLM engine messages (shown to the user or returned to the model as a tool error).
 LLM_NOT_CONFIGURED = "没有配置语言模型：请设置 OPENAI_BASE_URL 和 OPENAI_MODEL。"
 LLM_NEEDS_KEYS = "没有配置语言模型：请设置 OPENAI_BASE_URL、OPENAI_API_KEY 和 OPENAI_MODEL。"
+LLM_TOOLS_REFUSED = "语言模型拒绝了工具调用结果。"
+LLM_RETRIES_FAILED = "语言模型多次重试后仍然失败。"
+LLM_EMPTY = "语言模型返回了空回答。"
 LLM_BAD_RESPONSE = "语言模型返回了无法解析的结果（{error}）。"
 TOOL_FAILED = "工具 {name} 执行出错（{error}）。"
 SEARCH_ARGS_NOT_JSON = "工具 {name} 的参数不是有效的 JSON 对象（收到 {raw}）。"
@@ -133,6 +136,9 @@ _EXPECTED_VARS = {
     "LLM_NOT_CONFIGURED": set(),
     "LLM_NEEDS_KEYS": set(),
     "LLM_BAD_RESPONSE": {"error"},
+    "LLM_TOOLS_REFUSED": set(),
+    "LLM_RETRIES_FAILED": set(),
+    "LLM_EMPTY": set(),
     "TOOL_FAILED": {"name", "error"},
     "SEARCH_ARGS_NOT_JSON": {"name", "raw"},
     "SEARCH_ARGS_UNKNOWN": {"name", "names"},
