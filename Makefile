@@ -24,12 +24,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev browser lint
 	$(PY) -m pytest
 
-# Debian's Chromium (and CJK fonts for readable screenshots) for the browser tests, installed when missing.
+# Debian's Chromium (browser tests, briefing PDFs), CJK fonts (screenshots, chart labels, PDF text) and
+# poppler-utils (the tests read briefing PDFs back with pdftotext), installed when any is missing.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v pdftotext && fc-list :lang=zh family | grep -q .; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing chromium (apt-get)"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk poppler-utils >/dev/null) \
 	      || echo "chromium install failed: browser tests will be skipped"; \
 	  else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from bot.core.schema import Answer
 from tools.errors import ToolError
@@ -66,17 +68,38 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(fraction: float, text: str) -> None:
+    print(f"[{fraction * 100:3.0f}%] {text}", file=sys.stderr, flush=True)
+
+
 def _cmd_brief(args: argparse.Namespace) -> int:
     from bot.briefing.build import make_briefing
+    from bot.briefing.export import export
+    from bot.briefing.render import markdown
+    from bot.core.errors import InputError
 
-    brief = make_briefing(_engine(), args.topic, use_llm=True if args.llm else None)
-    text = brief.markdown()
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        print(f"简报已写入 {args.out}")
-    else:
-        print(text)
+    fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "md")
+    if fmt not in ("md", "docx", "pdf"):
+        raise InputError(f"无法从文件名 {args.out} 判断格式，请用 --format md|docx|pdf 指定。")
+    if fmt != "md" and not args.out:
+        raise InputError(f"{fmt.upper()} 是二进制文件，请用 --out 指定要写入的文件，例如 --out 简报.{fmt}。")
+    engine = _engine()
+    use_llm = True if args.llm else (False if args.offline else None)
+    if use_llm and not engine.settings.llm.configured:
+        from bot.core import prompts
+
+        raise InputError(prompts.LLM_NEEDS_KEYS)
+    progress = None if args.quiet else _progress
+    brief = make_briefing(engine, args.subject, args.compare or [], use_llm=use_llm, progress=progress)
+    if not args.out:
+        print(markdown(brief))
+        return 0
+    path = export(brief, fmt, args.out, engine.settings.briefing, progress=progress)
+    if progress:
+        progress(1.0, "完成")
+    print(
+        f"简报已写入 {path}" + ("（图表另存为同名 .png）" if fmt == "md" and brief.section("chart") else "")
+    )
     return 0
 
 
@@ -89,8 +112,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--offline", action="store_true", help="不使用大模型，只用离线引擎")
     p.set_defaults(func=_cmd_ask)
 
-    p = sub.add_parser("brief", help="生成某个地区、行业或主题的简报（Markdown）")
-    p.add_argument("topic", help="例如 成渝城市群、金融、产业互联网")
-    p.add_argument("--out", help="写入此文件而不是打印")
-    p.add_argument("--llm", action="store_true", help="由已配置的大模型撰写摘要")
+    p = sub.add_parser(
+        "brief",
+        help="生成城市群、城市、省份、行业或主题的简报（Markdown / Word / PDF），文中数字均已核对",
+        description="生成可转发的简报：概况、关键数据、图表、增长、行业、报告观点、相关案例与政策、对比、"
+        "数据说明与来源。每个数字都由程序与所引用的表格行或段落核对，核对不通过就不输出。",
+    )
+    p.add_argument("subject", help="例如 成渝城市群、深圳、广东、金融、工业互联网；也可写“成渝 vs 长江中游”")
+    p.add_argument(
+        "--compare",
+        action="append",
+        metavar="OTHER",
+        help="对比对象（城市群或城市），可重复，例如 --compare 长江中游",
+    )
+    p.add_argument(
+        "--format", choices=["md", "docx", "pdf"], help="输出格式（默认按 --out 的扩展名，否则 md）"
+    )
+    p.add_argument("--out", help="写入此文件（docx、pdf 必填；md 省略时打印到屏幕）")
+    p.add_argument("--quiet", action="store_true", help="不显示进度")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--llm", action="store_true", help="必须由已配置的大模型撰写概况（数字同样核对）")
+    g.add_argument("--offline", action="store_true", help="不使用大模型，概况用离线模板")
     p.set_defaults(func=_cmd_brief)

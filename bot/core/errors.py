@@ -31,3 +31,11 @@ class LLMError(BotError):
 
 class StoreError(BotError):
     """The vector store could not be reached (for example a Chroma server that is down)."""
+
+
+class BriefingCheckError(BotError):
+    """A number (or quote) in a briefing is not backed by the table rows and passages it cites."""
+
+
+class ExportError(BotError):
+    """A briefing could not be written as Word or PDF (for example Chromium is missing)."""

@@ -193,6 +193,47 @@ class ServerSettings(_Section):
     concurrency: int = Field(4, ge=1, le=64, description="Concurrent events the Gradio queue runs.")
 
 
+class BriefingSettings(_Section):
+    chromium_path: Path = Field(
+        Path("/usr/bin/chromium"), description="Chromium binary that prints the HTML briefing to PDF."
+    )
+    pdf_timeout_s: float = Field(90.0, gt=0, description="Upper bound of one Chromium PDF print, in seconds.")
+    all_rows_up_to: int = Field(
+        16, ge=3, le=60, description="Key-data table lists every city when the cluster has at most this many."
+    )
+    top_rows: int = Field(10, ge=1, le=30, description="Otherwise the table lists this many top cities…")
+    bottom_rows: int = Field(5, ge=0, le=30, description="…and this many bottom cities.")
+    report_quotes: int = Field(4, ge=0, le=12, description="Quotes from the report's own section (报告观点).")
+    related_passages: int = Field(
+        3, ge=0, le=12, description="Passages from the other documents (相关案例与政策)."
+    )
+    quote_chars: int = Field(
+        150, ge=40, le=600, description="A longer quote is cut at a clause boundary (marked with ……)."
+    )
+    search_hits: int = Field(40, ge=5, le=200, description="Passages retrieved per search for a briefing.")
+    chart_dpi: int = Field(150, ge=60, le=600, description="Resolution of the chart image.")
+    cjk_fonts: list[str] = Field(
+        default_factory=lambda: [
+            "Noto Sans CJK SC",
+            "Noto Sans CJK JP",
+            "Source Han Sans SC",
+            "WenQuanYi Zen Hei",
+            "WenQuanYi Micro Hei",
+            "Microsoft YaHei",
+            "SimHei",
+            "PingFang SC",
+        ],
+        description="Font families tried for Chinese chart labels; with none installed, bars are numbered.",
+    )
+    docx_font: str = Field(
+        "Microsoft YaHei",
+        description="East Asian font named in the Word file (Word substitutes when absent).",
+    )
+    llm_overview_chars: int = Field(
+        260, ge=60, le=2000, description="Upper bound of an LLM-written overview (longer ones are refused)."
+    )
+
+
 class Settings(BaseSettings):
     """All configuration. Env: BOT_<SECTION>__<FIELD>, plus OPENAI_BASE_URL/OPENAI_API_KEY/OPENAI_MODEL."""
 
@@ -210,6 +251,9 @@ class Settings(BaseSettings):
     )
     engine: EngineSettings = Field(default_factory=EngineSettings, description="Answer engine behaviour.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="Chat page server.")
+    briefing: BriefingSettings = Field(
+        default_factory=BriefingSettings, description="Briefings: sections, chart, exports."
+    )
     debug: bool = Field(False, description="Show full tracebacks for unexpected errors (CLI).")
 
     @classmethod

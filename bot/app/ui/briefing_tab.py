@@ -1,5 +1,5 @@
-"""The 简报 tab: a cited briefing on a region, industry or theme,
-each source openable in its context, downloadable as Markdown."""
+"""The 简报 tab: a checked briefing on a cluster, city, province, industry or topic (or a comparison), with
+progress while it builds, its chart, each source openable in context, and Markdown / Word / PDF downloads."""
 
 from __future__ import annotations
 
@@ -16,11 +16,25 @@ from bot.app.ui.render import EMPTY_CONTEXT, PassageFinder
 from bot.app.ui.style import CONTEXT_JS
 from bot.core.schema import Citation
 
-EXAMPLE_TOPICS = ["成渝城市群", "关中平原城市群", "产业互联网", "东莞", "C2B"]
+EXAMPLES = [
+    ["成渝城市群", ""],
+    ["成渝", "长江中游"],
+    ["深圳", ""],
+    ["广东", ""],
+    ["金融", ""],
+    ["工业互联网", ""],
+]
+_CHART_MARK = "@@chart@@"
+_LABELS = {"md": "下载 Markdown", "docx": "下载 Word", "pdf": "下载 PDF"}
+
+
+def _buttons(paths: dict[str, str] | None = None) -> list[Any]:
+    paths = paths or {}
+    return [gr.DownloadButton(_LABELS[f], value=paths.get(f), interactive=f in paths) for f in _LABELS]
 
 
 class BriefingTab:
-    """Calls bot.briefing.make_briefing with the chat's engine (no second pipeline)."""
+    """Calls bot.briefing (make_briefing, export) with the chat's engine: no second pipeline."""
 
     def __init__(self, engine: Engine, finder: PassageFinder, downloads: Path):
         self.engine = engine
@@ -30,63 +44,102 @@ class BriefingTab:
     def build(self) -> None:
         cites = gr.State([])
         gr.Markdown(
-            "输入一个城市群、城市、省份、行业或主题，生成带出处的简报：报告表格中的关键数据（精确值）"
-            "加上语料原文要点。"
+            "输入一个城市群、城市、省份、行业或主题，生成可转发的简报：概况、关键数据表与图表、增长、行业、"
+            "报告观点、相关案例与政策、七大城市群对比和数据说明。文中每个数字都由程序与所引用的表格行或段落"
+            "核对，核对不通过就不出简报。填写“对比对象”（或在主题中写“成渝 vs 长江中游”）可生成对比简报。"
         )
         with gr.Row(equal_height=True):
             topic = gr.Textbox(
-                label="主题", placeholder="例如：成渝城市群、产业互联网", elem_id="brief-topic", scale=4
+                label="主题",
+                placeholder="例如：成渝城市群、深圳、广东、金融、工业互联网",
+                elem_id="brief-topic",
+                scale=4,
             )
-            points = gr.Slider(3, 10, value=5, step=1, label="要点条数", elem_id="brief-points", scale=2)
+            compare = gr.Textbox(
+                label="对比对象（可选）", placeholder="例如：长江中游", elem_id="brief-compare", scale=3
+            )
             go = gr.Button("生成简报", variant="primary", elem_id="brief-go", scale=1)
-        gr.Examples([[t] for t in EXAMPLE_TOPICS], inputs=[topic], label="示例主题")
+        gr.Examples(EXAMPLES, inputs=[topic, compare], label="示例")
         msg = gr.Markdown(elem_id="brief-msg")
+        with gr.Row():
+            md, docx, pdf = (
+                gr.DownloadButton(label, value=None, interactive=False, elem_id=f"brief-dl-{fmt}", size="sm")
+                for fmt, label in _LABELS.items()
+            )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 body = gr.Markdown(elem_id="brief-body")
-                download = gr.File(label="下载简报（Markdown）", elem_id="brief-md", interactive=False)
+                chart = gr.Image(
+                    label="图表", elem_id="brief-chart", type="filepath", visible=False, interactive=False
+                )
+                rest = gr.Markdown(elem_id="brief-rest")
             with gr.Column(scale=2):
                 pick = gr.Dropdown([], label="查看来源原文", elem_id="brief-source")
                 context = gr.HTML(
                     EMPTY_CONTEXT, elem_id="brief-context", max_height=480, js_on_load=CONTEXT_JS
                 )
-        for trigger in (topic.submit, go.click):
+        for trigger in (topic.submit, compare.submit, go.click):
             trigger(
                 self.make,
-                [topic, points],
-                [msg, body, download, pick, cites, context],
+                [topic, compare],
+                [msg, body, chart, rest, md, docx, pdf, pick, cites, context],
                 api_visibility="private",
             )
         pick.change(
             self.open_source, [pick, cites], [context], api_visibility="private", concurrency_limit=None
         )
 
-    def make(self, topic: str, points: float) -> tuple[Any, ...]:
+    def make(self, topic: str, compare: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         from bot.briefing.build import make_briefing
+        from bot.briefing.export import FORMATS, chart_for, export
+        from bot.briefing.render import markdown
 
+        def say(fraction: float, text: str) -> None:
+            progress(fraction, desc=text)
+
+        settings = self.engine.settings.briefing
         try:
-            brief = make_briefing(self.engine, topic or "", points=int(points))
-            text = brief.markdown()
+            brief = make_briefing(
+                self.engine, topic or "", [compare] if compare and compare.strip() else [], progress=say
+            )
+            rendered = chart_for(brief, settings)
+            folder = Path(tempfile.mkdtemp(dir=self.downloads))
+            stem = f"简报_{brief.subject[:40]}".replace("/", "_")
+            paths = {
+                fmt: str(export(brief, fmt, folder / f"{stem}.{fmt}", settings, rendered, say))
+                for fmt in FORMATS
+            }
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
             return (
                 notify.inline(notify.warn(exc)),
                 "",
-                None,
+                gr.Image(value=None, visible=False),
+                "",
+                *_buttons(),
                 gr.Dropdown(choices=[], value=None),
                 [],
                 EMPTY_CONTEXT,
             )
-        folder = Path(tempfile.mkdtemp(dir=self.downloads))
-        path = folder / f"简报_{brief.topic[:30]}.md"
-        path.write_text(text, encoding="utf-8")
-        choices = [(f"[{i}] 《{c.title}》{c.section[:30]}", i) for i, c in enumerate(brief.citations, 1)]
-        found = f"{len(brief.facts)} 条数据、{len(brief.points)} 条要点、{len(brief.citations)} 个来源"
+        text = markdown(brief, rendered, _CHART_MARK if rendered else "none")
+        top, _, bottom = text.partition(f"]({_CHART_MARK})")
+        if rendered is not None:
+            top = top.rpartition("![")[0]
+            png = folder / f"{stem}.png"
+            png.write_bytes(rendered.png)
+        choices = [(f"[{i}] 《{c.title}》{c.section[:30]}", i) for i, c in enumerate(brief.sources, 1)]
+        sections = "、".join(s.heading for s in brief.sections)
+        note = f"（{brief.note}）" if brief.note else ""
         return (
-            f"已生成“{html.escape(brief.topic)}”的简报（{brief.kind}）：{found}。",
-            text,
-            str(path),
+            f"已生成“{html.escape(brief.subject)}”的简报：{sections}；{len(brief.sources)} 个来源，"
+            f"数字已全部核对。{note}",
+            top,
+            gr.Image(value=str(png), visible=True)
+            if rendered is not None
+            else gr.Image(value=None, visible=False),
+            bottom.lstrip("\n") if rendered is not None else "",
+            *_buttons(paths),
             gr.Dropdown(choices=choices, value=None),
-            [c.model_dump() for c in brief.citations],
+            [Citation.model_validate(c.model_dump()).model_dump() for c in brief.sources],
             EMPTY_CONTEXT,
         )
 
