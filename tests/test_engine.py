@@ -1,5 +1,5 @@
-"""Offline answer engine on the real index: contract, citations, refusals, follow-ups, bad input; briefing;
-ask/eval CLI."""
+"""Offline answer engine on the real index: contract, citations, refusals, follow-ups, bad input; ask/eval
+CLI (briefings: tests/test_briefing.py)."""
 
 from __future__ import annotations
 
@@ -102,30 +102,6 @@ def test_very_long_input_still_answers(engine):
     assert isinstance(ans, Answer)
 
 
-def test_briefing_on_a_cluster_has_exact_facts_and_sources(engine):
-    from bot.briefing.build import make_briefing
-
-    brief = make_briefing(engine, "成渝城市群")
-    assert brief.kind == "城市群" and brief.facts and brief.points
-    md = brief.markdown()
-    assert "成都" in md and "两年同比增速均值" in md and "## 来源" in md
-    for b in brief.facts + brief.points:
-        assert b.refs and all(1 <= i <= len(brief.citations) for i in b.refs)
-    top = next(b for b in brief.facts if "前5" in b.text)
-    assert len(top.refs) == 5  # one table row per city named
-    for b in brief.points:  # about 成渝, not another cluster
-        cited = brief.citations[b.refs[0] - 1]
-        assert "成渝" in b.text or "成渝" in cited.section
-    assert len({b.text for b in brief.points}) == len(brief.points)
-
-
-def test_briefing_on_an_unknown_topic_is_refused(engine):
-    from bot.briefing.build import make_briefing
-
-    with pytest.raises(InputError):
-        make_briefing(engine, "火星殖民")
-
-
 @pytest.fixture
 def session_env(settings, monkeypatch):
     from bot.core.settings import get_settings
@@ -146,12 +122,6 @@ def test_cli_ask_text_and_json(session_env, capsys):
 def test_cli_ask_llm_without_configuration_says_what_to_do(session_env, capsys):
     assert main(["ask", "你好", "--llm"]) == 1
     assert "OPENAI_BASE_URL" in capsys.readouterr().err
-
-
-def test_cli_brief_writes_markdown(session_env, tmp_path, capsys):
-    out = tmp_path / "brief.md"
-    assert main(["brief", "金融", "--out", str(out)]) == 0
-    assert out.read_text(encoding="utf-8").startswith("# 简报：金融")
 
 
 def test_cli_eval_writes_the_documented_json(session_env, tmp_path, capsys):

@@ -63,7 +63,7 @@ def make_briefing(
     sections["notes"] = _notes(d, sections)
     brief.sections = [sections[k] for k in ORDER if k in sections and not sections[k].empty()]
     _renumber(brief)
-    if not any(s.key in ("key_data", "report", "related") for s in brief.sections):
+    if not any(s.key not in ("overview", "notes") for s in brief.sections):
         raise InputError(prompts.BRIEF_NOT_IN_CORPUS.format(subject=brief.subject))
 
     say(0.6, prompts.BRIEF_STEP_CHECK)

@@ -24,6 +24,7 @@ class RenderedChart:
     png: bytes
     legend: list[tuple[str, str]] = field(default_factory=list)  # (key in the picture, name), fallback only
     font: str | None = None  # the CJK family used, None when labels are ASCII keys
+    shown: list[str] = field(default_factory=list)  # every text drawn in the picture
 
 
 @lru_cache(maxsize=8)
@@ -110,4 +111,5 @@ def render(chart: Chart, families: tuple[str, ...], dpi: int = 150) -> RenderedC
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
-    return RenderedChart(png=buf.getvalue(), legend=legend, font=family)
+    drawn = [t.get_text() for t in ax.get_yticklabels()] + [ax.get_xlabel()] + list(shown_names)
+    return RenderedChart(png=buf.getvalue(), legend=legend, font=family, shown=drawn)

@@ -79,7 +79,10 @@ def province(d: Draft, s: Subject) -> dict[str, Section]:
             )
             for r in mine
         )
-        unit = d.unit(prompts.BRIEF_PROVINCE_DOUBLE.format(province=s.name, items=items), tools=[j])
+        lines = [int(x["line"]) for r in mine for x in by_ind[str(r["industry"])].values()]
+        unit = d.unit(
+            prompts.BRIEF_PROVINCE_DOUBLE.format(province=s.name, items=items), lines=lines, tools=[j]
+        )
         out["industries"] = Section(key="industries", heading=H["industries"], units=[unit])
     return out
 
@@ -93,7 +96,9 @@ def industry(d: Draft, s: Subject) -> dict[str, Section]:
                 key="overview",
                 heading=H["overview"],
                 style="paragraph",
-                units=[d.unit(prompts.BRIEF_INDUSTRY_UNRANKED.format(industry=s.name)), cl_unit],
+                units=[d.unit(prompts.BRIEF_INDUSTRY_UNRANKED.format(industry=s.name)), cl_unit]
+                if clusters.rows
+                else [d.unit(prompts.BRIEF_INDUSTRY_UNLISTED.format(industry=s.name))],
             )
         }
         if clusters.rows:
@@ -130,11 +135,13 @@ def industry(d: Draft, s: Subject) -> dict[str, Section]:
     ]
     if dh.rows:
         count = Derived.make("count", [float(r["share_rank"]) for r in dh.rows])
+        doubles = {str(r["province"]) for r in dh.rows}
         overview.append(
             d.unit(
                 prompts.BRIEF_INDUSTRY_DOUBLE.format(
                     k=len(dh.rows), items="、".join(str(r["province"]) for r in dh.rows)
                 ),
+                lines=[int(r["line"]) for r in share.rows if r["province"] in doubles],
                 tools=[i_dh],
                 derived=[count],
             )

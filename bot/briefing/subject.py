@@ -58,9 +58,9 @@ def identify(text: str) -> Subject:
 
 def parse(text: str, compare: Sequence[str] = ()) -> list[Subject]:
     """One subject, or two to four clusters or cities to compare ("成渝 vs 长江中游", or `compare`)."""
-    text = clean_query(text or "", 100)
-    if len(normalize(text)) < 2:
+    if not isinstance(text, str) or len(normalize(text)) < 2:
         raise InputError(prompts.BRIEF_TOO_SHORT)
+    text = clean_query(text, 100)
     parts = [p for p in _SPLIT.split(text) if p]
     split = [identify(p) for p in parts] if len(parts) > 1 else []
     if split and all(s.kind in ("cluster", "city") for s in split):
@@ -68,6 +68,8 @@ def parse(text: str, compare: Sequence[str] = ()) -> list[Subject]:
     else:
         subjects = [identify(text)]
     for other in compare:
+        if len(normalize(other or "")) < 2:
+            raise InputError(prompts.BRIEF_TOO_SHORT)
         for part in (p for p in _SPLIT.split(clean_query(other, 100)) if p):
             subjects.append(identify(part))
     subjects = list(dict.fromkeys(subjects))

@@ -21,8 +21,9 @@ from tools.tables import source_line, table_title
 
 # A number: digits with an optional decimal part; a sign counts only when it does not follow a letter or
 # digit (so 2020Q1-2022Q1 is two periods, not a negative number).
-_NUMBER = re.compile(r"(?<![\w.])([+\-−]?)(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])([+\-−]?)(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)")
 _EPS = 1e-9
+EXACT = 99  # the "decimals" of a computed value: it may be shown rounded to any number of digits
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,15 @@ def _rounds_to(exact: float, decimals: int) -> float:
 
 
 def matches(claim: Num, evidence: Num) -> bool:
-    """Same value (sign-aware when the claim writes a sign), or the evidence rounded to the claim's digits."""
+    """Same value (sign-aware when the claim writes a sign), or a computed (exact) evidence value rounded to
+    the claim's digits; a number as printed in the source is never rounded (2.6 does not back 3)."""
     if claim.signed:
         if (claim.value < 0) != (evidence.value < 0) and abs(claim.value) > _EPS:
             return False
     a, b = abs(claim.value), abs(evidence.value)
     if abs(a - b) < _EPS:
         return True
-    return evidence.decimals > claim.decimals and abs(_rounds_to(b, claim.decimals) - a) < _EPS
+    return evidence.decimals >= EXACT > claim.decimals and abs(_rounds_to(b, claim.decimals) - a) < _EPS
 
 
 class Checker:
@@ -94,8 +96,11 @@ class Checker:
             else:
                 call = self.brief.tool_calls[i]
                 res = call_tool(call.name, json.loads(json.dumps(call.arguments)))
-                found = list(numbers(res.text)) + list(_values(res.rows))
-                found += [n for p in res.provenance for n in numbers(str(p.get("table", "")))]
+                # The tool's own sentence (every figure it states) and the titles of the tables it read;
+                # not its rows, which hold every rank of a table (a unit relying on rows cites their lines).
+                found = numbers(res.text) + [
+                    n for p in res.provenance for n in numbers(str(p.get("table", "")))
+                ]
                 self._tools[i] = found
         return self._tools[i]
 
@@ -118,11 +123,11 @@ class Checker:
     def _derived(self, derived: list[Derived], pool: list[Num], section: Section) -> list[Num]:
         out = []
         for dv in derived:
-            for x in dv.inputs:
-                if not any(matches(Num(x, 99), e) for e in pool):
+            for x in dv.inputs:  # exact inputs; the evidence may print them rounded
+                if not any(matches(Num(x, EXACT), e) or matches(e, Num(x, EXACT)) for e in pool):
                     self.fail(section, fmt(x))
             value = Derived.compute(dv.op, dv.inputs, dv.of)
-            out.append(Num(value, 0 if value.is_integer() else 99, value < 0))
+            out.append(Num(value, 0 if value.is_integer() else EXACT, value < 0))
         return out
 
     def fail(self, section: Section, number: str, hint: str = "") -> None:
@@ -154,7 +159,7 @@ class Checker:
                 for n in numbers(bar.label):
                     if not any(matches(n, e) for e in pool):
                         self.fail(section, n.text)
-                claim = Num(bar.value, 99 if not float(bar.value).is_integer() else 0)
+                claim = Num(bar.value, EXACT if not float(bar.value).is_integer() else 0)
                 if not any(matches(claim, e) or matches(e, claim) for e in pool):
                     self.fail(section, fmt(bar.value))
 

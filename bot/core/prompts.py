@@ -154,6 +154,7 @@ BRIEF_INDUSTRY_DOUBLE = "占比和增速均进入前10的省份有{k}个：{item
 BRIEF_INDUSTRY_NO_DOUBLE = "没有省份的占比和增速同时进入前10。"
 BRIEF_INDUSTRY_TABLE = "{industry}省份排名前{k}（报告只给名次，没有数值）。"
 BRIEF_INDUSTRY_UNRANKED = "报告没有给出{industry}的省份排名，只在城市群的行业指标累计排名中提到它。"
+BRIEF_INDUSTRY_UNLISTED = "报告的排名表没有单列{industry}，以下摘录报告观点与相关案例，均注明出处。"
 BRIEF_TOPIC_OVERVIEW = "语料中关于“{topic}”的内容见于{docs}；以下摘录报告观点与相关案例，均注明出处。"
 
 BRIEF_NOTE_GROWTH = "增速均为2021Q1&2022Q1两年同比增速均值，不是单季或单年的增速。"
@@ -348,6 +349,7 @@ _EXPECTED_VARS = {
     "BRIEF_INDUSTRY_NO_DOUBLE": set(),
     "BRIEF_INDUSTRY_TABLE": {"industry", "k"},
     "BRIEF_INDUSTRY_UNRANKED": {"industry"},
+    "BRIEF_INDUSTRY_UNLISTED": {"industry"},
     "BRIEF_TOPIC_OVERVIEW": {"docs", "topic"},
     "BRIEF_NOTE_GROWTH": set(),
     "BRIEF_NOTE_RANKS": set(),
