@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -274,16 +276,38 @@ def test_llm_failure_falls_back_with_a_visible_note(browser, settings, retriever
         app.close()
 
 
-def test_briefing_tab_with_sources_in_context(page):
+def test_briefing_tab_shows_progress_and_downloads_all_three_formats(page, tmp_path):
     page.get_by_role("tab", name="简报").click()
     page.fill("#brief-topic textarea, #brief-topic input", "成渝城市群")
     page.click("#brief-go")
-    expect(page.locator("#brief-msg")).to_contain_text("已生成")
+    # Progress while it builds: the current step and how far it is.
+    expect(
+        page.locator(".progress-level-inner", has_text=re.compile(r"……\s*-\s*\d+(\.\d+)?%")).first
+    ).to_be_visible()
+    expect(page.locator("#brief-msg")).to_contain_text("已生成“成渝城市群”的简报", timeout=90_000)
     expect(page.locator("#brief-body")).to_contain_text("简报：成渝城市群")
-    expect(page.locator("#brief-body")).to_contain_text("成都市")
+    expect(page.locator("#brief-body")).to_contain_text("重庆市")
+    expect(page.locator("#brief-chart img")).to_be_visible()
+    expect(page.locator("#brief-rest")).to_contain_text("数据说明")
+    files = {}
+    for fmt in ("md", "docx", "pdf"):
+        button = page.locator(f"#brief-dl-{fmt}")
+        expect(button).to_be_enabled()
+        with page.expect_download() as info:
+            button.click()
+        files[fmt] = tmp_path / info.value.suggested_filename
+        info.value.save_as(files[fmt])
+    md = files["md"].read_text(encoding="utf-8")
+    assert files["md"].name == "简报_成渝城市群.md" and md.startswith("# 简报：成渝城市群")
+    assert "data:image/png;base64," in md  # one file to forward: the chart travels inside it
+    docx = pytest.importorskip("docx")
+    doc = docx.Document(str(files["docx"]))
+    assert doc.paragraphs[0].text == "简报：成渝城市群" and len(doc.inline_shapes) == 1
+    assert files["pdf"].read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(files["pdf"]), "-"], capture_output=True, text=True).stdout
+        assert "关键数据" in text and "122.5" in text
     page.locator("#brief-source input").click()
     page.get_by_role("option", name=re.compile(r"^\[1\]")).click()
     expect(page.locator("#brief-context mark")).to_contain_text("成都市")
-    href = page.locator("#brief-md a[download]").first.get_attribute("href")
-    assert "# 简报：成渝城市群" in httpx.get(href, timeout=10).text
     shot(page, "briefing")

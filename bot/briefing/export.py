@@ -39,8 +39,10 @@ def export(
     settings: BriefingSettings,
     chart: RenderedChart | None = None,
     progress: Progress | None = None,
+    inline_image: bool = False,
 ) -> Path:
-    """Write `b` as md, docx or pdf to `path` (md: the chart as a PNG next to it); returns the path."""
+    """Write `b` as md, docx or pdf to `path`; returns the path. Markdown gets the chart as a PNG next to it,
+    or with `inline_image` inside it (a data URI: one file to download or forward)."""
     if fmt not in FORMATS:
         raise ExportError(prompts.BRIEF_BAD_FORMAT.format(fmt=fmt, formats="、".join(FORMATS)))
     if not b.checked:
@@ -54,7 +56,9 @@ def export(
         progress(0.95, prompts.BRIEF_STEP_EXPORT.format(fmt=fmt.upper()))
     if fmt == "md":
         image = "none"
-        if chart is not None:
+        if chart is not None and inline_image:
+            image = "inline"
+        elif chart is not None:
             image = path.with_suffix(".png").name
             path.with_suffix(".png").write_bytes(chart.png)
         path.write_text(markdown(b, chart, image), encoding="utf-8")

@@ -90,7 +90,7 @@ BRIEF_STEP_TABLES = "查询报告表格……"
 BRIEF_STEP_PASSAGES = "检索报告观点与相关段落……"
 BRIEF_STEP_CHECK = "逐一核对数字与引文……"
 BRIEF_STEP_LLM = "由大模型撰写概况并核对其中的数字……"
-BRIEF_STEP_DONE = "简报内容已生成"
+BRIEF_STEP_DONE = "简报内容就绪，准备导出……"
 BRIEF_STEP_CHART = "绘制图表……"
 BRIEF_STEP_EXPORT = "导出 {fmt} 文件……"
 

@@ -70,7 +70,12 @@ class BriefingTab:
             with gr.Column(scale=3):
                 body = gr.Markdown(elem_id="brief-body")
                 chart = gr.Image(
-                    label="图表", elem_id="brief-chart", type="filepath", visible=False, interactive=False
+                    label="图表",
+                    elem_id="brief-chart",
+                    type="filepath",
+                    visible=False,
+                    interactive=False,
+                    height=460,
                 )
                 rest = gr.Markdown(elem_id="brief-rest")
             with gr.Column(scale=2):
@@ -106,7 +111,9 @@ class BriefingTab:
             folder = Path(tempfile.mkdtemp(dir=self.downloads))
             stem = f"简报_{brief.subject[:40]}".replace("/", "_")
             paths = {
-                fmt: str(export(brief, fmt, folder / f"{stem}.{fmt}", settings, rendered, say))
+                fmt: str(
+                    export(brief, fmt, folder / f"{stem}.{fmt}", settings, rendered, say, inline_image=True)
+                )
                 for fmt in FORMATS
             }
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
