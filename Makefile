@@ -29,7 +29,7 @@ test: $(VENV)/.installed-dev browser lint
 browser:
 	@{ command -v chromium && command -v pdftotext && fc-list :lang=zh family | grep -q .; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium (apt-get)"; \
+	    echo "installing chromium, fonts-noto-cjk, poppler-utils (apt-get)"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk poppler-utils >/dev/null) \
 	      || echo "chromium install failed: browser tests will be skipped"; \
 	  else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }

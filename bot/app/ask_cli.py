@@ -76,18 +76,17 @@ def _cmd_brief(args: argparse.Namespace) -> int:
     from bot.briefing.build import make_briefing
     from bot.briefing.export import export
     from bot.briefing.render import markdown
+    from bot.core import prompts
     from bot.core.errors import InputError
 
     fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "md")
     if fmt not in ("md", "docx", "pdf"):
-        raise InputError(f"无法从文件名 {args.out} 判断格式，请用 --format md|docx|pdf 指定。")
+        raise InputError(prompts.BRIEF_FORMAT_UNKNOWN.format(out=args.out))
     if fmt != "md" and not args.out:
-        raise InputError(f"{fmt.upper()} 是二进制文件，请用 --out 指定要写入的文件，例如 --out 简报.{fmt}。")
+        raise InputError(prompts.BRIEF_NEEDS_OUT.format(fmt=fmt.upper(), ext=fmt))
     engine = _engine()
     use_llm = True if args.llm else (False if args.offline else None)
     if use_llm and not engine.settings.llm.configured:
-        from bot.core import prompts
-
         raise InputError(prompts.LLM_NEEDS_KEYS)
     progress = None if args.quiet else _progress
     brief = make_briefing(engine, args.subject, args.compare or [], use_llm=use_llm, progress=progress)
@@ -96,10 +95,9 @@ def _cmd_brief(args: argparse.Namespace) -> int:
         return 0
     path = export(brief, fmt, args.out, engine.settings.briefing, progress=progress)
     if progress:
-        progress(1.0, "完成")
-    print(
-        f"简报已写入 {path}" + ("（图表另存为同名 .png）" if fmt == "md" and brief.section("chart") else "")
-    )
+        progress(1.0, prompts.BRIEF_STEP_FINISHED)
+    png = fmt == "md" and brief.section("chart") is not None
+    print(prompts.BRIEF_WRITTEN.format(path=path) + (prompts.BRIEF_WRITTEN_PNG if png else ""))
     return 0
 
 

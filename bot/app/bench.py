@@ -95,6 +95,69 @@ def llama_index_baseline(settings: Settings, items: list[dict], k: int = 5) -> d
     }
 
 
+BRIEF_SUBJECTS = ("成渝城市群", "深圳", "金融", "工业互联网", "成渝 vs 长江中游")
+
+
+def bench_briefing(settings: Settings, retriever: Any = None, runs: int = 3) -> dict[str, Any]:
+    """Offline briefing timings: building (tables, retrieval, number check) per subject, then the 成渝 chart
+    and its Markdown, Word and PDF exports."""
+    from bot.answer.engine import Engine
+    from bot.briefing.build import make_briefing
+    from bot.briefing.export import chart_for, export
+
+    engine = Engine(settings, retriever=retriever)
+    t0 = time.perf_counter()
+    make_briefing(engine, "关中平原", use_llm=False)  # the first one also parses tables, warms the embedder
+    first = round(time.perf_counter() - t0, 2)
+    build: dict[str, float] = {}
+    for subject in BRIEF_SUBJECTS:
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            brief = make_briefing(engine, subject, use_llm=False)
+            times.append(time.perf_counter() - t0)
+        build[subject] = round(max(times), 2)
+    brief = make_briefing(engine, BRIEF_SUBJECTS[0], use_llm=False)
+    out: dict[str, Any] = {"first_build_s": first, "build_s_worst_of_runs": build, "runs": runs}
+    t0 = time.perf_counter()
+    chart = chart_for(brief, settings.briefing)
+    out["chart_s"] = round(time.perf_counter() - t0, 2)
+    with tempfile.TemporaryDirectory(prefix="bench-brief-") as tmp:
+        for fmt in ("md", "docx", "pdf"):
+            t0 = time.perf_counter()
+            try:
+                export(brief, fmt, Path(tmp) / f"brief.{fmt}", settings.briefing, chart)
+                out[f"{fmt}_s"] = round(time.perf_counter() - t0, 2)
+            except Exception as exc:  # noqa: BLE001 - e.g. no Chromium: report, keep the other figures
+                out[f"{fmt}_s"] = None
+                out[f"{fmt}_error"] = str(exc)
+    return out
+
+
+def format_briefing(b: dict[str, Any]) -> list[str]:
+    lines = [
+        f"简报构建（离线，{b['runs']} 次取最慢） "
+        + "  ".join(f"{k} {v:.2f} s" for k, v in b["build_s_worst_of_runs"].items())
+        + f"  （进程内第一份 {b['first_build_s']:.2f} s）"
+    ]
+    exports = "  ".join(
+        f"{k.removesuffix('_s')} {v:.2f} s" if v is not None else f"{k.removesuffix('_s')} 失败"
+        for k, v in b.items()
+        if k in ("chart_s", "md_s", "docx_s", "pdf_s")
+    )
+    lines.append(f"简报导出（成渝城市群） {exports}")
+    return lines
+
+
+def run_bench_briefing(settings: Settings, json_out: str | None = None) -> int:
+    """Only the briefing figures (`bench --briefing-only`)."""
+    out = {"briefing": bench_briefing(settings)}
+    print("\n".join(["== 基准测试：简报 =="] + format_briefing(out["briefing"])))
+    if json_out:
+        Path(json_out).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
 def run_bench(settings: Settings, dataset: str, cold: bool = True, json_out: str | None = None) -> int:
     """Print the benchmark figures (and write them as JSON when asked)."""
     from bot.index.retrieve import Retriever
@@ -150,6 +213,7 @@ def run_bench(settings: Settings, dataset: str, cold: bool = True, json_out: str
         "latency_ms": full["latency_ms"],
         "eval_s": round(time.perf_counter() - t0, 1),
     }
+    out["briefing"] = bench_briefing(settings, retriever)
     out["peak_rss_mb"] = round(_rss_mb(), 1)
     print(format_bench(out))
     if json_out:
@@ -185,5 +249,7 @@ def format_bench(o: dict[str, Any]) -> str:
         f"误拒率           {a['false_refusal_rate']:.3f}   每题延迟 p50 {a['latency_ms']['p50']:.1f} ms  "
         f"p95 {a['latency_ms']['p95']:.1f} ms"
     )
+    if "briefing" in o:
+        lines += format_briefing(o["briefing"])
     lines.append(f"峰值内存 (RSS)   {o['peak_rss_mb']:>8.1f} MB")
     return "\n".join(lines)

@@ -69,8 +69,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from bot.app.bench import run_bench
+    from bot.app.bench import run_bench, run_bench_briefing
 
+    if args.briefing_only:
+        return run_bench_briefing(_settings(), json_out=args.json)
     return run_bench(_settings(), dataset=args.dataset, cold=not args.skip_cold, json_out=args.json)
 
 
@@ -113,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="evals/datasets/dev.jsonl", help="用来计时的问题集")
     p.add_argument("--skip-cold", action="store_true", help="跳过冷启动建索引（否则在临时目录里从头建一次）")
     p.add_argument("--json", metavar="OUT", help="同时把数据写成 JSON 文件 OUT")
+    p.add_argument(
+        "--briefing-only", action="store_true", help="只测简报：各类简报的构建时间与三种格式的导出时间"
+    )
     p.set_defaults(func=_cmd_bench)
 
     for module in _plugin_modules():

@@ -78,7 +78,7 @@ def render(chart: Chart, families: tuple[str, ...], dpi: int = 150) -> RenderedC
         font: dict[str, Any] = {"family": family} if family else {}
 
         n, k = len(labels), max(1, len(chart.series))
-        fig = Figure(figsize=(4.6, max(1.6, 0.2 * n * (1 + 0.55 * (k - 1)) + 0.7)), dpi=dpi)
+        fig = Figure(figsize=(4.2, max(1.6, 0.22 * n * (1 + 0.55 * (k - 1)) + 0.7)), dpi=dpi)
         ax = fig.add_subplot()
         height = 0.8 / k
         top = max((b.value for s in chart.series for b in s.bars), default=1.0)
@@ -94,16 +94,16 @@ def render(chart: Chart, families: tuple[str, ...], dpi: int = 150) -> RenderedC
                     y, bar.value, height=height * 0.9, color=color, label=shown_names[j] if i == 0 else None
                 )
                 value = f"{bar.value:.0f}" if chart.lower_is_better else f"{bar.value:.1f}"
-                ax.text(bar.value + top * 0.01, y, value, va="center", fontsize=7)
+                ax.text(bar.value + top * 0.01, y, value, va="center", fontsize=8)
         ax.set_yticks(range(n))
-        ax.set_yticklabels(shown, fontsize=8, **font)
+        ax.set_yticklabels(shown, fontsize=9.5, **font)
         for tick, label in zip(ax.get_yticklabels(), labels, strict=True):
             if any(b.strong and b.label == label for s in chart.series for b in s.bars) and k == 1:
                 tick.set_fontweight("bold")
         ax.invert_yaxis()
-        ax.set_xlabel(axis, fontsize=8, **font)
+        ax.set_xlabel(axis, fontsize=9, **font)
         ax.set_xlim(0, top * 1.12)
-        ax.tick_params(axis="x", labelsize=7)
+        ax.tick_params(axis="x", labelsize=8)
         ax.spines[["top", "right"]].set_visible(False)
         if k > 1:
             handles, _ = ax.get_legend_handles_labels()

@@ -93,6 +93,7 @@ BRIEF_STEP_LLM = "由大模型撰写概况并核对其中的数字……"
 BRIEF_STEP_DONE = "简报内容就绪，准备导出……"
 BRIEF_STEP_CHART = "绘制图表……"
 BRIEF_STEP_EXPORT = "导出 {fmt} 文件……"
+BRIEF_STEP_FINISHED = "完成"
 
 BRIEF_CLUSTER_SIZE = "{cluster}是报告给出城市排名的七大城市群之一，排名表共列出{n}个城市。"
 BRIEF_CLUSTER_LEADERS = "2022Q1排名前{k}的城市是{cities}。"
@@ -184,6 +185,11 @@ BRIEF_CHECK_FAILED = (
 BRIEF_CHECK_LLM_HINT = "（这段概况由大模型撰写，可改用离线模式重新生成）"
 BRIEF_QUOTE_FAILED = "简报未生成：“{section}”部分的引文“{quote}”与原文不符，已停止输出。"
 BRIEF_UNCHECKED = "简报尚未通过数字核对，不能导出；请用 make_briefing 生成后再导出。"
+BRIEF_FORMAT_UNKNOWN = "无法从文件名 {out} 判断格式，请用 --format md|docx|pdf 指定。"
+BRIEF_NEEDS_OUT = "{fmt} 是二进制文件，请用 --out 指定要写入的文件，例如 --out 简报.{ext}。"
+BRIEF_WRITTEN = "简报已写入 {path}"
+BRIEF_WRITTEN_PNG = "（图表另存为同名 .png）"
+BRIEF_UI_DONE = "已生成“{subject}”的简报：{sections}；{n} 个来源，数字已全部核对。"
 BRIEF_BAD_FORMAT = "不支持的简报格式“{fmt}”，可选：{formats}。"
 BRIEF_NEEDS_DOCX = "导出 Word 需要 python-docx，请运行 pip install python-docx。"
 BRIEF_NEEDS_CHROMIUM = (
@@ -368,6 +374,12 @@ _EXPECTED_VARS = {
     "BRIEF_CHECK_LLM_HINT": set(),
     "BRIEF_QUOTE_FAILED": {"quote", "section"},
     "BRIEF_UNCHECKED": set(),
+    "BRIEF_FORMAT_UNKNOWN": {"out"},
+    "BRIEF_NEEDS_OUT": {"fmt", "ext"},
+    "BRIEF_WRITTEN": {"path"},
+    "BRIEF_STEP_FINISHED": set(),
+    "BRIEF_WRITTEN_PNG": set(),
+    "BRIEF_UI_DONE": {"subject", "sections", "n"},
     "BRIEF_BAD_FORMAT": {"fmt", "formats"},
     "BRIEF_NEEDS_DOCX": set(),
     "BRIEF_NEEDS_CHROMIUM": {"path"},

@@ -14,6 +14,7 @@ from bot.answer.engine import Engine
 from bot.app.ui import notify
 from bot.app.ui.render import EMPTY_CONTEXT, PassageFinder
 from bot.app.ui.style import CONTEXT_JS
+from bot.core import prompts
 from bot.core.schema import Citation
 
 EXAMPLES = [
@@ -135,10 +136,11 @@ class BriefingTab:
             png.write_bytes(rendered.png)
         choices = [(f"[{i}] 《{c.title}》{c.section[:30]}", i) for i, c in enumerate(brief.sources, 1)]
         sections = "、".join(s.heading for s in brief.sections)
-        note = f"（{brief.note}）" if brief.note else ""
+        done = prompts.BRIEF_UI_DONE.format(
+            subject=html.escape(brief.subject), sections=sections, n=len(brief.sources)
+        )
         return (
-            f"已生成“{html.escape(brief.subject)}”的简报：{sections}；{len(brief.sources)} 个来源，"
-            f"数字已全部核对。{note}",
+            done + (f"（{brief.note}）" if brief.note else ""),
             top,
             gr.Image(value=str(png), visible=True)
             if rendered is not None
