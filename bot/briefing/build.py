@@ -64,7 +64,8 @@ def make_briefing(
     brief.sections = [sections[k] for k in ORDER if k in sections and not sections[k].empty()]
     _renumber(brief)
     if not any(s.key not in ("overview", "notes") for s in brief.sections):
-        raise InputError(prompts.BRIEF_NOT_IN_CORPUS.format(subject=brief.subject))
+        short = brief.subject if len(brief.subject) <= 40 else brief.subject[:40] + "…"
+        raise InputError(prompts.BRIEF_NOT_IN_CORPUS.format(subject=short))
 
     say(0.6, prompts.BRIEF_STEP_CHECK)
     chunk = _chunk_lookup(engine)

@@ -62,7 +62,7 @@ def parse(text: str, compare: Sequence[str] = ()) -> list[Subject]:
         raise InputError(prompts.BRIEF_TOO_SHORT)
     text = clean_query(text, 100)
     parts = [p for p in _SPLIT.split(text) if p]
-    split = [identify(p) for p in parts] if len(parts) > 1 else []
+    split = [identify(p) for p in parts] if parts != [text] else []
     if split and all(s.kind in ("cluster", "city") for s in split):
         subjects = split
     else:

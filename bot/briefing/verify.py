@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from bot.briefing.model import Briefing, Chart, Derived, Section, Unit
 from bot.core import prompts
@@ -29,7 +28,7 @@ EXACT = 99  # the "decimals" of a computed value: it may be shown rounded to any
 @dataclass(frozen=True)
 class Num:
     value: float  # signed when a sign was written (or for computed values)
-    decimals: int  # digits after the point as written; computed values count as exact (99)
+    decimals: int  # digits after the point as written; computed values count as EXACT
     signed: bool = False
     text: str = ""
 
@@ -45,22 +44,6 @@ def numbers(text: str) -> list[Num]:
             value = -value
         out.append(Num(value, decimals, bool(sign), m.group(0)))
     return out
-
-
-def _values(obj: Any) -> Iterable[Num]:
-    """Numbers inside tool rows: numeric cells as exact values, text cells as written."""
-    if isinstance(obj, bool) or obj is None:
-        return
-    if isinstance(obj, (int, float)):
-        yield Num(float(obj), 0 if float(obj).is_integer() else 99, obj < 0)
-    elif isinstance(obj, str):
-        yield from numbers(obj)
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _values(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _values(v)
 
 
 def _rounds_to(exact: float, decimals: int) -> float:
