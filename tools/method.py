@@ -272,8 +272,8 @@ def growth_table(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def industry_share(industry_value: float, region_total: float) -> float:
-    """An industry's share of a region's index, in percent: industry index / the region's whole index ×
-    100."""
+    """An industry's share of a region's index, in percent: industry index / the region's whole index
+    ×100."""
     for name, v in (("行业指数", industry_value), ("地区整体指数", region_total)):
         if not _is_number(v):
             raise ToolError(f"{name}“{v}”不是数字。")

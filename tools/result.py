@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 
 class ToolResult(BaseModel):
-    """What a table query or calculation returns (rendered by the UI, printed by the CLI, cited by answers)
-    ."""
+    """What a table query or calculation returns (rendered by the UI, printed by the CLI, cited by
+    answers)."""
 
     rows: list[dict[str, Any]] = Field(default_factory=list, description="Result rows (English column keys).")
     text: str = Field(

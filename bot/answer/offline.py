@@ -116,8 +116,8 @@ _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另
 
 
 def _is_caption(sentence: str) -> bool:
-    """A short line without sentence punctuation, such as a chart title ("2021全年数字化转型指数TOP10省份")
-    ."""
+    """A short line without sentence punctuation, such as a chart title
+    ("2021全年数字化转型指数TOP10省份")."""
     return len(sentence) < 30 and sentence[-1] not in "。！？；!?;”」』）)" and "\t" not in sentence
 
 
@@ -183,8 +183,8 @@ class OfflineEngine:
         return self._one(q, previous)
 
     def _one(self, question: str, previous: list[str], lead: str = "") -> Answer:
-        """`lead`: the first part of the compound question this one continues ("…？每个产品需要多长时间？")
-        ."""
+        """`lead`: the first part of the compound question this one continues
+        ("…？每个产品需要多长时间？")."""
         routed = self._route(question, previous)
         if routed is not None:
             return routed

@@ -35,8 +35,8 @@ _WH_ONLY = re.compile(r"^(是|为|有)?(哪个|哪些|哪几个|哪两个|谁|�
 
 
 class RoutedAnswer(BaseModel):
-    """An exact answer from the tables or a calculation, with the tool calls and one citation per table
-    row."""
+    """An exact answer from the tables or a calculation, with the tool calls and one citation per
+    table row."""
 
     answer: str = Field(description="Short Chinese sentence(s) with the values, period and growth note.")
     tool_calls: list[ToolCall] = Field(default_factory=list)
@@ -368,8 +368,8 @@ def _plan_cluster(cluster: str, f: Frame) -> Plan | None:
 
 
 def plan(f: Frame) -> Plan | None:
-    """Tool calls answering frame `f`, a Plan that says the tables cannot answer it, or None (not structured)
-    ."""
+    """Tool calls answering frame `f`, a Plan that says the tables cannot answer it, or None (not
+    structured)."""
     if _WHY.search(f.text):
         return None  # why / how questions are answered from the prose
     _resolve_ambiguous(f)
@@ -587,8 +587,8 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
 
 
 def _names_tables(text: str) -> bool:
-    """Whether a question names a city or cluster (then numbers in it are thresholds, not calculation inputs)
-    ."""
+    """Whether a question names a city or cluster (then numbers in it are thresholds, not calculation
+    inputs)."""
     f = parse(text)
     return bool(f.cities or f.clusters or f.ambiguous and not f.industries)
 
@@ -604,8 +604,8 @@ def _answer(run: _Run) -> RoutedAnswer:
 
 
 def tool_citations(results: list[ToolResult]) -> list[Citation]:
-    """One citation per source table row of the results (doc id, title, table as section, the row as quote)
-    ."""
+    """One citation per source table row of the results (doc id, title, table as section, the row as
+    quote)."""
     if not any(r.provenance for r in results):
         return []
     src = report_source()
