@@ -23,6 +23,10 @@ class ToolResult(BaseModel):
         description="Source rows used: {file, line, table}; empty for calculations on user data.",
     )
     columns: list[str] = Field(default_factory=list, description="Display order of the row keys.")
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Structured values (an aggregate, its inputs) the answer layer words.",
+    )
     chart: dict[str, str] | None = Field(
         default=None, description='{"label": col, "value": col} when a bar chart fits.'
     )

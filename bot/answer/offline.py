@@ -22,6 +22,7 @@ from bot.answer.extract import (
     states_share,
     years_in,
 )
+from bot.answer.verify import missing_years, place_conflict, unsupported
 from bot.core import prompts
 from bot.core.errors import BotError
 from bot.core.schema import Answer, Chunk, Hit, ToolCall
@@ -408,6 +409,21 @@ class OfflineEngine:
             if exact is not None:
                 scored = [exact] + [c for c in scored if c is not exact]
                 best = exact
+        if self._unsupported(question, best):
+            # The best sentence is about the subject but not the asked measure, period or count: quote the
+            # next one that is, if it is nearly as relevant, else say the corpus does not answer.
+            alt = next(
+                (
+                    c
+                    for c in scored[1 : cfg.sentence_candidates]
+                    if c[1] >= cfg.numeric_ratio * best[1] and not self._unsupported(question, c)
+                ),
+                None,
+            )
+            if alt is None:
+                return self._refusal(question, hits)
+            scored = [alt] + [c for c in scored if c is not alt]
+            best = alt
         amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
         if (
             _is_caption(best[3])
@@ -442,6 +458,24 @@ class OfflineEngine:
         return Answer(
             question=question, answer="\n".join(parts), answerable=True, citations=citations, mode="offline"
         )
+
+    def _unsupported(self, question: str, cand: tuple[float, float, Hit, str]) -> str:
+        """Why a candidate sentence does not answer the question ("" when it does): the asked measure, year,
+        part of year or counted thing is missing (bot/answer/verify.py)."""
+        _, _, hit, sentence = cand
+        text = hit.chunk.text
+        at = max(text.find(sentence), 0)
+        heading = (
+            hit.chunk.title + hit.chunk.section + text[max(0, at - self.settings.engine.heading_chars) : at]
+        )
+        reason = unsupported(question, sentence, heading, asks_amount(question))
+        if reason.startswith("year") and not missing_years(question, hit.chunk.section + text):
+            reason = ""  # the passage states the year (a section or the paragraph opening "2021年，…")
+        if reason or not asks_amount(question):
+            return reason
+        # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…").
+        place = place_conflict(question, heading + sentence)
+        return f"place:{place}" if place else ""
 
     def _speaker(
         self, question: str, best: tuple[float, float, Hit, str]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from bot.answer.plan import Plan, calc_plan, city_plan, scope_plan
+from bot.answer.understand import Intent, Query, calc_query, normalise, table_query
 from bot.core import prompts
 from bot.core.schema import Citation, ToolCall
 from tools.errors import ToolError
@@ -47,17 +48,6 @@ class RoutedAnswer(BaseModel):
         description="False when the tables show the question cannot be answered "
         "(e.g. a cluster without city rankings, a value the report omits).",
     )
-
-
-@dataclass
-class Plan:
-    """The tool calls for one (sub)question and how to phrase their results."""
-
-    intent: str
-    steps: list[tuple[str, dict]] = field(default_factory=list)
-    compose: Callable[[list[ToolResult]], str] | None = None
-    answerable: bool = True
-    message: str = ""
 
 
 # ---------------------------------------------------------------- planning
@@ -444,7 +434,10 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
     """Parse; a follow-up (or a later clause of the same question) without its own subject borrows it."""
     f = parse(question)
     if context is not None and not _standalone(f) and (f.is_follow_up or same_question):
+        own = f
         f = f.merged_into(context)
+        if own.refers_back and context.answer_cities:
+            f.wh_city = own.wh_city  # "它的…" names the city the previous answer chose; it asks no new one
     return f
 
 
@@ -551,6 +544,23 @@ def _chain(part: str, context: Frame | None, run: _Run) -> Frame | None:
     return head
 
 
+def typed_table_plan(q: Query, f: Frame) -> Plan | None:
+    """The typed parse's plan when it says more than the slot router can: a measure the tables do not
+    hold, or a composed question (choose by one measure, report another; max-min; a difference)."""
+    _resolve_ambiguous(f)
+    if q.scope and (f.cities or f.clusters or f.provinces):
+        return scope_plan(q, f.cities[0] if f.cities else None)
+    if q.intent != Intent.TABLE_AGGREGATE or f.industries or f.provinces:
+        return None
+    clusters = [c for c in f.clusters if c in ranked_clusters()]
+    cluster = clusters[0] if len(clusters) == 1 else None
+    sel = q.selection
+    composed = q.selector is not None and q.measure is not None and q.measure != sel.by
+    if cluster and (composed or q.aggregate == "range"):
+        return city_plan(q, cluster)
+    return None
+
+
 def route(question: str, history: list[str] | None = None) -> RoutedAnswer | None:
     """Answer a ranking / table / calculation question exactly, or return None for retrieval to answer.
 
@@ -562,6 +572,11 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
     if not parts:
         return None
     run = _Run()
+    typed = calc_query(normalise(question)) if not _names_tables(question) else None
+    typed_plan = calc_plan(typed) if typed is not None else None
+    if typed_plan is not None:
+        run.execute(typed_plan)
+        return _answer(run)
     whole = parse_calc(question)
     if whole is not None and not _names_tables(question):
         run.execute(_calc_plan(whole))
@@ -573,12 +588,14 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             run.execute(_calc_plan(req))
             context = None
             continue
-        chained = _chain(part, context, run)
-        if chained is not None:
-            context = chained
-            continue
         f = _frame(part, context, same_question=i > 0)
-        p = plan(_copy(f))
+        p = typed_table_plan(table_query(normalise(part), f), f)
+        if p is None:
+            chained = _chain(part, context, run)
+            if chained is not None:
+                context = chained
+                continue
+            p = plan(_copy(f))
         if p is None:
             return None
         run.execute(p)

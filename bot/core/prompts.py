@@ -199,6 +199,74 @@ BRIEF_NEEDS_CHROMIUM = (
 BRIEF_PDF_TIMEOUT = "Chromium 在 {seconds:g} 秒内没有打印完 PDF，请稍后重试，或先导出 Word / Markdown。"
 BRIEF_PDF_FAILED = "Chromium 没能打印出 PDF（{detail}），请检查 Chromium 安装，或先导出 Word / Markdown。"
 
+# Composed table answers (bot/answer/plan.py).
+LABEL_RANK_2021 = "2021年排名"
+LABEL_RANK_2022Q1 = "2022Q1排名"
+LABEL_RANK_CHANGE = "2022Q1较2021年的排名变化"
+LABEL_GROWTH = "同比增速"
+LABEL_GROWTH_RANK = "增速排名"
+RANK_VALUE = "第{n}"
+NTH = "第{n}"
+NTH_FROM_END = "倒数第{n}"
+BEST = "最高"
+WORST = "最低"
+TOP_K = "前{k}"
+BOTTOM_K = "后{k}"
+ABOVE = "高于"
+BELOW = "低于"
+MEAN = "平均值"
+SUM = "合计"
+SELECT_POSITION = "{by}{position}的城市"
+SELECT_EDGE = "{by}{edge}的城市"
+SELECT_K = "{by}{side}的城市"
+SELECT_THRESHOLD = "{by}{side}{value}%的城市"
+SELECT_MOST_ROSE = "排名上升最多的城市"
+SELECT_MOST_FELL = "排名下降最多的城市"
+SELECT_ROSE = "2022Q1排名较2021年上升的城市"
+SELECT_FELL = "2022Q1排名较2021年下降的城市"
+SELECT_UNCHANGED = "2022Q1排名与2021年相同的城市"
+SELECT_ALL = "各城市"
+SELECT_CHANGE = {"rose": SELECT_ROSE, "fell": SELECT_FELL, "unchanged": SELECT_UNCHANGED}
+NONE_SELECTED = "{where}没有{chosen}。"
+COUNT_RESULT = "{where}{chosen}共{n}个：{cities}。"
+STAT_RESULT = "{where}{chosen}的{label}{stat}为{value}（{items}）。"
+RANGE_RESULT = "{where}{label}最高的是{top}（{top_value}），最低的是{bottom}（{bottom_value}），相差{diff}。"
+DIFF_RESULT = "{a}的{label}为{a_value}，{b}为{b_value}，相差{diff}。"
+DIFF_POINTS = "{value}个百分点"
+DIFF_PLACES = "{value}位"
+SELECTED_CITIES = "{where}{chosen}：{items}。"
+SELECTED_THEN = "{where}{chosen}：{items}。"
+GROWTH_READING = "（增速为2021Q1与2022Q1两年同比增速均值）"
+NEAREST = "报告中{city}的{label}为{value}（{cluster}内）。"
+
+# Caveats: how a figure must be read.
+CAVEAT_GROWTH = "增速是2021Q1与2022Q1两个同比增速的均值，不是单个季度的增速。"
+CAVEAT_RANK_IN_CLUSTER = "排名是城市在所属城市群内的名次，不是全国排名。"
+
+# Refusals for measures the report's tables do not hold.
+SCOPE_SINGLE_QUARTER = "报告没有给出单个季度的同比增速，只给出2021Q1与2022Q1两年同比增速的均值。{nearest}"
+SCOPE_NATIONAL_RANK = "报告的城市排名是城市群内的名次，正文没有给出全国名次表。{nearest}"
+SCOPE_INDEX_VALUE = "报告没有给出城市数字化转型指数的具体数值，只给出了排名。{nearest}"
+SCOPE_SHARE_VALUE = "报告只给出各行业省份占比与增速的前10名排名，没有给出占比的具体数值。{nearest}"
+
+# Calculations on numbers typed into the question.
+WEIGHT_ITEM = "{name}：{score}/{total} = {weight}"
+CALC_WEIGHTS = (
+    "按报告的专家赋权公式 α_j = Σ_i α_ij / Σ_i Σ_j α_ij（某指标得分之和 ÷ 全部得分之和）：{items}。"
+)
+CALC_COMPOSITE = "加权得到综合指数：{terms} = {value}。"
+NORMALISE_ITEM = "{name}：{value_in} ÷ {total} = {result}{also}"
+PERCENT_ALSO = "（即{value}%）"
+TOTAL_GIVEN = "基期全国加总为题中给出的数"
+TOTAL_SUMMED = "样本即全部城市，基期加总为各值之和"
+CALC_NORMALISE = "按报告的标准化方法 t = x ÷ 该指标基期全国加总（{source}）：{items}。"
+CALC_WEIGHTED = "按报告的加权平均方法：({terms}) ÷ {weight_sum} = {value}。"
+CALC_GROWTH = "同比增速 = {v1} ÷ {v0} − 1（{p1}相对{p0}）= {value}%。"
+CALC_TWO_YEAR = (
+    "{p1}同比增速 = {v1} ÷ {v0} − 1 = {g1}%，{p2}同比增速 = {v2} ÷ {v1} − 1 = {g2}%；"
+    "两年同比增速均值 = ({g1}% + {g2}%) ÷ 2 = {value}%。"
+)
+
 SYSTEM_PROMPT = """你是“数字化转型知识助手”，为研究人员回答关于中国数字化转型的问题。
 规则：
 1. 只根据工具返回的结果和检索到的段落作答，不使用任何其他知识。
@@ -255,6 +323,60 @@ _EXPECTED_VARS = {
     "SEARCH_K_DESCRIPTION": set(),
     "LLM_FALLBACK_NOTE": set(),
     "NOT_IN_CORPUS": set(),
+    "LABEL_RANK_2021": set(),
+    "LABEL_RANK_2022Q1": set(),
+    "LABEL_RANK_CHANGE": set(),
+    "LABEL_GROWTH": set(),
+    "LABEL_GROWTH_RANK": set(),
+    "RANK_VALUE": {"n"},
+    "NTH": {"n"},
+    "NTH_FROM_END": {"n"},
+    "BEST": set(),
+    "WORST": set(),
+    "TOP_K": {"k"},
+    "BOTTOM_K": {"k"},
+    "ABOVE": set(),
+    "BELOW": set(),
+    "MEAN": set(),
+    "SUM": set(),
+    "SELECT_POSITION": {"by", "position"},
+    "SELECT_EDGE": {"by", "edge"},
+    "SELECT_K": {"by", "side"},
+    "SELECT_THRESHOLD": {"by", "side", "value"},
+    "SELECT_MOST_ROSE": set(),
+    "SELECT_MOST_FELL": set(),
+    "SELECT_ROSE": set(),
+    "SELECT_FELL": set(),
+    "SELECT_UNCHANGED": set(),
+    "SELECT_ALL": set(),
+    "NONE_SELECTED": {"chosen", "where"},
+    "COUNT_RESULT": {"chosen", "cities", "n", "where"},
+    "STAT_RESULT": {"chosen", "items", "label", "stat", "value", "where"},
+    "RANGE_RESULT": {"bottom", "bottom_value", "diff", "label", "top", "top_value", "where"},
+    "DIFF_RESULT": {"a", "a_value", "b", "b_value", "diff", "label"},
+    "DIFF_POINTS": {"value"},
+    "DIFF_PLACES": {"value"},
+    "SELECTED_CITIES": {"chosen", "items", "where"},
+    "SELECTED_THEN": {"chosen", "items", "where"},
+    "GROWTH_READING": set(),
+    "NEAREST": {"city", "cluster", "label", "value"},
+    "CAVEAT_GROWTH": set(),
+    "CAVEAT_RANK_IN_CLUSTER": set(),
+    "SCOPE_SINGLE_QUARTER": {"nearest"},
+    "SCOPE_NATIONAL_RANK": {"nearest"},
+    "SCOPE_INDEX_VALUE": {"nearest"},
+    "SCOPE_SHARE_VALUE": {"nearest"},
+    "WEIGHT_ITEM": {"name", "score", "total", "weight"},
+    "CALC_WEIGHTS": {"items"},
+    "CALC_COMPOSITE": {"terms", "value"},
+    "NORMALISE_ITEM": {"also", "name", "result", "total", "value_in"},
+    "PERCENT_ALSO": {"value"},
+    "TOTAL_GIVEN": set(),
+    "TOTAL_SUMMED": set(),
+    "CALC_NORMALISE": {"items", "source"},
+    "CALC_WEIGHTED": {"terms", "value", "weight_sum"},
+    "CALC_GROWTH": {"p0", "p1", "v0", "v1", "value"},
+    "CALC_TWO_YEAR": {"g1", "g2", "p1", "p2", "v0", "v1", "v2", "value"},
     "GROWTH_NOTE": set(),
     "OFFLINE_REFUSAL": set(),
     "NOT_RANKED_CLUSTER": {"clusters", "name"},

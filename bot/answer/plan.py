@@ -1,0 +1,391 @@
+"""Plans: a typed Query turned into tool calls, and the tool results worded as the answer.
+
+Table questions become one `city_query` call (any selection × any measure × any aggregate, see
+tools/compose.py); calculations on typed-in data call the report's method (tools/calc.py) and show the
+formula, the values substituted and the result; questions about measures the tables do not hold become a
+refusal that names the nearest figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.answer.understand import Query
+from bot.core import prompts
+from tools.queries import change_text, pct
+from tools.result import ToolResult, fmt_number
+
+
+@dataclass
+class Plan:
+    """The tool calls for one (sub)question and how to phrase their results."""
+
+    intent: str
+    steps: list[tuple[str, dict]] = field(default_factory=list)
+    compose: Callable[[list[ToolResult]], str] | None = None
+    answerable: bool = True
+    message: str = ""
+    caveats: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- wording of table values
+
+MEASURE_LABEL = {
+    "rank_2021": prompts.LABEL_RANK_2021,
+    "rank_2022Q1": prompts.LABEL_RANK_2022Q1,
+    "rank_change": prompts.LABEL_RANK_CHANGE,
+    "growth": prompts.LABEL_GROWTH,
+    "growth_rank": prompts.LABEL_GROWTH_RANK,
+}
+
+
+def say_value(measure: str, value: Any) -> str:
+    if measure == "growth":
+        return pct(float(value))
+    if measure == "rank_change":
+        return change_text(int(value))
+    return prompts.RANK_VALUE.format(n=int(value))
+
+
+def _difference(measure: str, value: float) -> str:
+    if measure == "growth":
+        return prompts.DIFF_POINTS.format(value=fmt_number(abs(value), 2))
+    return prompts.DIFF_PLACES.format(value=int(abs(value)))
+
+
+def _selection_words(q: Query) -> str:
+    sel = q.selection
+    by = MEASURE_LABEL.get(sel.by or "rank_2022Q1", "")
+    if sel.kind == "nth" and sel.n:
+        pos = prompts.NTH.format(n=sel.n) if sel.n > 0 else prompts.NTH_FROM_END.format(n=-sel.n)
+        return prompts.SELECT_POSITION.format(by=by, position=pos)
+    if sel.kind in ("top", "bottom"):
+        if sel.by == "rank_change":
+            return prompts.SELECT_MOST_ROSE if sel.kind == "top" else prompts.SELECT_MOST_FELL
+        edge = prompts.BEST if sel.kind == "top" else prompts.WORST
+        return prompts.SELECT_EDGE.format(by=by, edge=edge)
+    if sel.kind in ("top_k", "bottom_k"):
+        side = prompts.TOP_K if sel.kind == "top_k" else prompts.BOTTOM_K
+        return prompts.SELECT_K.format(by=by, side=side.format(k=sel.n or 3))
+    if sel.kind == "filter" and sel.condition is not None:
+        cond = sel.condition
+        if cond.op in ("gt", "lt"):
+            word = prompts.ABOVE if cond.op == "gt" else prompts.BELOW
+            return prompts.SELECT_THRESHOLD.format(by=by, side=word, value=fmt_number(cond.value or 0, 2))
+        return prompts.SELECT_CHANGE[cond.op]
+    return prompts.SELECT_ALL
+
+
+def _cities(rows: list[dict]) -> str:
+    return "、".join(r["city"] for r in rows)
+
+
+def _listing(rows: list[dict], measure: str) -> str:
+    return "、".join(f"{r['city']}（{say_value(measure, r[measure])}）" for r in rows)
+
+
+def word_city_query(q: Query, where: str, res: ToolResult) -> str:
+    """One sentence for a city_query result."""
+    data, rows = res.data, res.rows
+    report, by = data["report"], data["by"]
+    label = MEASURE_LABEL[report]
+    chosen = _selection_words(q)
+    note = prompts.GROWTH_READING if "growth" in (report, by) else ""
+    agg, value = data["aggregate"], data["value"]
+    if not rows:
+        return prompts.NONE_SELECTED.format(where=where, chosen=chosen)
+    if agg == "count":
+        return (
+            prompts.COUNT_RESULT.format(where=where, chosen=chosen, n=value, cities=_listing(rows, by)) + note
+        )
+    if agg in ("mean", "sum"):
+        word = prompts.MEAN if agg == "mean" else prompts.SUM
+        shown = pct(value) if report == "growth" else fmt_number(value, 2)
+        return (
+            prompts.STAT_RESULT.format(
+                where=where, chosen=chosen, label=label, stat=word, value=shown, items=_listing(rows, report)
+            )
+            + note
+        )
+    if agg == "range" and len(rows) >= 2:
+        top, bottom = rows[0], rows[-1]
+        return (
+            prompts.RANGE_RESULT.format(
+                where=where,
+                label=label,
+                top=top["city"],
+                top_value=say_value(report, top[report]),
+                bottom=bottom["city"],
+                bottom_value=say_value(report, bottom[report]),
+                diff=_difference(report, value),
+            )
+            + note
+        )
+    if agg == "difference" and len(rows) >= 2:
+        a, b = rows[0], rows[1]
+        return (
+            prompts.DIFF_RESULT.format(
+                a=a["city"],
+                a_value=say_value(report, a[report]),
+                b=b["city"],
+                b_value=say_value(report, b[report]),
+                label=label,
+                diff=_difference(report, value),
+            )
+            + note
+        )
+    if report == by:
+        return prompts.SELECTED_CITIES.format(where=where, chosen=chosen, items=_listing(rows, report)) + note
+    by_label = "" if by == "rank_change" else MEASURE_LABEL[by]
+    items = "；".join(
+        f"{r['city']}（{by_label}{say_value(by, r[by])}）的{label}为{say_value(report, r[report])}"
+        for r in rows
+    )
+    return prompts.SELECTED_THEN.format(where=where, chosen=chosen, items=items) + note
+
+
+def city_plan(q: Query, cluster: str | None) -> Plan:
+    """The composed table question as one city_query call."""
+    sel = q.selection
+    args: dict[str, Any] = {
+        "cluster": cluster,
+        "select": sel.kind,
+        "by": sel.by or "rank_2022Q1",
+        "report": q.measure or sel.by or "rank_2022Q1",
+    }
+    if sel.kind == "named":
+        args["cities"] = q.entities.cities
+        args["cluster"] = None
+    if sel.n is not None:
+        args["n"] = sel.n
+    if sel.condition is not None:
+        args["condition"] = sel.condition.op
+        args["threshold"] = sel.condition.value
+    agg = q.aggregate
+    args["aggregate"] = "list" if agg == "value" else agg
+    where = cluster or ""
+
+    def compose(results: list[ToolResult]) -> str:
+        return word_city_query(q, where, results[0])
+
+    caveats = [prompts.CAVEAT_GROWTH] if "growth" in (args["by"], args["report"]) else []
+    if cluster:
+        caveats.append(prompts.CAVEAT_RANK_IN_CLUSTER)
+    return Plan("city_query", [("city_query", args)], compose, caveats=caveats)
+
+
+# ---------------------------------------------------------------- questions the tables cannot answer
+
+
+def scope_plan(q: Query, city: str | None) -> Plan | None:
+    """A refusal that names what the report has instead (the nearest figure, under its exact label)."""
+    issue = q.scope[0] if q.scope else None
+    if issue is None:
+        return None
+    message = {
+        "single_quarter_growth": prompts.SCOPE_SINGLE_QUARTER,
+        "national_rank": prompts.SCOPE_NATIONAL_RANK,
+        "index_value": prompts.SCOPE_INDEX_VALUE,
+        "share_value": prompts.SCOPE_SHARE_VALUE,
+    }[issue]
+    if city is None:
+        return Plan("out_of_scope", answerable=False, message=message.format(nearest=""))
+    nearest_measure = "growth" if issue == "single_quarter_growth" else "rank_2022Q1"
+
+    def compose(results: list[ToolResult]) -> str:
+        row = results[0].rows[0] if results[0].rows else None
+        if row is None:
+            return message.format(nearest="")
+        nearest = prompts.NEAREST.format(
+            city=row["city"],
+            cluster=row["cluster"],
+            label=MEASURE_LABEL[nearest_measure],
+            value=say_value(nearest_measure, row[nearest_measure]),
+        )
+        return message.format(nearest=nearest)
+
+    args = {"cities": [city], "select": "named", "by": nearest_measure, "aggregate": "list"}
+    return Plan("out_of_scope", [("city_query", args)], compose, answerable=False)
+
+
+# ---------------------------------------------------------------- calculations on typed-in data
+
+
+def _round(x: float, digits: int | None, default: int = 4) -> str:
+    return f"{x:.{digits if digits is not None else default}f}"
+
+
+def calc_plan(q: Query) -> Plan | None:
+    """The report's method on the numbers typed into the question; None when the data does not fit."""
+    data, op = q.inline, q.operation
+    if data is None or op is None:
+        return None
+    if op in ("weights", "weights_then_weighted"):
+        return _weights_plan(q)
+    if op == "normalise":
+        return _normalise_plan(q)
+    if op == "weighted":
+        return _weighted_plan(q)
+    if op == "growth":
+        return _growth_plan(q)
+    return None
+
+
+def _score_vectors(q: Query) -> tuple[list[list[float]], list[str]] | None:
+    """Expert rows of equal width (one score per indicator), and the indicator names."""
+    assert q.inline is not None
+    rows = [v.values for v in q.inline.vectors if not any(w in v.label for w in ("分指数", "指数值", "权重"))]
+    rows = [r for r in rows if all(1 <= x <= 5 for x in r)]
+    if len(rows) < 2 or len({len(r) for r in rows}) != 1:
+        return None
+    width = len(rows[0])
+    names = q.inline.names if len(q.inline.names) == width else [f"指标{j + 1}" for j in range(width)]
+    return rows, names
+
+
+def _weights_plan(q: Query) -> Plan | None:
+    got = _score_vectors(q)
+    if got is None:
+        return None
+    rows, names = got
+    scores = {name: [r[j] for r in rows] for j, name in enumerate(names)}
+    values = None
+    if q.operation == "weights_then_weighted":
+        assert q.inline is not None
+        values = next(
+            (v.values for v in q.inline.vectors if v.values not in rows and len(v.values) == len(names)), None
+        )
+        if values is None:
+            return None
+    focus = q.inline.focus if q.inline and q.inline.focus in names else None
+    steps: list[tuple[str, dict]] = [("calc_expert_weights", {"scores": scores})]
+    if values is not None:
+        total = sum(sum(r) for r in rows)
+        weights = {n: sum(scores[n]) / total for n in names}
+        steps.append(
+            ("calc_weighted_index", {"values": dict(zip(names, values, strict=True)), "weights": weights})
+        )
+
+    def compose(results: list[ToolResult]) -> str:
+        total = sum(sum(r) for r in rows)
+        sums = {n: sum(scores[n]) for n in names}
+        shown = [n for n in names if focus in (None, n)]
+        parts = [
+            prompts.WEIGHT_ITEM.format(
+                name=n,
+                score=fmt_number(sums[n], 4),
+                total=fmt_number(total, 4),
+                weight=_round(sums[n] / total, q.digits),
+            )
+            for n in shown
+        ]
+        text = prompts.CALC_WEIGHTS.format(items="；".join(parts))
+        if values is not None:
+            w = {n: sums[n] / total for n in names}
+            composite = sum(w[n] * v for n, v in zip(names, values, strict=True))
+            terms = " + ".join(
+                f"{_round(w[n], 4)}×{fmt_number(v, 4)}" for n, v in zip(names, values, strict=True)
+            )
+            text += prompts.CALC_COMPOSITE.format(terms=terms, value=_round(composite, q.digits, 2))
+        return text
+
+    return Plan("calc_weights", steps, compose)
+
+
+def _normalise_plan(q: Query) -> Plan | None:
+    data = q.inline
+    assert data is not None
+    if data.vectors:
+        values = data.vectors[0].values
+        names = data.names if len(data.names) == len(values) else [f"城市{j + 1}" for j in range(len(values))]
+    elif data.scalars:
+        names, values = ["该城市"], [next(iter(data.scalars.values()))]
+    else:
+        return None
+    total = data.total if data.total is not None else sum(values)
+    if total <= 0:
+        return None
+    focus = data.focus if data.focus in names else None
+    shown = [(n, v) for n, v in zip(names, values, strict=True) if focus in (None, n)]
+
+    def compose(results: list[ToolResult]) -> str:
+        parts = []
+        for n, v in shown:
+            share = v / total
+            value = _round(share * 100, q.digits, 2) + "%" if q.percent else _round(share, q.digits)
+            also = "" if q.percent else prompts.PERCENT_ALSO.format(value=_round(share * 100, 2))
+            parts.append(
+                prompts.NORMALISE_ITEM.format(
+                    name=n, value_in=fmt_number(v, 4), total=fmt_number(total, 4), result=value, also=also
+                )
+            )
+        source = prompts.TOTAL_GIVEN if data.total is not None else prompts.TOTAL_SUMMED
+        return prompts.CALC_NORMALISE.format(source=source, items="；".join(parts))
+
+    args = {"values": {n: v for n, v in shown}, "base_total": total}
+    return Plan("calc_normalise", [("calc_normalise", args)], compose)
+
+
+def _weighted_plan(q: Query) -> Plan | None:
+    data = q.inline
+    assert data is not None
+    weights = next((v.values for v in data.vectors if "权重" in v.label), None)
+    values = next((v.values for v in data.vectors if "权重" not in v.label), None)
+    if weights is None or values is None or len(weights) != len(values):
+        return None
+    names = data.names if len(data.names) == len(values) else [f"指标{j + 1}" for j in range(len(values))]
+
+    def compose(results: list[ToolResult]) -> str:
+        total_w = sum(weights)
+        value = sum(w * v for w, v in zip(weights, values, strict=True)) / total_w
+        terms = " + ".join(
+            f"{fmt_number(w, 4)}×{fmt_number(v, 4)}" for w, v in zip(weights, values, strict=True)
+        )
+        return prompts.CALC_WEIGHTED.format(
+            terms=terms, weight_sum=fmt_number(total_w, 4), value=_round(value, q.digits, 2)
+        )
+
+    args = {
+        "values": dict(zip(names, values, strict=True)),
+        "weights": dict(zip(names, weights, strict=True)),
+    }
+    return Plan("calc_weighted_index", [("calc_weighted_index", args)], compose)
+
+
+def _growth_plan(q: Query) -> Plan | None:
+    data = q.inline
+    assert data is not None
+    periods = sorted(data.periods.items())
+    if len(periods) == 3 and any(w in q.text for w in ("两年", "均值")):
+        (p0, v0), (p1, v1), (p2, v2) = periods
+
+        def compose3(results: list[ToolResult]) -> str:
+            g1, g2 = (v1 / v0 - 1) * 100, (v2 / v1 - 1) * 100
+            return prompts.CALC_TWO_YEAR.format(
+                p0=p0,
+                p1=p1,
+                p2=p2,
+                v0=fmt_number(v0, 4),
+                v1=fmt_number(v1, 4),
+                v2=fmt_number(v2, 4),
+                g1=_round(g1, 2),
+                g2=_round(g2, 2),
+                value=_round((g1 + g2) / 2, q.digits, 2),
+            )
+
+        return Plan(
+            "calc_growth", [("calc_two_year_growth", {"first": v0, "second": v1, "third": v2})], compose3
+        )
+    if len(periods) == 2:
+        (p0, v0), (p1, v1) = periods
+
+        def compose2(results: list[ToolResult]) -> str:
+            g = (v1 / v0 - 1) * 100
+            return prompts.CALC_GROWTH.format(
+                p0=p0, p1=p1, v0=fmt_number(v0, 4), v1=fmt_number(v1, 4), value=_round(g, q.digits, 2)
+            )
+
+        return Plan("calc_growth", [("calc_growth", {"current": v1, "previous": v0})], compose2)
+    return None

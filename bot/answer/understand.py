@@ -1,0 +1,432 @@
+"""Question understanding: one typed parse (`Query`) of a question, its parts and the data typed into it.
+
+The vocabulary lives in `lexicon.toml`; entity names come from the parsed tables (tools.question). The
+parse says what it understood; the planner (bot/answer/plan.py) runs it, and anything the parse does not
+cover falls back to the older router or to retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.names import to_simplified
+from tools.question import Frame, cn_to_int, parse
+
+LEXICON_PATH = Path(__file__).with_name("lexicon.toml")
+
+Measure = Literal["rank_2021", "rank_2022Q1", "rank_change", "growth", "growth_rank"]
+MEASURES: tuple[str, ...] = ("rank_2021", "rank_2022Q1", "rank_change", "growth", "growth_rank")
+_NUM = r"-?\d+(?:\.\d+)?"
+
+
+class Intent(StrEnum):
+    TABLE_LOOKUP = "table_lookup"
+    TABLE_AGGREGATE = "table_aggregate"
+    CALCULATION = "calculation"
+    PROSE = "prose"
+    AUTHOR = "author"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class Condition(BaseModel):
+    """A filter on one measure: rank rose / fell / unchanged, or growth above / below a threshold."""
+
+    measure: Measure
+    op: Literal["rose", "fell", "unchanged", "gt", "lt"]
+    value: float | None = None
+
+
+class Selection(BaseModel):
+    """Which cities a table question is about."""
+
+    kind: Literal["named", "all", "nth", "top", "bottom", "top_k", "bottom_k", "filter", "extremes"] = "all"
+    by: Measure | None = Field(None, description="The measure the cities are chosen by (ordering/filter).")
+    n: int | None = Field(None, description="nth position or k of top/bottom k.")
+    condition: Condition | None = None
+
+
+class Entities(BaseModel):
+    cities: list[str] = Field(default_factory=list)
+    clusters: list[str] = Field(default_factory=list)
+    provinces: list[str] = Field(default_factory=list)
+    industries: list[str] = Field(default_factory=list)
+    periods: list[str] = Field(default_factory=list)
+    other_periods: list[str] = Field(default_factory=list, description="Periods the tables do not hold.")
+
+
+class Vector(BaseModel):
+    """Numbers typed in the question as one group ("5、3、4", "(4,5,3)"), with the words before them."""
+
+    label: str
+    values: list[float]
+
+
+class InlineData(BaseModel):
+    """Data typed into a calculation question."""
+
+    vectors: list[Vector] = Field(default_factory=list)
+    scalars: dict[str, float] = Field(default_factory=dict, description="label -> value ('原始值' -> 437).")
+    periods: dict[str, float] = Field(default_factory=dict, description="'2021Q1' -> 236.")
+    names: list[str] = Field(default_factory=list, description="Names listed for the columns/rows (A、B、C).")
+    total: float | None = None
+    focus: str | None = Field(None, description="The one name the question asks about ('B', '指标1').")
+
+
+class Query(BaseModel):
+    """What a question asks, typed."""
+
+    text: str = Field(description="The normalised question.")
+    intent: Intent = Intent.PROSE
+    entities: Entities = Field(default_factory=Entities)
+    measure: Measure | None = Field(None, description="What is reported about the selected cities.")
+    selection: Selection = Field(default_factory=Selection)
+    aggregate: Literal["value", "list", "count", "mean", "sum", "difference", "range"] = "value"
+    operation: str | None = Field(None, description="For calculations: weights, normalise, weighted, ...")
+    inline: InlineData | None = None
+    digits: int | None = Field(None, description="Decimals the question asks for (保留N位小数).")
+    percent: bool = Field(False, description="The question wants a percentage.")
+    scope: list[str] = Field(default_factory=list, description="Measures asked that the tables do not hold.")
+    parts: list[Query] = Field(default_factory=list, description="One Query per part of a compound question.")
+    refers_back: bool = Field(False, description="This part refers to what an earlier part selected.")
+    selector: str | None = Field(
+        None,
+        description="The clause that chooses the cities, when another clause "
+        "asks a different measure of them ('增速最高的那个城市').",
+    )
+
+
+# ---------------------------------------------------------------- lexicon and normaliser
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, Any]:
+    with LEXICON_PATH.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _words(section: str, key: str) -> list[str]:
+    return list(lexicon()[section][key])
+
+
+def _patterns(section: str, key: str) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in lexicon()[section][key]]
+
+
+def has_any(text: str, section: str, key: str) -> bool:
+    if key.endswith("_re"):
+        return any(p.search(text) for p in _patterns(section, key))
+    return any(w in text for w in _words(section, key))
+
+
+_SPACE = re.compile(r"\s+")
+_CN_ORDINAL = re.compile(
+    r"(第|前|后|倒数第|倒数)([一二两三四五六七八九十]+)(?=名|位|个|座|大|$|的|城|[，,？?。])"
+)
+
+
+def normalise(text: str) -> str:
+    """The one normaliser of the answer path: NFKC (full-width digits and letters), traditional ->
+    simplified, no white space, lower case, 第三/前五 -> 第3/前5, 第一季度/1季度 -> 一季度."""
+    text = _SPACE.sub("", to_simplified(unicodedata.normalize("NFKC", text or ""))).lower()
+    text = text.replace("第一季度", "一季度").replace("1季度", "一季度")
+    return _CN_ORDINAL.sub(lambda m: m.group(1) + str(cn_to_int(m.group(2)) or m.group(2)), text)
+
+
+# ---------------------------------------------------------------- table questions
+
+
+def measure_of(text: str) -> Measure | None:
+    """The measure a clause asks about, or None."""
+    for key in ("rank_change", "growth_rank", "growth", "rank"):
+        if has_any(text, "measure", key):
+            if key == "rank":
+                return "rank_2021" if _period_of(text) == "2021" else "rank_2022Q1"
+            return key  # type: ignore[return-value]
+    return None
+
+
+def _period_of(text: str) -> str | None:
+    for period, words in lexicon()["period"].items():
+        if any(w in text for w in words):
+            return str(period)
+    return None
+
+
+def _condition(text: str) -> Condition | None:
+    for key, op in (("above_re", "gt"), ("below_re", "lt")):
+        for p in _patterns("condition", key):
+            m = p.search(text)
+            if m:
+                return Condition(measure="growth", op=op, value=float(m.group(1)))  # type: ignore[arg-type]
+    for key in ("unchanged", "rose", "fell"):
+        if has_any(text, "condition", key):
+            return Condition(measure="rank_change", op=key)  # type: ignore[arg-type]
+    return None
+
+
+def selection_of(clause: str, frame: Frame) -> Selection:
+    """How a clause chooses its cities."""
+    by = measure_of(clause)
+    if any(p.search(clause) for p in _patterns("aggregate", "range_re")):
+        return Selection(kind="extremes", by=by or "growth")
+    if has_any(clause, "selection", "most_rose"):
+        return Selection(kind="top", by="rank_change")
+    if has_any(clause, "selection", "most_fell"):
+        return Selection(kind="bottom", by="rank_change")
+    if frame.top_k:
+        return Selection(kind="top_k", by=_order_measure(by), n=frame.top_k)
+    if frame.bottom_k:
+        return Selection(kind="bottom_k", by=_order_measure(by), n=frame.bottom_k)
+    if frame.from_end:
+        return Selection(kind="nth", by=_order_measure(by), n=-frame.from_end)
+    if frame.ordinal:
+        return Selection(kind="nth", by=_order_measure(by), n=frame.ordinal)
+    if has_any(clause, "selection", "top"):
+        return Selection(kind="top", by=_order_measure(by))
+    if has_any(clause, "selection", "bottom"):
+        return Selection(kind="bottom", by=_order_measure(by))
+    cond = _condition(clause)
+    if cond is not None:
+        return Selection(kind="filter", by=cond.measure, condition=cond)
+    if frame.cities:
+        return Selection(kind="named")
+    return Selection(kind="all")
+
+
+def _order_measure(by: Measure | None) -> Measure:
+    """Ordering by growth means by growth value; by rank means by that period's rank."""
+    if by in (None, "rank_change"):
+        return by or "rank_2022Q1"
+    return "growth" if by == "growth_rank" else by
+
+
+_SELECTOR = re.compile(
+    r"^(?P<head>.+?(?:的|之)?(?:那个|那座|这个|哪个)?(?:城市|地市))(?P<sep>[，,]|的|在|其|它)(?P<tail>.+)$"
+)
+
+
+def split_selector(text: str) -> tuple[str, str] | None:
+    """'增速最高的那个城市，2022Q1排第几' -> ('增速最高的那个城市', '2022Q1排第几'): a clause that chooses
+    cities by one measure, and a clause that asks another measure of them. None when there is no such
+    split (a plain lookup)."""
+    m = _SELECTOR.match(text)
+    if not m:
+        return None
+    head, tail = m.group("head"), m.group("tail")
+    if "哪" in head or not tail or measure_of(tail) is None:
+        return None
+    head_sel = selection_of(head, parse(head))
+    if head_sel.kind in ("named", "all"):
+        return None
+    return head, tail
+
+
+def _entities(f: Frame) -> Entities:
+    return Entities(
+        cities=list(f.cities),
+        clusters=list(f.clusters),
+        provinces=list(f.provinces),
+        industries=list(f.industries),
+        periods=list(f.periods),
+        other_periods=list(f.other_periods),
+    )
+
+
+def _aggregate(text: str, selection: Selection) -> str:
+    if selection.kind == "extremes" or has_any(text, "aggregate", "difference") and selection.kind != "named":
+        return "range" if selection.kind == "extremes" else "difference"
+    if has_any(text, "aggregate", "count") and selection.kind == "filter":
+        return "count"
+    masked = (
+        text.replace("两年同比增速均值", "增速").replace("同比增速均值", "增速").replace("增速均值", "增速")
+    )
+    if has_any(masked, "aggregate", "mean"):
+        return "mean"
+    if has_any(masked, "aggregate", "sum"):
+        return "sum"
+    return "value"
+
+
+def _tail_aggregate(tail: str) -> str:
+    """What a clause asks of cities another clause chose: their values, how many, mean or sum."""
+    masked = _mask_growth_label(tail)
+    for key in ("mean", "sum", "count"):
+        if has_any(masked, "aggregate", key):
+            return key
+    return "value"
+
+
+def _mask_growth_label(text: str) -> str:
+    """'两年同比增速均值' names the growth measure; its 均值 is no aggregate."""
+    return (
+        text.replace("两年同比增速均值", "增速").replace("同比增速均值", "增速").replace("增速均值", "增速")
+    )
+
+
+def scope_issues(text: str, frame: Frame) -> list[str]:
+    """Measures asked that the city tables do not hold (the tables hold something near them)."""
+    issues = []
+    if frame.cities or frame.clusters:
+        if measure_of(text) == "growth" and has_any(text, "scope", "single_quarter_re"):
+            issues.append("single_quarter_growth")
+        if has_any(text, "scope", "national_re"):
+            issues.append("national_rank")
+        if has_any(text, "scope", "index_value_re") and measure_of(text) is None:
+            issues.append("index_value")
+    if frame.provinces and frame.industries and has_any(text, "scope", "share_value_re"):
+        issues.append("share_value")
+    return issues
+
+
+def table_query(text: str, frame: Frame | None = None) -> Query:
+    """The typed parse of one table clause (no compound split)."""
+    frame = frame or parse(text)
+    selector = split_selector(text)
+    if selector is not None:
+        head, tail = selector
+        head_frame = parse(head)
+        sel = selection_of(head, head_frame)
+        return Query(
+            text=text,
+            intent=Intent.TABLE_AGGREGATE,
+            entities=_entities(frame),
+            selector=head,
+            measure=measure_of(tail),
+            selection=sel,
+            aggregate=_tail_aggregate(tail),
+            scope=scope_issues(text, frame),
+        )
+    sel = selection_of(text, frame)
+    agg = _aggregate(text, sel)
+    measure = measure_of(text) or (sel.by if sel.kind in ("extremes",) else None)
+    intent = (
+        Intent.TABLE_AGGREGATE if agg != "value" or sel.kind not in ("named", "all") else Intent.TABLE_LOOKUP
+    )
+    return Query(
+        text=text,
+        intent=intent,
+        entities=_entities(frame),
+        measure=measure,
+        selection=sel,
+        aggregate=agg,
+        scope=scope_issues(text, frame),
+    )  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- data typed into the question
+
+_GROUP = re.compile(rf"[（(]?\s*({_NUM}(?:\s*[、,，/]\s*{_NUM})+)\s*[)）]?")
+_NAME_LIST = re.compile(
+    r"((?:[a-z\u4e00-\u9fff0-9]{1,8}、)+[a-z\u4e00-\u9fff0-9]{1,8})"
+    r"(?:等?[一二两三四五六七八九十\d]+个)?(?:城市|指标|分指数|地区|层|打分|评分)"
+)
+_PERIOD_VALUE = re.compile(
+    rf"(20\d\d)(?:年)?(q[1-4]|一季度|二季度|三季度|四季度)?(?:的值|值|指数)?(?:为|是|:|=)({_NUM})(?![\d.%])"
+)
+_QUARTER = {"一季度": "q1", "二季度": "q2", "三季度": "q3", "四季度": "q4"}
+_SCALAR = re.compile(
+    rf"([\u4e00-\u9fffa-z]{{1,12}}?)(?:的值|值)?(?:为|是|:|=)({_NUM})(?!\.?\d|%|\s*[、,，/]\s*\d)"
+)
+_FILLER = re.compile(r"(分别|依次|各自|打分|评分|给出|打了|打|得分|的|为|是|:|=)+$")
+_FOCUS = re.compile(
+    r"([a-z0-9]{1,3}|指标\d+|[\u4e00-\u9fff]{2,4})(?:城市|地区)?(?:该指标)?的(?:去量纲值|权重|标准化值|占比)"
+)
+_COUNT_WORD = re.compile(r"\d+(?:位|名|个|家|座|项)")
+# Words that end the lead-in before a list of names ("4位专家对基础设施、平台" -> "基础设施").
+_LEAD_IN = re.compile(r".*(?:对|给|有|为|只有|包括|是|在|某城市|某地区|\d+位专家|\d+个)")
+_COUNTED = re.compile(r"等?[一二两三四五六七八九十\d]+个(?:指标|城市|分指数|地区|层)?$")
+
+
+def inline_data(text: str) -> InlineData:
+    """Vectors, period values, named scalars, the listed names, a base total and the asked-for name."""
+    data = InlineData()
+    last = 0
+    body = _PERIOD_VALUE.sub(" ", text)
+    for m in _PERIOD_VALUE.finditer(text):
+        quarter = _QUARTER.get(m.group(2) or "", m.group(2) or "")
+        data.periods[(m.group(1) + quarter).upper()] = float(m.group(3))
+    for m in _GROUP.finditer(body):
+        label = re.split(r"[，,。；;：:（(）)]", body[last : m.start()])[-1]
+        label = _FILLER.sub("", label) or label
+        values = [float(x) for x in re.findall(_NUM, m.group(1))]
+        data.vectors.append(Vector(label=label, values=values))
+        last = m.end()
+    for m in _NAME_LIST.finditer(body):
+        names = m.group(1).split("、")
+        names[0] = _LEAD_IN.split(names[0])[-1]
+        names[-1] = _COUNTED.sub("", names[-1])
+        if all(names) and not all(re.fullmatch(_NUM, n) for n in names):
+            data.names = names
+            break
+    if not data.names:  # "依次为指标1、2、3": a numbered list of names
+        for v in data.vectors:
+            if v.label.endswith("指标") and v.values == list(range(1, len(v.values) + 1)):
+                data.names = [f"指标{int(x)}" for x in v.values]
+                data.vectors.remove(v)
+                break
+    for p in _patterns("calc", "total_re"):
+        m = p.search(text)
+        if m:
+            data.total = float(m.group(1))
+            break
+    scalar_text = _COUNT_WORD.sub(" ", body)
+    for m in _SCALAR.finditer(scalar_text):
+        if data.total is not None and float(m.group(2)) == data.total:
+            continue
+        data.scalars[m.group(1)] = float(m.group(2))
+    m = _FOCUS.search(text)
+    if m and (m.group(1) in data.names or re.fullmatch(r"指标\d+", m.group(1))):
+        data.focus = m.group(1)
+    return data
+
+
+def calc_operation(text: str) -> str | None:
+    """Which of the report's calculations a question with typed-in data asks for."""
+    weights = has_any(text, "calc", "weights") and has_any(text, "calc", "scores")
+    if weights and has_any(text, "calc", "weighted") and ("再" in text or "然后" in text):
+        return "weights_then_weighted"
+    if weights:
+        return "weights"
+    if has_any(text, "calc", "normalise"):
+        return "normalise"
+    if has_any(text, "calc", "weighted") and "权重" in text:
+        return "weighted"
+    if has_any(text, "calc", "growth"):
+        return "growth"
+    if has_any(text, "calc", "share"):
+        return "share"
+    return None
+
+
+def _digits(text: str) -> int | None:
+    for p in _patterns("calc", "digits_re"):
+        m = p.search(text)
+        if m:
+            return int(m.group(1)) if m.group(1).isdigit() else cn_to_int(m.group(1))
+    return None
+
+
+def calc_query(text: str) -> Query | None:
+    """A calculation whose data is typed into the question, or None."""
+    op = calc_operation(text)
+    if op is None:
+        return None
+    data = inline_data(text)
+    if not (data.vectors or data.periods or data.scalars):
+        return None
+    return Query(
+        text=text,
+        intent=Intent.CALCULATION,
+        operation=op,
+        inline=data,
+        digits=_digits(text),
+        percent=has_any(text, "calc", "percent"),
+    )
