@@ -174,7 +174,10 @@ def test_filter(question, needle):
 )
 def test_aggregate(question, needle):
     r = ask(question)
-    assert r.intent == "aggregate_cities"
+    assert r.intent in (
+        "aggregate_cities",
+        "city_query",
+    )  # city_query: chosen by one measure, averaging another
     assert_in(r, needle, GROWTH_NOTE)
 
 

@@ -122,9 +122,9 @@ def city_query(
     rows = []
     prov = []
     for _, r in chosen.iterrows():
-        row = {"cluster": r["cluster"], "city": r["city"]}
+        row: dict[str, Any] = {"cluster": r["cluster"], "city": r["city"]}
+        row.update({m: _value(r, m) for m in _LINE})  # every measure, so answers can add context
         for m in measures:
-            row[m] = _value(r, m)
             line = int(r[_LINE[m]])
             prov.append({"file": r["file"], "line": line, "table": table_title(line) or m})
         rows.append(row)

@@ -140,7 +140,8 @@ def word_city_query(q: Query, where: str, res: ToolResult) -> str:
         return prompts.SELECTED_CITIES.format(where=where, chosen=chosen, items=_listing(rows, report)) + note
     by_label = "" if by == "rank_change" else MEASURE_LABEL[by]
     items = "；".join(
-        f"{r['city']}（{by_label}{say_value(by, r[by])}）的{label}为{say_value(report, r[report])}"
+        f"{r['city']}（{by_label}{say_value(by, r[by])}）{label}{say_value(report, r[report])}"
+        + (prompts.WITH_CHANGE.format(change=change_text(r["rank_change"])) if report == "rank_2022Q1" else "")
         for r in rows
     )
     return prompts.SELECTED_THEN.format(where=where, chosen=chosen, items=items) + note
@@ -236,10 +237,16 @@ def calc_plan(q: Query) -> Plan | None:
 def _score_vectors(q: Query) -> tuple[list[list[float]], list[str]] | None:
     """Expert rows of equal width (one score per indicator), and the indicator names."""
     assert q.inline is not None
-    rows = [v.values for v in q.inline.vectors if not any(w in v.label for w in ("分指数", "指数值", "权重"))]
-    rows = [r for r in rows if all(1 <= x <= 5 for x in r)]
-    if len(rows) < 2 or len({len(r) for r in rows}) != 1:
+    vectors = [v for v in q.inline.vectors if not any(w in v.label for w in ("分指数", "指数值", "权重"))]
+    vectors = [v for v in vectors if all(1 <= x <= 5 for x in v.values)]
+    if len(vectors) < 2 or len({len(v.values) for v in vectors}) != 1:
         return None
+    if all("指标" in v.label and "专家" not in v.label for v in vectors):
+        # one row per indicator ("指标甲的得分分别为5、4"): turn it into one row per expert
+        names = [v.label.split("指标", 1)[1] or v.label for v in vectors]
+        names = [f"指标{n}" for n in names]
+        return [list(col) for col in zip(*(v.values for v in vectors), strict=True)], names
+    rows = [v.values for v in vectors]
     width = len(rows[0])
     names = q.inline.names if len(q.inline.names) == width else [f"指标{j + 1}" for j in range(width)]
     return rows, names
@@ -278,6 +285,7 @@ def _weights_plan(q: Query) -> Plan | None:
                 score=fmt_number(sums[n], 4),
                 total=fmt_number(total, 4),
                 weight=_round(sums[n] / total, q.digits),
+                pct=fmt_number(sums[n] / total * 100, 1),
             )
             for n in shown
         ]
@@ -315,7 +323,7 @@ def _normalise_plan(q: Query) -> Plan | None:
         for n, v in shown:
             share = v / total
             value = _round(share * 100, q.digits, 2) + "%" if q.percent else _round(share, q.digits)
-            also = "" if q.percent else prompts.PERCENT_ALSO.format(value=_round(share * 100, 2))
+            also = "" if q.percent else prompts.PERCENT_ALSO.format(value=fmt_number(share * 100, 2))
             parts.append(
                 prompts.NORMALISE_ITEM.format(
                     name=n, value_in=fmt_number(v, 4), total=fmt_number(total, 4), result=value, also=also

@@ -154,10 +154,9 @@ def measure_of(text: str) -> Measure | None:
 
 
 def _period_of(text: str) -> str | None:
-    for period, words in lexicon()["period"].items():
-        if any(w in text for w in words):
-            return str(period)
-    return None
+    """The one period a clause names, "both" when it names two, None when none."""
+    found = [str(period) for period, words in lexicon()["period"].items() if any(w in text for w in words)]
+    return found[0] if len(found) == 1 else ("both" if found else None)
 
 
 def _condition(text: str) -> Condition | None:
@@ -208,25 +207,25 @@ def _order_measure(by: Measure | None) -> Measure:
     return "growth" if by == "growth_rank" else by
 
 
-_SELECTOR = re.compile(
-    r"^(?P<head>.+?(?:的|之)?(?:那个|那座|这个|哪个)?(?:城市|地市))(?P<sep>[，,]|的|在|其|它)(?P<tail>.+)$"
-)
+_CITY_NOUN = re.compile(r"(?:城市|地市)(?!群)")
+_TAIL_LEAD = re.compile(r"^(?:[，,]|的|在|其|它们?的?|那么)+")
 
 
 def split_selector(text: str) -> tuple[str, str] | None:
     """'增速最高的那个城市，2022Q1排第几' -> ('增速最高的那个城市', '2022Q1排第几'): a clause that chooses
     cities by one measure, and a clause that asks another measure of them. None when there is no such
     split (a plain lookup)."""
-    m = _SELECTOR.match(text)
-    if not m:
-        return None
-    head, tail = m.group("head"), m.group("tail")
-    if "哪" in head or not tail or measure_of(tail) is None:
-        return None
-    head_sel = selection_of(head, parse(head))
-    if head_sel.kind in ("named", "all"):
-        return None
-    return head, tail
+    for m in _CITY_NOUN.finditer(text):
+        head, tail = text[: m.end()], _TAIL_LEAD.sub("", text[m.end() :])
+        measure = measure_of(tail)
+        if "哪" in head or not tail or measure is None:
+            continue
+        if measure.startswith("rank_") and _period_of(tail) in (None, "both"):
+            return None  # a rank without one period: the slot router answers with both periods
+        if selection_of(head, parse(head)).kind in ("named", "all"):
+            continue
+        return head, tail
+    return None
 
 
 def _entities(f: Frame) -> Entities:
@@ -337,7 +336,7 @@ _SCALAR = re.compile(
 )
 _FILLER = re.compile(r"(分别|依次|各自|打分|评分|给出|打了|打|得分|的|为|是|:|=)+$")
 _FOCUS = re.compile(
-    r"([a-z0-9]{1,3}|指标\d+|[\u4e00-\u9fff]{2,4})(?:城市|地区)?(?:该指标)?的(?:去量纲值|权重|标准化值|占比)"
+    r"([a-z0-9]{1,3}|指标\d+|[\u4e00-\u9fff]{1,4}?)(?:城市|地区)?(?:该指标)?的(?:去量纲值|权重|标准化值|占比)"
 )
 _COUNT_WORD = re.compile(r"\d+(?:位|名|个|家|座|项)")
 # Words that end the lead-in before a list of names ("4位专家对基础设施、平台" -> "基础设施").

@@ -236,7 +236,8 @@ DIFF_POINTS = "{value}个百分点"
 DIFF_PLACES = "{value}位"
 SELECTED_CITIES = "{where}{chosen}：{items}。"
 SELECTED_THEN = "{where}{chosen}：{items}。"
-GROWTH_READING = "（增速为2021Q1与2022Q1两年同比增速均值）"
+GROWTH_READING = "（增速为2021Q1&2022Q1两年同比增速均值）"
+WITH_CHANGE = "（较2021年{change}）"
 NEAREST = "报告中{city}的{label}为{value}（{cluster}内）。"
 
 # Caveats: how a figure must be read.
@@ -247,10 +248,10 @@ CAVEAT_RANK_IN_CLUSTER = "排名是城市在所属城市群内的名次，不是
 SCOPE_SINGLE_QUARTER = "报告没有给出单个季度的同比增速，只给出2021Q1与2022Q1两年同比增速的均值。{nearest}"
 SCOPE_NATIONAL_RANK = "报告的城市排名是城市群内的名次，正文没有给出全国名次表。{nearest}"
 SCOPE_INDEX_VALUE = "报告没有给出城市数字化转型指数的具体数值，只给出了排名。{nearest}"
-SCOPE_SHARE_VALUE = "报告只给出各行业省份占比与增速的前10名排名，没有给出占比的具体数值。{nearest}"
+SCOPE_SHARE_VALUE = "报告只给出了排名（各行业省份占比与增速的前10名），没有给出占比的具体数值。{nearest}"
 
 # Calculations on numbers typed into the question.
-WEIGHT_ITEM = "{name}：{score}/{total} = {weight}"
+WEIGHT_ITEM = "{name}：{score}/{total} = {weight}（约{pct}%）"
 CALC_WEIGHTS = (
     "按报告的专家赋权公式 α_j = Σ_i α_ij / Σ_i Σ_j α_ij（某指标得分之和 ÷ 全部得分之和）：{items}。"
 )
@@ -359,6 +360,7 @@ _EXPECTED_VARS = {
     "SELECTED_CITIES": {"chosen", "items", "where"},
     "SELECTED_THEN": {"chosen", "items", "where"},
     "GROWTH_READING": set(),
+    "WITH_CHANGE": {"change"},
     "NEAREST": {"city", "cluster", "label", "value"},
     "CAVEAT_GROWTH": set(),
     "CAVEAT_RANK_IN_CLUSTER": set(),
@@ -366,7 +368,7 @@ _EXPECTED_VARS = {
     "SCOPE_NATIONAL_RANK": {"nearest"},
     "SCOPE_INDEX_VALUE": {"nearest"},
     "SCOPE_SHARE_VALUE": {"nearest"},
-    "WEIGHT_ITEM": {"name", "score", "total", "weight"},
+    "WEIGHT_ITEM": {"name", "score", "total", "weight", "pct"},
     "CALC_WEIGHTS": {"items"},
     "CALC_COMPOSITE": {"terms", "value"},
     "NORMALISE_ITEM": {"also", "name", "result", "total", "value_in"},
