@@ -246,3 +246,11 @@ def test_place_conflict():
     )
     assert verify.place_conflict("美国2022年数字经济规模", "2022年我国数字经济规模") == "美国"
     assert verify.place_conflict("深圳有多少5G基站", "深圳已累计建成5G基站5.1万个") == ""
+
+
+def test_caveats_travel_with_table_answers(engine):
+    from bot.core import prompts
+
+    ans = engine.ask("成渝城市群增速最快的城市是哪个？")
+    assert prompts.CAVEAT_GROWTH in ans.caveats and prompts.CAVEAT_RANK_IN_CLUSTER in ans.caveats
+    assert engine.ask("产业互联网是什么？").caveats == []

@@ -118,7 +118,7 @@ def city_query(
         raise ToolError("没有找到符合条件的城市：请给出城市群或城市名。")
     report = report or by
     chosen = _select(frame, select, by, n, condition, threshold)
-    measures = list(dict.fromkeys([by, report]))
+    measures: list[str] = list(dict.fromkeys([by, report]))
     rows = []
     prov = []
     for _, r in chosen.iterrows():

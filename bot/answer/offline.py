@@ -22,6 +22,7 @@ from bot.answer.extract import (
     states_share,
     years_in,
 )
+from bot.answer.route import route
 from bot.answer.verify import missing_years, place_conflict, unsupported
 from bot.core import prompts
 from bot.core.errors import BotError
@@ -249,6 +250,7 @@ class OfflineEngine:
             answerable=True,
             citations=[c for a in good for c in a.citations],
             tool_calls=[t for a in good for t in a.tool_calls],
+            caveats=list(dict.fromkeys(c for a in good for c in a.caveats)),
             mode="offline",
         )
 
@@ -259,10 +261,6 @@ class OfflineEngine:
 
     # -- structured questions -------------------------------------------------------------------
     def _route(self, question: str, previous: list[str]) -> Answer | None:
-        try:
-            from bot.answer.route import route
-        except ModuleNotFoundError:
-            return None
         try:
             routed = route(question, previous)
         except (BotError, ToolError) as exc:
@@ -276,6 +274,7 @@ class OfflineEngine:
             answerable=routed.answerable,
             citations=routed.citations,
             tool_calls=routed.tool_calls,
+            caveats=routed.caveats,
             mode="offline",
         )
 

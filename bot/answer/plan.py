@@ -86,6 +86,10 @@ def _listing(rows: list[dict], measure: str) -> str:
     return "、".join(f"{r['city']}（{say_value(measure, r[measure])}）" for r in rows)
 
 
+def _with_change(row: dict) -> str:
+    return prompts.WITH_CHANGE.format(change=change_text(row["rank_change"]))
+
+
 def word_city_query(q: Query, where: str, res: ToolResult) -> str:
     """One sentence for a city_query result."""
     data, rows = res.data, res.rows
@@ -141,7 +145,7 @@ def word_city_query(q: Query, where: str, res: ToolResult) -> str:
     by_label = "" if by == "rank_change" else MEASURE_LABEL[by]
     items = "；".join(
         f"{r['city']}（{by_label}{say_value(by, r[by])}）{label}{say_value(report, r[report])}"
-        + (prompts.WITH_CHANGE.format(change=change_text(r["rank_change"])) if report == "rank_2022Q1" else "")
+        + (_with_change(r) if report == "rank_2022Q1" else "")
         for r in rows
     )
     return prompts.SELECTED_THEN.format(where=where, chosen=chosen, items=items) + note

@@ -48,6 +48,7 @@ class RoutedAnswer(BaseModel):
         description="False when the tables show the question cannot be answered "
         "(e.g. a cluster without city rankings, a value the report omits).",
     )
+    caveats: list[str] = Field(default_factory=list, description="How the figures must be read.")
 
 
 # ---------------------------------------------------------------- planning
@@ -617,7 +618,23 @@ def _answer(run: _Run) -> RoutedAnswer:
         citations=tool_citations(run.results),
         intent="+".join(dict.fromkeys(run.intents)),
         answerable=run.answerable,
+        caveats=caveats(run.results) if run.answerable else [],
     )
+
+
+def caveats(results: list[ToolResult]) -> list[str]:
+    """Notes that change how the figures must be read, from what the results hold."""
+    keys = {k for res in results for row in res.rows for k in row}
+    out = []
+    if keys & {"growth", "growth_rank"}:
+        out.append(prompts.CAVEAT_GROWTH)
+    if "city" in keys and keys & {"rank", "rank_2021", "rank_2022Q1", "growth_rank"}:
+        out.append(prompts.CAVEAT_RANK_IN_CLUSTER)
+    if any(row.get("change_consistent") is False for res in results for row in res.rows) or any(
+        "不一致" in res.text for res in results
+    ):
+        out.append(prompts.CAVEAT_CHANGE_COLUMN)
+    return out
 
 
 def tool_citations(results: list[ToolResult]) -> list[Citation]:

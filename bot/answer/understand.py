@@ -372,18 +372,18 @@ def inline_data(text: str) -> InlineData:
                 data.vectors.remove(v)
                 break
     for p in _patterns("calc", "total_re"):
-        m = p.search(text)
-        if m:
-            data.total = float(m.group(1))
+        total = p.search(text)
+        if total:
+            data.total = float(total.group(1))
             break
     scalar_text = _COUNT_WORD.sub(" ", body)
     for m in _SCALAR.finditer(scalar_text):
         if data.total is not None and float(m.group(2)) == data.total:
             continue
         data.scalars[m.group(1)] = float(m.group(2))
-    m = _FOCUS.search(text)
-    if m and (m.group(1) in data.names or re.fullmatch(r"指标\d+", m.group(1))):
-        data.focus = m.group(1)
+    focus = _FOCUS.search(text)
+    if focus and (focus.group(1) in data.names or re.fullmatch(r"指标\d+", focus.group(1))):
+        data.focus = focus.group(1)
     return data
 
 

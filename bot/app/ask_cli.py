@@ -16,6 +16,8 @@ def format_answer(ans: Answer) -> str:
     lines = [ans.answer]
     if ans.note:
         lines.insert(0, f"（{ans.note}）")
+    for caveat in ans.caveats:
+        lines.append(f"注意：{caveat}")
     if ans.citations:
         lines.append("\n来源：")
         for i, c in enumerate(ans.citations, 1):

@@ -242,6 +242,7 @@ NEAREST = "报告中{city}的{label}为{value}（{cluster}内）。"
 
 # Caveats: how a figure must be read.
 CAVEAT_GROWTH = "增速是2021Q1与2022Q1两个同比增速的均值，不是单个季度的增速。"
+CAVEAT_CHANGE_COLUMN = "报告成渝城市群表中的“排名变化”列与两期名次不完全一致，这里按原表“排名变化”列给出。"
 CAVEAT_RANK_IN_CLUSTER = "排名是城市在所属城市群内的名次，不是全国排名。"
 
 # Refusals for measures the report's tables do not hold.
@@ -364,6 +365,7 @@ _EXPECTED_VARS = {
     "NEAREST": {"city", "cluster", "label", "value"},
     "CAVEAT_GROWTH": set(),
     "CAVEAT_RANK_IN_CLUSTER": set(),
+    "CAVEAT_CHANGE_COLUMN": set(),
     "SCOPE_SINGLE_QUARTER": {"nearest"},
     "SCOPE_NATIONAL_RANK": {"nearest"},
     "SCOPE_INDEX_VALUE": {"nearest"},

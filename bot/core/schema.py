@@ -97,3 +97,7 @@ class Answer(BaseModel):
         "", description="A visible remark, e.g. that the LLM failed and the offline engine answered."
     )
     related: list[Citation] = Field(default_factory=list, description="Closest passages when unanswerable.")
+    caveats: list[str] = Field(
+        default_factory=list,
+        description="How a figure must be read (a two-year mean, a rank within the cluster).",
+    )

@@ -171,6 +171,8 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
         text = linked
     parts = [f"> ⚠️ {md_escape(answer.note)}"] if answer.note else []
     parts.append(text)
+    if answer.caveats:
+        parts.append("\n".join(f"<sub>注意：{md_escape(c)}</sub>" for c in answer.caveats))
     if n_cites and not inline:
         parts.append(f"**来源**：{source_marks(answer.citations, turn)}")
     if not answer.answerable and answer.related:
