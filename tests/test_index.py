@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -13,11 +14,19 @@ from pathlib import Path
 import pytest
 
 from bot.app.cli import main
-from bot.core.errors import CorpusError, InputError
+from bot.core.errors import CorpusError, InputError, StoreError
 from bot.core.settings import Settings
 from bot.index import store as index_mod
 from bot.index.retrieve import Retriever
-from bot.index.store import CURRENT, build_index, current_name, index_is_valid
+from bot.index.store import (
+    CURRENT,
+    build_index,
+    collection_name,
+    current_name,
+    deployment_id,
+    index_is_valid,
+    owned_collections,
+)
 from tests.conftest import CORPUS, make_settings
 
 pytestmark = pytest.mark.slow
@@ -124,6 +133,54 @@ def test_corrupted_index_is_detected_and_rebuilt(tmp_path, settings, capsys):
     assert Retriever.open(s).search("产业互联网", k=1)
 
 
+def _truncate(path: Path, keep: float) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def _truncate_at_line(path: Path) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[: len(lines) // 2]))
+
+
+def _undecodable(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[:200] + b"\xff\xfe\xfd" + data[203:])
+
+
+CORRUPTIONS = {
+    "chroma-sqlite-truncated": lambda d: _truncate(d / "chroma" / "chroma.sqlite3", 0.3),
+    "chroma-sqlite-deleted": lambda d: (d / "chroma" / "chroma.sqlite3").unlink(),
+    "bm25-vocab-deleted": lambda d: (d / "bm25" / "vocab.index.json").unlink(),
+    "bm25-matrix-truncated": lambda d: _truncate(d / "bm25" / "data.csc.index.npy", 0.5),
+    "chunks-truncated-mid-character": lambda d: _truncate(d / "chunks.jsonl", 0.5),
+    "chunks-truncated-at-a-line": lambda d: _truncate_at_line(d / "chunks.jsonl"),
+    "chunks-undecodable": lambda d: _undecodable(d / "chunks.jsonl"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_index_command_verifies_the_stores_and_rebuilds_what_is_broken(tmp_path, settings, capsys, kind):
+    """`index` opens what the index points at (chunks, BM25, Chroma) instead of trusting file names: each
+    kind of damage is named, rebuilt, and the rebuilt index answers."""
+    idx = tmp_path / "index"  # where the autouse fixture points BOT_PATHS__INDEX_DIR
+    idx.mkdir()
+    shutil.copy(settings.paths.index_dir / "embed_cache.sqlite", idx / "embed_cache.sqlite")
+    assert main(["index", "--quiet"]) == 0
+    assert main(["index", "--quiet"]) == 0
+    assert "已是最新" in capsys.readouterr().out
+    CORRUPTIONS[kind](idx / current_name(idx))
+    assert main(["index", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "已重建" in captured.out and "已是最新" not in captured.out, captured
+    assert "内部错误" not in captured.err
+    assert main(["index", "--quiet"]) == 0
+    assert "已是最新" in capsys.readouterr().out
+    s = make_settings(idx, tmp_path / "data")
+    r = Retriever.open(s, build_if_missing=False)
+    assert r.search("产业互联网", k=1, mode="dense") and r.search("产业互联网", k=1, mode="bm25")
+
+
 def test_bad_files_are_named_and_skipped(tmp_path, settings):
     corpus = _copy_corpus(tmp_path)
     (corpus / "latin1.txt").write_bytes("caf\xe9 digital".encode("latin-1"))
@@ -176,32 +233,89 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_chroma_server_mode(tmp_path, settings):
-    """The same code against a real `chroma run` server (HttpClient)."""
+def _start_chroma(path: Path) -> tuple[subprocess.Popen, int]:
+    """A real `chroma run` server (the CLI chromadb installs next to this Python), ready for requests."""
     chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        pytest.skip("chroma CLI not installed")
+    assert chroma.exists(), "chromadb's `chroma` CLI is missing from the environment"
     port = _free_port()
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server"), "--port", str(port)],
+        [str(chroma), "run", "--path", str(path), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("chroma run did not start")
+
+
+def _server_collections(port: int) -> set[str]:
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=port)
+    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+
+
+def test_two_deployments_share_a_chroma_server(tmp_path, settings):
+    """Two deployments (own index dirs, different corpora) on one real `chroma run` server: B's builds and
+    garbage collection remove only B's old collections; A keeps answering, and a stranger's collection
+    stays."""
+    import chromadb
+
+    proc, port = _start_chroma(tmp_path / "server")
+    http = {"mode": "http", "host": "127.0.0.1", "port": port}
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        idx = tmp_path / "idx"
-        idx.mkdir()
-        shutil.copy(settings.paths.index_dir / "embed_cache.sqlite", idx / "embed_cache.sqlite")
-        s = make_settings(idx, tmp_path / "data", chroma={"mode": "http", "host": "127.0.0.1", "port": port})
-        report = build_index(s, progress=False)
-        assert report.chunks > 500
-        hits = Retriever.open(s, build_if_missing=False).search("C2B 产业互联网", k=3, mode="dense")
+        stranger = "chunks_someone_elses_index"
+        chromadb.HttpClient(host="127.0.0.1", port=port).create_collection(stranger)
+
+        def deployment(label: str, corpus: Path) -> Settings:
+            idx = tmp_path / label / "idx"
+            idx.mkdir(parents=True)
+            shutil.copy(settings.paths.index_dir / "embed_cache.sqlite", idx / "embed_cache.sqlite")
+            return make_settings(idx, tmp_path / label / "data", corpus_dir=corpus, chroma=http)
+
+        a = deployment("a", CORPUS)
+        corpus_b = tmp_path / "b" / "corpus"
+        shutil.copytree(CORPUS, corpus_b)
+        zhihu = corpus_b / "zhihu_2022-01-14_digital_economy_progress.txt"
+        zhihu.write_text(zhihu.read_text(encoding="utf-8").replace("良久的回答", "良久的回答（B）"), "utf-8")
+        b = deployment("b", corpus_b)
+
+        build_index(a, progress=False)
+        coll_a = json.loads((a.paths.index_dir / current_name(a.paths.index_dir) / "build.json").read_text())
+        first_b = build_index(b, progress=False)
+        zhihu.write_text(zhihu.read_text(encoding="utf-8") + "\n补充的一段文字。\n", "utf-8")
+        second_b = build_index(b, progress=False)  # B changes: its old collection is collected
+        assert second_b.name != first_b.name
+
+        dep_a, dep_b = deployment_id(a.paths.index_dir), deployment_id(b.paths.index_dir)
+        assert dep_a != dep_b
+        names = _server_collections(port)
+        assert names == {
+            coll_a["collection"],
+            collection_name(b.paths.index_dir, second_b.name),
+            stranger,
+        }, names
+        assert collection_name(b.paths.index_dir, first_b.name) not in names
+        assert owned_collections(b.paths.index_dir) == [collection_name(b.paths.index_dir, second_b.name)]
+
+        # A still answers from its own collection, and its `index` finds everything whole.
+        hits = Retriever.open(a, build_if_missing=False).search("C2B 产业互联网", k=3, mode="dense")
         assert hits and hits[0].dense is not None
+        assert build_index(a, progress=False).noop
+
+        # A's collection removed behind its back: `index` notices and rebuilds instead of "已是最新".
+        chromadb.HttpClient(host="127.0.0.1", port=port).delete_collection(coll_a["collection"])
+        report = build_index(a, progress=False)
+        assert not report.noop and "重建" in report.summary()
+        assert Retriever.open(a, build_if_missing=False).search("C2B 产业互联网", k=3, mode="dense")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    # The server is down: `index` says so in one sentence instead of "索引已是最新".
+    with pytest.raises(StoreError, match="Chroma"):
+        build_index(a, progress=False)

@@ -8,9 +8,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +30,16 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 COLLECTION_PREFIX = "chunks_"
+DEPLOYMENT = "DEPLOYMENT"  # this index dir's deployment id: names its Chroma collections
+OWNED = "collections.json"  # the Chroma collections this deployment created (garbage collection reads it)
+_DEPLOYMENT_ID = re.compile(r"[0-9a-f]{12}")
+BM25_FILES = (
+    "params.index.json",
+    "vocab.index.json",
+    "data.csc.index.npy",
+    "indices.csc.index.npy",
+    "indptr.csc.index.npy",
+)
 
 
 @dataclass
@@ -103,10 +115,118 @@ def index_is_valid(settings: Settings, name: str | None = None) -> bool:
         info = json.loads((d / "build.json").read_text())
     except (OSError, ValueError):
         return False
-    needed = [d / "chunks.jsonl", d / "bm25" / "params.index.json"]
+    needed = [d / "chunks.jsonl", *(d / "bm25" / f for f in BM25_FILES)]
     if settings.chroma.mode == "persistent":
         needed.append(d / "chroma" / "chroma.sqlite3")
     return info.get("complete") is True and all(p.exists() for p in needed)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def deployment_id(index_dir: Path) -> str:
+    """This index dir's deployment id (12 hex digits), created on first use and kept in index_dir/DEPLOYMENT.
+
+    Two deployments sharing one Chroma server (different index dirs) have different ids, so their
+    collections never share a name and garbage collection can tell its own from another's."""
+    path = index_dir / DEPLOYMENT
+    try:
+        dep = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        dep = ""
+    if not _DEPLOYMENT_ID.fullmatch(dep):
+        index_dir.mkdir(parents=True, exist_ok=True)
+        dep = uuid.uuid4().hex[:12]
+        _write_atomic(path, dep + "\n")
+    return dep
+
+
+def collection_name(index_dir: Path, name: str) -> str:
+    """The Chroma collection of index `name` in this deployment: chunks_<deployment id>_<index name>."""
+    return f"{COLLECTION_PREFIX}{deployment_id(index_dir)}_{name.replace('-', '_')}"
+
+
+def owned_collections(index_dir: Path) -> list[str]:
+    """Collections this deployment created on a Chroma server and has not yet removed."""
+    try:
+        names = json.loads((index_dir / OWNED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def _record_owned(index_dir: Path, names: list[str]) -> None:
+    _write_atomic(index_dir / OWNED, json.dumps(sorted(set(names)), ensure_ascii=False, indent=0))
+
+
+def verify_index(settings: Settings, name: str) -> str | None:
+    """Open every store the index `name` points at and check it against build.json: the chunks file
+    (readable, decodable, one valid chunk a line, the recorded count), the BM25 files (loadable, same
+    number of documents) and the Chroma collection (present, same count). Returns what is broken (one
+    Chinese phrase) or None. A Chroma server that cannot be reached is a StoreError: rebuilding would not
+    help."""
+    import bm25s
+
+    folder = settings.paths.index_dir / name
+    try:
+        info = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+        expected = int(info["chunks"])
+        coll_name = str(info["collection"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "build.json 无法读取"
+    try:
+        chunks = load_chunks(folder)
+    except UnicodeDecodeError:
+        return "片段文件 chunks.jsonl 不是有效的 UTF-8"
+    except (OSError, ValueError):
+        return "片段文件 chunks.jsonl 无法解析"
+    if len(chunks) != expected:
+        return f"片段文件只有 {len(chunks)} 个片段，应为 {expected} 个"
+    missing = [f for f in BM25_FILES if not (folder / "bm25" / f).is_file()]
+    if missing:
+        return f"BM25 文件缺失：{'、'.join(missing)}"
+    try:
+        bm = bm25s.BM25.load(str(folder / "bm25"), load_corpus=False)
+        docs = int(bm.scores["num_docs"])
+    except Exception as exc:  # noqa: BLE001 - any failure to load is a broken store
+        return f"BM25 文件无法读取（{type(exc).__name__}）"
+    if docs != expected:
+        return f"BM25 索引有 {docs} 个文档，应为 {expected} 个"
+    return _verify_collection(settings, folder, coll_name, expected)
+
+
+def _verify_collection(settings: Settings, folder: Path, coll_name: str, expected: int) -> str | None:
+    from chromadb.errors import NotFoundError
+
+    http = settings.chroma.mode == "http"
+    path = folder / "chroma"
+    # A store this process already has open (a retriever) is shared, and stays open; one opened here is
+    # released completely afterwards, even when opening it failed half-way.
+    fresh = http or not _system_open(path)
+    client = None
+    try:
+        client = chroma_client(settings, path)
+        count = int(client.get_collection(coll_name).count())
+    except NotFoundError:
+        return f"Chroma 中没有集合 {coll_name}"
+    except StoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a local store that fails to open is broken
+        if http:
+            raise StoreError(
+                f"无法读取 Chroma 服务 {settings.chroma.host}:{settings.chroma.port} 上的集合（{exc}），"
+                "请确认 `chroma run` 正在运行。"
+            ) from exc
+        return f"Chroma 数据库无法打开（{type(exc).__name__}）"
+    finally:
+        if not http and fresh:
+            _release_store(client, path)
+    if count != expected:
+        return f"Chroma 集合有 {count} 个片段，应为 {expected} 个"
+    return None
 
 
 @contextmanager
@@ -144,10 +264,13 @@ def build_index(settings: Settings, rebuild: bool = False, progress: bool = True
         elif old and not old.startswith(settings.index_key()):
             report.rebuilt_reason = "嵌入模型、分块参数或解析器已变化，已按新配置重建索引。"
         if not rebuild and old == name and index_is_valid(settings, name):
-            report.noop = True
-            report.chunks = (index_dir / name / "chunks.jsonl").read_text(encoding="utf-8").count("\n")
-            report.seconds = time.perf_counter() - t0
-            return report
+            problem = verify_index(settings, name)
+            if problem is None:
+                report.noop = True
+                report.chunks = int(json.loads((index_dir / name / "build.json").read_text())["chunks"])
+                report.seconds = time.perf_counter() - t0
+                return report
+            report.rebuilt_reason = f"检测到索引损坏（{problem}），已重建。"
         chunks = chunk_corpus(docs, settings.chunk)
         report.chunks = len(chunks)
         tmp = index_dir / f".tmp-{name}-{os.getpid()}"
@@ -195,10 +318,13 @@ def _build_into(settings: Settings, folder: Path, name: str, chunks: list[Chunk]
     bm.save(str(folder / "bm25"), show_progress=False)
 
     client = chroma_client(settings, folder / "chroma")
-    coll_name = COLLECTION_PREFIX + name.replace("-", "_")
+    index_dir = settings.paths.index_dir
+    coll_name = collection_name(index_dir, name)
     if settings.chroma.mode == "http":
+        # Recorded before it exists, so a build that dies half-way still has its collection collected later.
+        _record_owned(index_dir, [*owned_collections(index_dir), coll_name])
         try:
-            client.delete_collection(coll_name)
+            client.delete_collection(coll_name)  # ours (the name carries our deployment id): a rebuild
         except Exception as exc:  # noqa: BLE001 - absent collection: chromadb raises various types
             log.debug("no collection %s to replace (%s)", coll_name, exc)
     coll = client.create_collection(coll_name, metadata={"hnsw:space": "cosine"})
@@ -213,7 +339,7 @@ def _build_into(settings: Settings, folder: Path, name: str, chunks: list[Chunk]
         )
     if settings.chroma.mode == "persistent":
         del coll
-        _close_client(client)
+        _release_store(client, folder / "chroma")
 
     (folder / "build.json").write_text(
         json.dumps(
@@ -232,33 +358,67 @@ def _build_into(settings: Settings, folder: Path, name: str, chunks: list[Chunk]
 
 
 def _close_client(client: Any) -> None:
-    """Release a PersistentClient's files so its folder can be renamed or removed."""
+    """Release a PersistentClient's files so its folder can be renamed or removed. chromadb shares one
+    system per path and counts its clients: a retriever of this process using the same path keeps it."""
     try:
-        client._system.stop()  # chromadb keeps a process-wide system per path
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-    except Exception as exc:  # noqa: BLE001 - private chromadb API; best effort
+        client.close()
+    except Exception as exc:  # noqa: BLE001 - best effort
         log.debug("could not release the Chroma client: %s", exc)
 
 
+def _system_open(path: Path) -> bool:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    return str(path) in SharedSystemClient._identifier_to_system
+
+
+def _release_store(client: Any, path: Path) -> None:
+    """Close a PersistentClient opened here and drop chromadb's process-wide system for its path (private
+    chromadb state: a client whose opening failed leaves its system behind, which would later serve the
+    rebuilt store at the same path from the broken one)."""
+    if client is not None:
+        _close_client(client)
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+        if system is not None:
+            system.stop()
+    except Exception as exc:  # noqa: BLE001 - best effort
+        log.debug("could not release the Chroma store at %s: %s", path, exc)
+
+
 def _collect_garbage(settings: Settings, keep: str) -> None:
-    """Remove older index folders (and, on a Chroma server, older collections)."""
+    """Remove older index folders and, on a Chroma server, the older collections this deployment created
+    (listed in its own index dir). Collections of other deployments on the same server are never touched."""
     index_dir = settings.paths.index_dir
     for d in index_dir.iterdir():
         if d.is_dir() and d.name != keep and (d.name.startswith(".tmp-") or "-" in d.name):
             shutil.rmtree(d, ignore_errors=True)
-    if settings.chroma.mode == "http":
+    if settings.chroma.mode != "http":
+        return
+    from chromadb.errors import NotFoundError
+
+    keep_coll = collection_name(index_dir, keep)
+    owned = owned_collections(index_dir)
+    remaining = [keep_coll] if keep_coll in owned else []
+    try:
+        client = chroma_client(settings)
+    except Exception as exc:  # noqa: BLE001 - garbage collection must never fail a build
+        log.warning("could not remove old Chroma collections: %s", exc)
+        return
+    for cname in owned:
+        if cname == keep_coll:
+            continue
         try:
-            client = chroma_client(settings)
-            for c in client.list_collections():
-                cname = c if isinstance(c, str) else c.name
-                if cname.startswith(COLLECTION_PREFIX) and cname != COLLECTION_PREFIX + keep.replace(
-                    "-", "_"
-                ):
-                    client.delete_collection(cname)
-        except Exception as exc:  # noqa: BLE001 - garbage collection must never fail a build
-            log.warning("could not remove old Chroma collections: %s", exc)
+            client.delete_collection(cname)
+        except NotFoundError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - kept in the list and tried again after the next build
+            log.warning("could not remove the old Chroma collection %s: %s", cname, exc)
+            remaining.append(cname)
+    _record_owned(index_dir, remaining)
 
 
 def load_chunks(folder: Path) -> list[Chunk]:
