@@ -47,7 +47,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
     engine = _engine()
     use_llm = True if args.llm else (False if args.offline else None)
-    if args.question:
+    if args.question is not None:  # `ask ""` is an empty question, not the interactive mode
         ans = engine.ask(args.question, use_llm=use_llm)
         print(ans.model_dump_json(indent=2) if args.json else format_answer(ans))
         return 0

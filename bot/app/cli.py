@@ -158,7 +158,20 @@ def _plugin_modules() -> list:
     return [tools_cli, ask_cli, serve_cli]
 
 
+def _safe_streams() -> None:
+    """Text that cannot be encoded (lone surrogates from invalid UTF-8 arguments) is printed escaped
+    instead of raising UnicodeEncodeError halfway through a message."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or unusual stream: leave it
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

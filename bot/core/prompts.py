@@ -9,6 +9,21 @@ NOT_IN_CORPUS = "语料中没有找到能回答这个问题的内容"
 GROWTH_NOTE = "增速为2021Q1与2022Q1两年同比增速均值"
 LLM_FALLBACK_NOTE = "语言模型暂时不可用，以下为离线引擎的回答"
 
+# Questions the engine cannot use as they are (the Engine facade checks them before any engine runs).
+QUESTION_EMPTY = "问题为空，请输入一个问题，例如“基础设施指数今年增幅是多少？”。"
+QUESTION_NOT_TEXT = "问题必须是文本。"
+QUESTION_BAD_CHARS = "问题含有无法识别的字符（不是有效的 UTF-8 文本），请重新输入或粘贴。"
+QUESTION_CONTENTLESS = (
+    "请输入具体问题：这句话里没有可以在语料中查找的内容，例如可以问“成渝2022Q1排名第五的城市？”。"
+)
+QUESTION_TRUNCATED = "问题过长（{chars} 字），只按前 {limit} 字回答。"
+HISTORY_NOT_LIST = "对话历史格式不对：应为列表，每项包含 role（user 或 assistant）和 content（文本）。"
+HISTORY_BAD_CHARS = "对话历史含有无法识别的字符（不是有效的 UTF-8 文本）。"
+
+# The page's HTTP guard.
+REQUEST_TOO_LARGE = "请求过大（超过 {limit}），请缩短问题或对话历史后重试。"
+LOGIN_BACKOFF = "登录失败次数过多，请 {seconds} 秒后再试。"
+
 # Offline answer templates.
 OFFLINE_QUOTE = "根据《{title}》：“{quote}”"
 OFFLINE_REFUSAL = NOT_IN_CORPUS + "。以下是最接近的段落，仅供参考。"
@@ -309,6 +324,15 @@ SEARCH_QUERY_DESCRIPTION = "What to look for, in Chinese, e.g. 产业互联网 �
 SEARCH_K_DESCRIPTION = "How many passages to return (1-10)."
 
 _EXPECTED_VARS = {
+    "QUESTION_EMPTY": set(),
+    "QUESTION_NOT_TEXT": set(),
+    "QUESTION_BAD_CHARS": set(),
+    "QUESTION_CONTENTLESS": set(),
+    "QUESTION_TRUNCATED": {"chars", "limit"},
+    "HISTORY_NOT_LIST": set(),
+    "HISTORY_BAD_CHARS": set(),
+    "REQUEST_TOO_LARGE": {"limit"},
+    "LOGIN_BACKOFF": {"seconds"},
     "OFFLINE_QUOTE": {"title", "quote"},
     "SYSTEM_PROMPT": {"not_in_corpus"},
     "PASSAGES_BLOCK": {"passages"},

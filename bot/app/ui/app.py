@@ -9,19 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from bot.answer.engine import Engine
 from bot.app.feedback import FeedbackStore
+from bot.app.ui import notify
 from bot.app.ui.briefing_tab import BriefingTab
 from bot.app.ui.calc_tab import CalcTab
 from bot.app.ui.chat_tab import ChatTab
 from bot.app.ui.corpus_tab import CorpusTab
+from bot.app.ui.guard import RequestGuard
 from bot.app.ui.render import PassageFinder, answer_dict
 from bot.app.ui.style import CSS, theme
 from bot.app.ui.tables_tab import TablesTab
 from bot.core.errors import BotError
 from bot.core.settings import Settings
-from tools.errors import ToolError
 
 TITLE = "数字化转型知识助手"
 
@@ -34,9 +36,9 @@ def make_ask(engine: Engine):
         citations, tool_calls, mode, latency_ms, note, related). An unusable question raises an error
         whose message says what to change."""
         try:
-            return answer_dict(engine.ask(question, history or None))
-        except (BotError, ToolError) as exc:
-            raise gr.Error(str(exc), title="无法回答", print_exception=False) from exc
+            return answer_dict(engine.ask(question, history if history not in (None, [], {}) else None))
+        except Exception as exc:  # noqa: BLE001 - API boundary: one sentence; unexpected ones are logged
+            raise gr.Error(notify.message_for(exc), title="无法回答", print_exception=False) from exc
 
     return ask
 
@@ -72,7 +74,7 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
                 BriefingTab(engine, finder, downloads).build()
         tables.attach_load(app)
         gr.api(make_ask(engine), api_name="ask")
-    app.queue(default_concurrency_limit=settings.server.concurrency)
+    app.queue(default_concurrency_limit=settings.server.queue_concurrency())
     app.downloads = downloads  # type: ignore[attr-defined]
     return app
 
@@ -103,6 +105,7 @@ def launch_app(
             theme=theme(),
             css=CSS,
             max_file_size="20mb",
+            app_kwargs={"middleware": [Middleware(RequestGuard, server=server)]},
             inbrowser=False,
             share=False,
         )
