@@ -276,6 +276,84 @@ def test_llm_failure_falls_back_with_a_visible_note(browser, settings, retriever
         app.close()
 
 
+class LeakServer:
+    """A local HTTP server standing in for an attacker's: it records every request it gets."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        hits: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.hits = hits
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def leak():
+    server = LeakServer()
+    yield server
+    server.stop()
+
+
+def test_llm_answer_with_exfiltration_payloads_fetches_nothing(browser, settings, retriever, tmp_path, leak):
+    """A model answer carrying a Markdown image, an <img> tag, links and a reference image, all pointing at a
+    live local port: the page shows the answer, and the browser never requests that port."""
+    from bot.answer.engine import Engine
+    from tests.llm_server import ReplayServer
+    from tests.test_llm import exfiltration_responses
+
+    replay = ReplayServer(exfiltration_responses(leak.url)).start()
+    llm = settings.llm.model_copy(
+        update={
+            "base_url": replay.url,
+            "model": "replay-model",
+            "api_key": "x",
+            "max_retries": 0,
+            "timeout_s": 10,
+        }
+    )
+    s = _with_data(settings, tmp_path, llm=llm)
+    app, url = serve_background(Engine(s, retriever=retriever), s)
+    ctx, page = _open(browser, url)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        text = ask(page, "数字化转型指数的指标体系包括哪些层面？")
+        assert "加权平均" in text and "进度图" in text and "查看详情" in text
+        # The user's own message is shown literally too.
+        ask(page, f"![q]({leak.url}/typed.png) <img src={leak.url}/typed2.png> 产业互联网是什么？")
+        page.wait_for_timeout(1500)  # time for any image or script the page would load
+        chat = page.locator("#chatbot")
+        assert chat.locator("img[src*='127.0.0.1']").count() == 0
+        assert chat.locator(f"a[href^='{leak.url}']").count() == 0
+        shot(page, "chat_llm_exfiltration")
+    finally:
+        ctx.close()
+        app.close()
+        replay.stop()
+    assert leak.hits == [], leak.hits
+    assert not [u for u in requested if u.startswith(leak.url)], requested
+
+
 def test_briefing_tab_shows_progress_and_downloads_all_three_formats(page, tmp_path):
     page.get_by_role("tab", name="简报").click()
     page.fill("#brief-topic textarea, #brief-topic input", "成渝城市群")

@@ -16,6 +16,9 @@ from typing import Any
 
 from bot.answer.base import History, cite, user_questions
 from bot.answer.offline import OfflineEngine
+from bot.answer.sanitize import MARKER as _MARKER
+from bot.answer.sanitize import MARKER_ID as _MARKER_ID
+from bot.answer.sanitize import drop_unsupported, sanitize_answer
 from bot.core import prompts
 from bot.core.errors import BotError, InputError, LLMError
 from bot.core.schema import Answer, Citation, Hit, ToolCall
@@ -34,9 +37,7 @@ MAX_CALLS_PER_ROUND = 8
 MAX_SEARCH_K = 10
 MAX_TOOL_CITATIONS = 10  # source rows cited per tool result
 
-# [P1], [T2], 【P3】, [P1, P2] / [P1，T1] (a group is rewritten as [P1][P2] with unknown ids left out).
-_MARKER = re.compile(r"[\[【]\s*([PT]\d+(?:\s*[,，、;；]\s*[PT]\d+)*)\s*[\]】]")
-_MARKER_ID = re.compile(r"[PT]\d+")
+# Markers: [P1], [T2], 【P3】, [P1, P2] / [P1，T1]; a group is rewritten as [P1][P2], unknown ids left out.
 _OPEN = re.compile(r"[\[【][^\]】]{0,24}$")
 _SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
 _DELIM = re.compile(r"<\s*/?\s*(passages|tool_results)\s*>", re.IGNORECASE)
@@ -45,6 +46,14 @@ _FOLLOWUP = re.compile(r"^(那|那么|它|其|这|该|此|还有|再|另外|同�
 
 class _ToolsRejected(Exception):
     """The endpoint answered 400 to a request carrying `tools`: it does not do function calling."""
+
+
+class _Fallback(LLMError):
+    """The model's answer cannot be shown; the offline answer is, with this note."""
+
+    def __init__(self, note: str):
+        super().__init__(note)
+        self.note = note
 
 
 def _data(text: str) -> str:
@@ -101,6 +110,8 @@ class _Ledger:
     by_chunk: dict[str, str] = field(default_factory=dict)
     results: dict[str, _ToolOutput] = field(default_factory=dict)
     tool_calls: list[ToolCall] = field(default_factory=list)
+    deadline: float = float("inf")  # time.monotonic() by which the whole answer must be done
+    cut: bool = False  # the model's text was cut at max_answer_chars
 
     def add_hits(self, hits: list[Hit]) -> list[tuple[str, Hit]]:
         """Label hits; a chunk seen before keeps its id (ids are stable within the answer)."""
@@ -195,6 +206,7 @@ class LLMEngine:
     # -- the answer, with the offline fallback ------------------------------------------------------
     def _guarded(self, question: str, history: History | None, streaming: bool) -> Iterator[str | Answer]:
         emitted = False
+        note = prompts.LLM_FALLBACK_NOTE
         try:
             for piece in self._run(question, history, streaming):
                 if isinstance(piece, str):
@@ -205,6 +217,9 @@ class LLMEngine:
             return
         except InputError:
             raise
+        except _Fallback as exc:
+            log.info("LLM answer not shown (%s); answering offline", exc.note)
+            note = exc.note
         except Exception as exc:  # any model failure: the user still gets an answer
             log.warning(
                 "LLM answer failed (%s: %s); answering offline",
@@ -213,15 +228,15 @@ class LLMEngine:
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
         ans = self.offline.answer(question, history)
-        ans.note = prompts.LLM_FALLBACK_NOTE
+        ans.note = note
         if streaming:
-            yield (f"\n\n（{prompts.LLM_FALLBACK_NOTE}）\n" if emitted else "") + ans.answer
+            yield (f"\n\n（{note}）\n" if emitted else "") + ans.answer
         yield ans
 
     def _run(self, question: str, history: History | None, streaming: bool) -> Iterator[str | Answer]:
         q = clean_query(question, self.settings.retrieval.max_query_chars)
         previous = user_questions(history)
-        ledger = _Ledger()
+        ledger = _Ledger(deadline=time.monotonic() + self.settings.llm.deadline_s)
         hits = self.retriever.search(self._search_query(q, previous), k=self.settings.retrieval.top_k)
         first = ledger.add_hits(hits)
         text: str | None = None
@@ -429,8 +444,9 @@ class LLMEngine:
             "temperature": llm.temperature,
             **extra,
         }
+        limit = llm.max_answer_chars
         if not streaming:
-            resp = self._create(kwargs)
+            resp = self._create(kwargs, ledger.deadline)
             try:
                 msg = resp.choices[0].message
                 calls = [
@@ -444,12 +460,17 @@ class LLMEngine:
                 content = msg.content or ""
             except (AttributeError, IndexError, TypeError) as exc:
                 raise LLMError(prompts.LLM_BAD_RESPONSE.format(error=type(exc).__name__)) from exc
+            if len(content) > limit:
+                content, ledger.cut = content[:limit], True
             return content, calls
         content_parts: list[str] = []
+        size = 0
         acc: dict[int, dict[str, str]] = {}
         filt = _MarkerStream(ledger.known)
-        with self._create({**kwargs, "stream": True}) as events:
+        with self._create({**kwargs, "stream": True}, ledger.deadline) as events:
             for event in events:
+                if time.monotonic() > ledger.deadline:  # a stream that keeps dribbling
+                    raise self._deadline_passed()
                 choices = getattr(event, "choices", None)
                 if not choices:
                     continue
@@ -469,8 +490,13 @@ class LLMEngine:
                         if tc.function.arguments:
                             slot["arguments"] += tc.function.arguments
                 if delta.content:
-                    content_parts.append(delta.content)
-                    yield filt.feed(delta.content)
+                    piece = delta.content[: limit - size]
+                    content_parts.append(piece)
+                    size += len(piece)
+                    yield filt.feed(piece)
+                    if size >= limit:  # an endless answer: stop reading it
+                        ledger.cut = True
+                        break
         yield filt.flush()
         calls = [
             {"id": s["id"] or f"call_{i}", "name": s["name"], "arguments": s["arguments"]}
@@ -491,19 +517,33 @@ class LLMEngine:
                     },
                     {"role": "user", "content": prompt},
                 ],
-            }
+            },
+            time.monotonic() + self.settings.llm.deadline_s,
         )
-        return (resp.choices[0].message.content or "").strip()
+        text = (resp.choices[0].message.content or "").strip()
+        return sanitize_answer(text[: self.settings.llm.max_answer_chars])
 
-    def _create(self, kwargs: dict[str, Any]) -> Any:
-        """chat.completions.create with exponential backoff on 429/5xx; 400 with tools = tools not
-        supported."""
+    def _deadline_passed(self) -> _Fallback:
+        return _Fallback(prompts.LLM_DEADLINE_NOTE.format(seconds=f"{self.settings.llm.deadline_s:g}"))
+
+    def _create(self, kwargs: dict[str, Any], deadline: float) -> Any:
+        """chat.completions.create with exponential backoff on 429/5xx, each try and wait bounded by the
+        answer's deadline; 400 with tools = tools not supported."""
         import openai
 
         attempts = self.settings.llm.max_retries + 1
         for attempt in range(attempts):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._deadline_passed()
             try:
-                return self.client.chat.completions.create(**kwargs)
+                return self.client.chat.completions.create(
+                    **kwargs, timeout=min(self.settings.llm.timeout_s, remaining)
+                )
+            except openai.APITimeoutError:
+                if time.monotonic() >= deadline:
+                    raise self._deadline_passed() from None
+                raise
             except openai.BadRequestError:
                 if "tools" in kwargs:
                     raise _ToolsRejected() from None
@@ -512,6 +552,8 @@ class LLMEngine:
                 if not (exc.status_code == 429 or exc.status_code >= 500) or attempt + 1 >= attempts:
                     raise
                 delay = self._delay(attempt, exc)
+                if time.monotonic() + delay >= deadline:
+                    raise self._deadline_passed() from None
                 log.info(
                     "LLM returned %s; retry %d/%d in %.2fs", exc.status_code, attempt + 1, attempts - 1, delay
                 )
@@ -528,9 +570,23 @@ class LLMEngine:
 
     # -- the answer object ---------------------------------------------------------------------------------
     def _finish(self, q: str, text: str, ledger: _Ledger, hits: list[Hit]) -> Answer:
-        cleaned = clean_markers(text or "", ledger.known).strip()
+        """The answer object from the model's text: sanitised (no images, HTML or links), sentences resting
+        only on fabricated citation markers removed and flagged, markers normalised, length capped."""
+        limit = self.settings.llm.max_answer_chars
+        raw = text or ""
+        if len(raw) > limit:
+            raw, ledger.cut = raw[:limit], True
+        raw, fabricated = drop_unsupported(sanitize_answer(raw), ledger.known)
+        notes = [prompts.LLM_ANSWER_CUT.format(limit=limit)] if ledger.cut else []
+        labels = "、".join(fabricated)
+        if fabricated:
+            notes.append(prompts.LLM_FABRICATED_NOTE.format(labels=labels))
+        cleaned = clean_markers(raw, ledger.known).strip()
         if not cleaned:
+            if fabricated:
+                raise _Fallback(prompts.LLM_UNSUPPORTED_FALLBACK.format(labels=labels))
             raise LLMError(prompts.LLM_EMPTY)
+        note = "；".join(notes)
         citations = self._citations(cleaned, ledger)
         if _norm(prompts.NOT_IN_CORPUS) in _norm(cleaned):
             related = [self._passage_citation(h, "") for h in hits[:3]]
@@ -541,7 +597,7 @@ class LLMEngine:
                 related=related,
                 tool_calls=ledger.tool_calls,
                 mode="llm",
-                note="",
+                note=note,
             )
         return Answer(
             question=q,
@@ -550,7 +606,7 @@ class LLMEngine:
             citations=citations,
             tool_calls=ledger.tool_calls,
             mode="llm",
-            note="",
+            note=note,
         )
 
     def _citations(self, text: str, ledger: _Ledger) -> list[Citation]:

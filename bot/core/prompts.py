@@ -8,6 +8,10 @@ import string
 NOT_IN_CORPUS = "语料中没有找到能回答这个问题的内容"
 GROWTH_NOTE = "增速为2021Q1与2022Q1两年同比增速均值"
 LLM_FALLBACK_NOTE = "语言模型暂时不可用，以下为离线引擎的回答"
+LLM_DEADLINE_NOTE = "语言模型在 {seconds} 秒内没有答完，以下为离线引擎的回答"
+LLM_FABRICATED_NOTE = "语言模型引用了不存在的来源 {labels}，只依据这些来源的语句已删除"
+LLM_UNSUPPORTED_FALLBACK = "语言模型的回答只引用了不存在的来源 {labels}，以下为离线引擎的回答"
+LLM_ANSWER_CUT = "语言模型的回答过长，只保留前 {limit} 字"
 
 # Questions the engine cannot use as they are (the Engine facade checks them before any engine runs).
 QUESTION_EMPTY = "问题为空，请输入一个问题，例如“基础设施指数今年增幅是多少？”。"
@@ -348,6 +352,10 @@ _EXPECTED_VARS = {
     "SEARCH_QUERY_DESCRIPTION": set(),
     "SEARCH_K_DESCRIPTION": set(),
     "LLM_FALLBACK_NOTE": set(),
+    "LLM_DEADLINE_NOTE": {"seconds"},
+    "LLM_FABRICATED_NOTE": {"labels"},
+    "LLM_UNSUPPORTED_FALLBACK": {"labels"},
+    "LLM_ANSWER_CUT": {"limit"},
     "NOT_IN_CORPUS": set(),
     "LABEL_RANK_2021": set(),
     "LABEL_RANK_2022Q1": set(),

@@ -104,6 +104,15 @@ class LLMSettings(_Section):
     api_key: str | None = Field(None, description="API key (OPENAI_API_KEY).")
     model: str | None = Field(None, description="Chat model name (OPENAI_MODEL).")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout in seconds.")
+    deadline_s: float = Field(
+        60.0,
+        gt=0,
+        description="Upper bound of one whole answer (every tool round, retry and wait); past it the "
+        "offline engine answers, with a note.",
+    )
+    max_answer_chars: int = Field(
+        4000, ge=200, description="A model's answer is cut at this length (and the note says so)."
+    )
     max_retries: int = Field(3, ge=0, le=10, description="Retries on 429/5xx with exponential backoff.")
     tool_calling: bool = Field(True, description="Use function calling; false = retrieve-then-generate.")
     max_tool_rounds: int = Field(5, ge=1, le=20, description="Upper bound of tool-calling rounds per answer.")

@@ -3,6 +3,7 @@ example questions, clear, and 👍/👎 feedback."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +40,7 @@ EXAMPLES = [
 EMPTY_QUESTION = "问题为空：请在输入框里写下问题，例如“成渝2022Q1排名第五的城市？”。"
 NO_ANSWER_YET = "还没有可以评价的回答：请先提问，再点 👍 或 👎。"
 HISTORY_TURNS = 6  # previous turns passed to the engine (for follow-up questions)
+STREAM_INTERVAL_S = 0.05  # shortest time between two redraws of a streaming answer
 
 
 def engine_history(answers: list[dict]) -> list[dict]:
@@ -48,6 +50,30 @@ def engine_history(answers: list[dict]) -> list[dict]:
         out.append({"role": "user", "content": a.get("question", "")})
         out.append({"role": "assistant", "content": a.get("answer", "")})
     return out
+
+
+class StreamedText:
+    """An answer arriving in pieces, escaped for Markdown once per piece (not the whole text again on every
+    piece). A run of ASCII letters, digits and punctuation at the end is held back until it is complete, so
+    a URL split across pieces is escaped like a whole one."""
+
+    def __init__(self) -> None:
+        self.escaped: list[str] = []
+        self.pending = ""
+
+    def add(self, piece: str) -> None:
+        text = self.pending + piece
+        cut = len(text)
+        while cut > 0 and "!" <= text[cut - 1] <= "~":
+            cut -= 1
+        if cut:
+            self.escaped.append(md_escape(text[:cut]))
+        self.pending = text[cut:]
+
+    def markdown(self) -> str:
+        if len(self.escaped) > 1:
+            self.escaped = ["".join(self.escaped)]
+        return "".join(self.escaped) + md_escape(self.pending)
 
 
 class ChatTab:
@@ -168,16 +194,20 @@ class ChatTab:
             {"role": "assistant", "content": "⏳ 正在检索……"},
         ]
         yield messages, skip, "", "", skip, skip, skip, skip
-        text = ""
+        shown = StreamedText()
         final: Answer | None = None
+        last = 0.0
         try:
             for piece in self.engine.stream(q, engine_history(answers or [])):
                 if isinstance(piece, Answer):
                     final = piece
                 elif piece:
-                    text += piece
-                    messages[-1] = {"role": "assistant", "content": md_escape(text)}
-                    yield messages, skip, skip, skip, skip, skip, skip, skip
+                    shown.add(piece)
+                    now = time.monotonic()
+                    if now - last >= STREAM_INTERVAL_S:  # a redraw per interval, not per token
+                        last = now
+                        messages[-1] = {"role": "assistant", "content": shown.markdown()}
+                        yield messages, skip, skip, skip, skip, skip, skip, skip
             if final is None:
                 raise BotError("引擎没有给出回答，请重试。")
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback

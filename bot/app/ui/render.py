@@ -18,6 +18,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 _INLINE_MARK = re.compile(r"\[(\d{1,2})\]")
 _LABEL_MARK = re.compile(r"\[([PT]\d{1,2})\]")
 _REF = re.compile(r"^([cr])-(\d+)-(\d+)$")
+_ANY_MARK = re.compile(r"(\[(?:[PT]\d{1,2}|\d{1,2})\])")
+_URL_SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{1,15}):(?=//)")
 
 EMPTY_SOURCES = (
     '<div class="bot-empty">提问后，这里列出回答引用的段落；点击编号或“查看原文”可在上下文中阅读原文。</div>'
@@ -109,10 +111,20 @@ def first_rows_frame(answer: Answer) -> pd.DataFrame | None:
 
 
 def md_escape(text: str) -> str:
-    """Text from the corpus shown literally in Markdown (no accidental emphasis, links or HTML)."""
+    """Text shown literally in Markdown: no emphasis, links, images or HTML, and a URL in it stays text
+    (not turned into a link by the renderer)."""
     text = text.replace("\t", "  ")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _URL_SCHEME.sub(r"\1\\:", text).replace("www.", "www\\.")
     return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def llm_text(text: str) -> str:
+    """A language model's answer for the chat: everything escaped (the engine already removed images,
+    HTML and links; this is the second line), except its citation markers, which link_markers turns into
+    links to the sources panel."""
+    parts = _ANY_MARK.split(text)
+    return "".join(part if _ANY_MARK.fullmatch(part) else md_escape(part) for part in parts)
 
 
 def ref_link(kind: str, turn: int, n: int) -> str:
@@ -162,7 +174,7 @@ def tool_message(call: ToolCall) -> dict[str, Any]:
 
 def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     """The answer text with numbered citation links, the visible note, related passages and a footer."""
-    text = answer.answer if answer.mode == "llm" else md_escape(answer.answer)
+    text = llm_text(answer.answer) if answer.mode == "llm" else md_escape(answer.answer)
     n_cites = len(answer.citations)
     inline = False
     if n_cites and answer.mode == "llm":
