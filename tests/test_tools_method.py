@@ -249,7 +249,7 @@ def test_read_csv_accepts_bom_and_spaces(tmp_path):
         ("城市,a\n甲,-3\n", "不能有负数"),
         ("城市,a\n甲,1\n甲,2\n", "重复"),
         ("城市,a\n,1\n", "为空"),
-        ("城市,a\n甲,inf\n", "非数字"),
+        ("城市,a\n甲,inf\n", "无穷大"),
     ],
 )
 def test_numeric_frame_rejects(tmp_path, content, match):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -27,7 +28,7 @@ def _dict_of_numbers(values: dict[str, float], what: str) -> pd.Series:
     series = pd.Series(values, dtype=object)
     bad = [k for k, v in values.items() if isinstance(v, bool) or not method._is_number(v)]
     if bad:
-        raise ToolError(f"{what}中这些项不是数字：{'、'.join(bad)}。")
+        raise ToolError(f"{what}中这些项不是有限的数字：{'、'.join(bad)}。")
     return series.astype(float)
 
 
@@ -131,8 +132,15 @@ def calc_normalise(values: dict[str, float], base_total: float | None = None) ->
         base_total: National total of the indicator in the base period; omit to use the sum of `values`.
     """
     series = _dict_of_numbers(values, "指标数值")
+    negative = [str(k) for k in series.index if float(series[k]) < 0]
+    if negative:
+        raise ToolError(f"指标数值不能为负数：{'、'.join(negative)}。")
+    if base_total is not None and not method._is_number(base_total):
+        raise ToolError(f"基期全国加总“{base_total}”不是有限的数字。")
     if base_total is not None and not float(base_total) > 0:
         raise ToolError(f"基期全国加总必须大于 0（收到 {_fmt(float(base_total))}），否则无法标准化。")
+    if base_total is None and not math.isfinite(sum(float(v) for v in series)):
+        raise ToolError("各城市数值合计超出可计算的范围（数值过大），请检查输入的数量级。")
     if base_total is None and not float(series.sum()) > 0:
         raise ToolError("各城市数值合计为 0，无法标准化，请给出基期全国加总。")
     totals = pd.Series({"x": float(base_total)}) if base_total is not None else None
@@ -200,8 +208,8 @@ def calc_mean_growth(rates: list[float]) -> ToolResult:
         raise ToolError("请至少给出一个增速。")
     bad = [str(r) for r in rates if isinstance(r, bool) or not method._is_number(r)]
     if bad:
-        raise ToolError(f"这些增速不是数字：{'、'.join(bad)}。")
-    mean = sum(float(r) for r in rates) / len(rates)
+        raise ToolError(f"这些增速不是有限的数字：{'、'.join(bad)}。")
+    mean = method._finite(sum(float(r) for r in rates) / len(rates), "增速均值")
     terms = " + ".join(f"{fmt_number(r)}%" for r in rates)
     text = f"增速均值 = （{terms}）÷ {len(rates)} = {fmt_percent(mean)}"
     if len(rates) == 2:

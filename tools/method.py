@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from tools.errors import ToolError
@@ -54,10 +55,24 @@ def expert_weights(scores: pd.DataFrame) -> pd.Series:
 
 
 def _is_number(x: object) -> bool:
+    """A finite number (inf and nan are not: they would turn every result into inf, nan or 0)."""
     try:
-        return not math.isnan(float(x))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return math.isfinite(float(x))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _finite(result: float, what: str) -> float:
+    if not math.isfinite(result):
+        raise ToolError(f"{what}超出可计算的范围（数值过大），请检查输入的数量级。")
+    return result
+
+
+def _check_finite_frame(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    values = frame.astype(float)
+    if not np.isfinite(values.to_numpy()).all():
+        raise ToolError(f"{what}超出可计算的范围（数值过大），请检查输入的数量级。")
+    return values
 
 
 def _check_weights(weights: pd.Series, what: str = "权重") -> pd.Series:
@@ -66,6 +81,8 @@ def _check_weights(weights: pd.Series, what: str = "权重") -> pd.Series:
         raise ToolError(f"{what}中有非数字：{'、'.join(map(str, weights.index[weights.isna()]))}。")
     if (weights < 0).any():
         raise ToolError(f"{what}不能为负数：{'、'.join(map(str, weights.index[weights < 0]))}。")
+    if not np.isfinite(weights.to_numpy(dtype=float)).all() or not math.isfinite(float(weights.sum())):
+        raise ToolError(f"{what}中有无穷大或过大的数，请改为有限的数字。")
     if float(weights.sum()) <= 0:
         raise ToolError(f"{what}合计为 0，无法加权平均。")
     return weights.astype(float)
@@ -76,7 +93,11 @@ def _check_weights(weights: pd.Series, what: str = "权重") -> pd.Series:
 
 def base_totals(base: pd.DataFrame) -> pd.Series:
     """National totals per indicator of the base period (rows: cities, columns: indicators)."""
-    return base.astype(float).sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in Chinese
+        totals = base.astype(float).sum(axis=0)
+    if not np.isfinite(totals.to_numpy(dtype=float)).all():  # a sum of huge values overflows to inf
+        raise ToolError("基期全国合计超出可计算的范围（数值过大），请检查输入的数量级。")
+    return totals
 
 
 def normalise(values: pd.DataFrame, totals: pd.Series | None = None, scale: float = 100.0) -> pd.DataFrame:
@@ -100,7 +121,9 @@ def normalise(values: pd.DataFrame, totals: pd.Series | None = None, scale: floa
     zero = [str(c) for c in sums.index if not float(sums[c]) > 0]
     if zero:
         raise ToolError(f"这些指标的基期全国合计为 0，无法标准化：{'、'.join(zero)}。")
-    return values.astype(float).div(sums, axis=1) * scale
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        shares = values.astype(float).div(sums, axis=1) * scale
+    return _check_finite_frame(shares, "标准化值")
 
 
 def _match(names: list[str], given: list[str], what: str, of: str = "指标数据") -> None:
@@ -120,7 +143,11 @@ def weighted_average(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
     weights = _check_weights(weights)
     _match(list(map(str, values.columns)), list(map(str, weights.index)), "权重")
     w = weights[values.columns]
-    return values.astype(float).mul(w, axis=1).sum(axis=1) / float(w.sum())
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in Chinese
+        result = _check_finite_frame(values, "数值").mul(w, axis=1).sum(axis=1) / float(w.sum())
+    if not np.isfinite(result.to_numpy(dtype=float)).all():
+        raise ToolError("加权平均超出可计算的范围（数值过大），请检查输入的数量级。")
+    return result
 
 
 def layer_indices(
@@ -205,12 +232,12 @@ def growth_rate(current: float, previous: float) -> float:
     QoQ when it is the previous quarter."""
     for name, v in (("本期", current), ("上期", previous)):
         if not _is_number(v):
-            raise ToolError(f"{name}数值“{v}”不是数字。")
+            raise ToolError(f"{name}数值“{v}”不是有限的数字。")
         if float(v) < 0:
             raise ToolError(f"{name}数值不能为负数（收到 {v}）。")
     if float(previous) == 0:
         raise ToolError("上期（基期）数值为 0，无法计算增速。")
-    return (float(current) / float(previous) - 1.0) * 100.0
+    return _finite((float(current) / float(previous) - 1.0) * 100.0, "增速")
 
 
 def two_year_mean_growth(first: float, second: float, third: float) -> float:
@@ -276,7 +303,7 @@ def industry_share(industry_value: float, region_total: float) -> float:
     ×100."""
     for name, v in (("行业指数", industry_value), ("地区整体指数", region_total)):
         if not _is_number(v):
-            raise ToolError(f"{name}“{v}”不是数字。")
+            raise ToolError(f"{name}“{v}”不是有限的数字。")
         if float(v) < 0:
             raise ToolError(f"{name}不能为负数（收到 {v}）。")
     if float(region_total) == 0:

@@ -13,20 +13,30 @@ from tools.errors import ToolError
 
 SAMPLES = Path(__file__).resolve().parent / "samples"  # example CSV files for the calculator
 MAX_PROBLEMS = 5  # problems listed in one message; the rest are counted
+MAX_CSV_BYTES = 5_000_000  # a staff CSV is kilobytes; larger input is refused, never read whole
 
 
 def read_csv(path: str | Path, what: str) -> pd.DataFrame:
     """A UTF-8 comma-separated file with a header row, as a DataFrame of stripped strings.
 
     `what` names the file's role in messages (e.g. 指标数据). Raises ToolError when the file is missing,
-    empty, not UTF-8, not a CSV, has ragged rows, duplicate or empty column names, or no data rows.
+    not a regular file (a device or pipe), larger than MAX_CSV_BYTES, empty, not UTF-8, not a CSV, has
+    ragged rows, duplicate or empty column names, or no data rows.
     """
     path = Path(path)
     if not path.exists():
         raise ToolError(f"{what}文件 {path} 不存在，请检查路径。")
     if path.is_dir():
         raise ToolError(f"{what}路径 {path} 是一个文件夹，请给出 CSV 文件。")
-    raw = path.read_bytes()
+    if not path.is_file():
+        raise ToolError(f"{what}路径 {path} 不是普通文件（可能是设备或管道），请给出 CSV 文件。")
+    limit = f"{MAX_CSV_BYTES // 1_000_000} MB"
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise ToolError(f"{what}文件 {path.name} 超过 {limit}，不像是指标表格，请检查是否选错了文件。")
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_CSV_BYTES + 1)  # a file growing while it is read is still bounded
+    if len(raw) > MAX_CSV_BYTES:
+        raise ToolError(f"{what}文件 {path.name} 超过 {limit}，不像是指标表格，请检查是否选错了文件。")
     if not raw.strip():
         raise ToolError(f"{what}文件 {path.name} 为空，请提供带表头的 CSV。")
     if raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -95,24 +105,31 @@ def numeric_frame(
         raise ToolError(f"{what}中{id_label}重复：{'、'.join(dup[:MAX_PROBLEMS])}。")
     values = df.iloc[:, 1:]
     problems: list[str] = []
+    infinite: list[str] = []
     out = pd.DataFrame(index=pd.Index(ids, name=df.columns[0]))
     for col in values.columns:
         parsed = []
         for row_no, cell in enumerate(values[col], start=2):
             try:
                 x = float(str(cell).strip())
-                if math.isnan(x) or math.isinf(x):
-                    raise ValueError
             except ValueError:
                 problems.append(
                     f"第{row_no}行“{col}”列的“{cell}”" if str(cell).strip() else f"第{row_no}行“{col}”列为空"
                 )
                 x = math.nan
+            else:
+                if not math.isfinite(x):  # inf, nan, or a number too large for a float (1e999)
+                    infinite.append(f"第{row_no}行“{col}”列的“{cell}”")
             parsed.append(x)
         out[col] = parsed
     if problems:
         more = f"等 {len(problems)} 处" if len(problems) > MAX_PROBLEMS else ""
         raise ToolError(f"{what}有非数字的单元格：{'；'.join(problems[:MAX_PROBLEMS])}{more}，请改为数字。")
+    if infinite:
+        more = f"等 {len(infinite)} 处" if len(infinite) > MAX_PROBLEMS else ""
+        raise ToolError(
+            f"{what}有无穷大、非数值或超出范围的数：{'；'.join(infinite[:MAX_PROBLEMS])}{more}，请改为有限的数字。"
+        )
     if not allow_negative:
         neg = [(i, c) for c in out.columns for i in out.index[out[c] < 0]]
         if neg:

@@ -160,6 +160,7 @@ def _jsonable(x: Any) -> Any:
 
 
 def _cmd_tables(args: argparse.Namespace) -> int:
+    from tools.export import write_csv
     from tools.tables import COLUMN_LABELS, load_tables, table_catalog
 
     catalog = table_catalog()
@@ -170,7 +171,7 @@ def _cmd_tables(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise InputError(f"无法创建导出目录 {out}（{exc.strerror}），请换一个目录。") from exc
         for name, df in load_tables().items():
-            df.rename(columns=COLUMN_LABELS).to_csv(out / f"{name}.csv", index=False, encoding="utf-8-sig")
+            write_csv(df.rename(columns=COLUMN_LABELS), out / f"{name}.csv")
     if args.json:
         _dump(catalog)
     else:

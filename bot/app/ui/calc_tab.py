@@ -13,7 +13,8 @@ import gradio as gr
 import pandas as pd
 
 from bot.app.ui import notify
-from bot.app.ui.render import y_range
+from bot.app.ui.render import md_escape, y_range
+from tools.export import write_csv
 
 SCORES, WEIGHTS = "专家评分表", "权重表"
 LAYER_EQUAL, LAYER_WEIGHTS, LAYER_SCORES = "等权", "层级权重表", "层级专家评分表"
@@ -166,10 +167,10 @@ class CalcTab:
         )
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
         path = folder / "指数计算结果.csv"
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(table, path)
         lw = "、".join(f"{k} {v:.4f}" for k, v in res.layer_weights.items())
         basis = "基期取上传的基期数据各列合计" if _path(base) else "基期取指标数据本身各列合计"
         note = (
             f"已计算 {len(table)} 个城市。层级权重：{lw}。标准化值 = 原始值 ÷ 基期全国合计 × 100（{basis}）。"
         )
-        return note, table, weights, chart, str(path), gr.Row(visible=True)
+        return md_escape(note), table, weights, chart, str(path), gr.Row(visible=True)

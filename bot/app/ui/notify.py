@@ -3,6 +3,7 @@ traceback)."""
 
 from __future__ import annotations
 
+import html
 import logging
 
 import gradio as gr
@@ -24,12 +25,15 @@ def message_for(exc: BaseException) -> str:
 
 
 def warn(exc: BaseException | str) -> str:
-    """Show a toast and return the message (callers also put it inline in the page)."""
+    """Show a toast and return the message (callers also put it inline in the page). Messages can echo
+    what a user typed or uploaded (a file's cells, a filter): the toast gets it HTML-escaped."""
     msg = exc if isinstance(exc, str) else message_for(exc)
-    gr.Warning(msg, title="提示")
+    gr.Warning(html.escape(msg, quote=False), title="提示")
     return msg
 
 
 def inline(msg: str) -> str:
-    """The Markdown shown under a form for a problem."""
-    return f"⚠️ {msg}"
+    """The Markdown shown under a form for a problem, the message shown literally (no links or images)."""
+    from bot.app.ui.render import md_escape
+
+    return f"⚠️ {md_escape(msg)}"

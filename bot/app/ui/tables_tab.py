@@ -11,7 +11,9 @@ import gradio as gr
 import pandas as pd
 
 from bot.app.ui import notify
+from bot.app.ui.render import md_escape
 from bot.core.settings import Settings
+from tools.export import write_csv
 
 ASCENDING, DESCENDING = "升序", "降序"
 
@@ -123,9 +125,9 @@ class TablesTab:
             return notify.inline(notify.warn(exc)), gr.skip(), gr.skip()
         lines = pd.to_numeric(shown.get("行号", pd.Series(dtype=float)), errors="coerce").dropna()
         src = f"，来源行 {int(lines.min())}–{int(lines.max())}" if not lines.empty else ""
-        filt = f"（筛选“{text.strip()}”）" if (text or "").strip() else ""
-        info = f"**{title}**：显示 {len(shown)} / {len(full)} 行{filt}{src}。"
+        filt = f"（筛选“{md_escape(text.strip())}”）" if (text or "").strip() else ""  # user text, literally
+        info = f"**{md_escape(title)}**：显示 {len(shown)} / {len(full)} 行{filt}{src}。"
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
         path = folder / f"{name}{'_筛选' if filt else ''}.csv"
-        shown.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(shown, path)
         return info, shown, str(path)
