@@ -232,6 +232,12 @@ class ServerSettings(_Section):
         description="Concurrent events the Gradio queue runs (None: sized to the machine, "
         "2 per CPU core and at least 4).",
     )
+    queue_status_interval_s: float = Field(
+        1.0,
+        gt=0,
+        description="Seconds between queue-position updates to waiting users (Gradio's per-job "
+        "broadcast costs queue length × jobs messages under load).",
+    )
     max_request_bytes: int = Field(
         1_000_000,
         ge=10_000,

@@ -74,7 +74,12 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
                 BriefingTab(engine, finder, downloads).build()
         tables.attach_load(app)
         gr.api(make_ask(engine), api_name="ask")
-    app.queue(default_concurrency_limit=settings.server.queue_concurrency())
+    # Queue positions go to waiting users at a fixed interval, not to every waiting user each time a job
+    # starts (that is queue length × jobs messages under load).
+    app.queue(
+        default_concurrency_limit=settings.server.queue_concurrency(),
+        status_update_rate=settings.server.queue_status_interval_s,
+    )
     app.downloads = downloads  # type: ignore[attr-defined]
     return app
 
