@@ -111,6 +111,31 @@ def test_marker_stream_matches_whole_text_cleaning():
         assert out == clean_markers(text, known) == "上海市排名第1[P1]，杭州市第2，南京市第3[T1]。[P2]"
 
 
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("东莞排名第3[T1][P1]。", "东莞排名第3[T1][P1]。"),
+        ("城市[1]，前3[2][3]。", "城市[1]，前3[2][3]。"),
+        ("见![进度](http://127.0.0.1:9/a.png?q=x)图[P1]", "见进度图[P1]"),
+        ('<img src="http://127.0.0.1:9/x.png" onerror="fetch(1)">文本<b>粗</b>', "文本粗"),
+        ("[点我](http://127.0.0.1:9/c)与[P2](http://127.0.0.1:9/d)", "点我与[P2]"),
+        ("[ref]: http://127.0.0.1:9/r.png\n正文![图][ref]", "\n正文图"),
+        ("<!-- 隐藏 -->甲 < 乙 > 丙", "甲 ＜ 乙 ＞ 丙"),
+    ],
+)
+def test_sanitize_answer(raw, clean):
+    from bot.answer.sanitize import sanitize_answer
+
+    assert sanitize_answer(raw) == clean
+
+
+def test_drop_unsupported_keeps_supported_sentences():
+    from bot.answer.sanitize import drop_unsupported
+
+    text = "甲[P1]。乙[P99][T3]。丙[P1, P99]。丁。[T9]\n戊[P2]。"
+    assert drop_unsupported(text, {"P1", "P2"}) == ("甲[P1]。丙[P1, P99]。\n戊[P2]。", ["P99", "T3", "T9"])
+
+
 # ---------------------------------------------------------------- tool calling
 
 

@@ -16,6 +16,7 @@ _LINK = re.compile(r"\[([^\]\n]*)\]\s*(?:\(([^)\n]*)\)|\[[^\]\n]*\])")
 _REF_DEFINITION = re.compile(r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S.*$", re.MULTILINE)
 _AUTOLINK = re.compile(r"<((?:https?|ftp|mailto|data|javascript):[^<>\s]*)>", re.IGNORECASE)
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_HELD = re.compile(MARKER.pattern + r"|\[\d{1,3}\]")  # citation markers, also numbered ones ([1][2])
 _MARKER_LINK = re.compile(r"(\ue000\d+\ue001)\s*\((?:[A-Za-z][A-Za-z0-9+.-]*:|/|#|www\.)[^)\n]*\)")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<![^<>]*>|<\?[^<>]*\?>")
 
@@ -28,13 +29,13 @@ def sanitize_answer(text: str) -> str:
     text = _PLACEHOLDER.sub("", text)
     markers: list[str] = []
 
-    def hold(m: re.Match[str]) -> str:  # markers side by side ([T1][P1]) are not a reference link
+    def hold(m: re.Match[str]) -> str:  # markers side by side ([T1][P1], [1][2]) are not a reference link
         markers.append(m.group(0))
         return f"\ue000{len(markers) - 1}\ue001"
 
     text = _COMMENT.sub("", text)
     text = _IMAGE.sub(lambda m: m.group(1).strip(), text)
-    text = _MARKER_LINK.sub(r"\1", MARKER.sub(hold, text))  # [P1](http://…): the marker, no link
+    text = _MARKER_LINK.sub(r"\1", _HELD.sub(hold, text))  # [P1](http://…): the marker, no link
     text = _LINK.sub(lambda m: m.group(1).strip(), text)
     text = _REF_DEFINITION.sub("", text)
     text = _AUTOLINK.sub(lambda m: m.group(1), text)
