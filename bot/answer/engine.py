@@ -21,7 +21,7 @@ from tools.tables import use_corpus
 # symbols, emoji, invisible characters) has no content.
 _FILLER = re.compile(
     r"请问|请教|请|问一下|问问|问题|问|你好|您好|在吗|在不在|谢谢|麻烦|帮我|一下|那个|这个|那|这|"
-    r"好的|好吧|好|行|对|收到|知道了|明白|"
+    r"好的|好吧|好|行|对|收到|知道了|明白|可以|能不能|能|会不会|会|是否|有没有|没有|有|怎么回事|"
     r"为什么|为啥|怎么样|怎么|怎样|如何|什么|啥|谁|哪个|哪些|哪里|哪儿|哪|多少|几|"
     r"是|的|了|吗|呢|吧|呀|啊|嘛|哦|噢|喔|嗯|呃|额|唉|哎|诶|欸|哈|嘿|喂|"
     r"\b(?:hello|hi|hey|ok|okay|please|what|why|how|who|which|where|when|is|are|the|a|an|test|help)\b",
