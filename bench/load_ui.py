@@ -6,6 +6,7 @@ opens its own client first (a browser tab that is already loaded), then all user
 questions one after another. Prints p50/p95/max latency per question and requests per second.
 
     python bench/load_ui.py                          # 50 users × 4 offline table questions (the target load)
+    python bench/load_ui.py --client gradio_client   # the same through one gradio_client.Client per user
     python bench/load_ui.py --users 20 --per-user 2 --questions mixed
     python bench/load_ui.py --url http://127.0.0.1:7860/
 """
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -54,6 +56,82 @@ def _client(url: str, auth: tuple[str, str] | None):  # type: ignore[no-untyped-
     from gradio_client import Client
 
     return Client(url, auth=auth, verbose=False, analytics_enabled=False)
+
+
+def run_http(url: str, users: int, per_user: int, questions: list[str], auth: tuple[str, str] | None) -> dict:
+    """The same load over Gradio's HTTP API for /ask (POST /gradio_api/call/ask, then its result stream), from
+    one asyncio loop: a light load generator, so the figures are the server's, not gradio_client's."""
+    import asyncio
+
+    import httpx
+
+    base = url.rstrip("/")
+    cycle = itertools.cycle(questions)
+    plans = [[next(cycle) for _ in range(per_user)] for _ in range(users)]
+    latencies: list[float] = []
+    failures: list[str] = []
+    opened: list[int] = []
+
+    async def one(client: httpx.AsyncClient, q: str, session: str) -> bool:
+        # A user is one session (as a browser tab or a gradio_client.Client is): Gradio builds a session's
+        # state once; a request without a session hash would pay for a fresh one every time.
+        r = await client.post(
+            f"{base}/gradio_api/call/ask", json={"data": [q, None], "session_hash": session}
+        )
+        r.raise_for_status()
+        stream = await client.get(f"{base}/gradio_api/call/ask/{r.json()['event_id']}")
+        text = stream.text
+        event = text.strip().rpartition("event: ")[2]
+        if not event.startswith("complete"):
+            raise RuntimeError(text[-200:])
+        return '"answer"' in text
+
+    async def user(client: httpx.AsyncClient, i: int, start: asyncio.Event) -> None:
+        session = f"load-{i}-{uuid.uuid4().hex[:8]}"
+        try:  # the session opens before the clock starts, like a page that has loaded
+            await one(client, plans[i][0], session)
+        finally:
+            opened.append(i)
+        await start.wait()
+        for q in plans[i]:
+            t0 = time.perf_counter()
+            try:
+                ok = await one(client, q, session)
+            except Exception as exc:  # noqa: BLE001 - counted as a failure and reported
+                ok = False
+                failures.append(f"{q}（{exc}）")
+            if ok:
+                latencies.append(time.perf_counter() - t0)
+
+    async def main() -> float:
+        limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
+        async with httpx.AsyncClient(timeout=120, limits=limits, auth=auth) as client:
+            start = asyncio.Event()
+            tasks = [asyncio.create_task(user(client, i, start)) for i in range(users)]
+            while len(opened) < users:
+                await asyncio.sleep(0.05)
+            t0 = time.perf_counter()
+            start.set()
+            await asyncio.gather(*tasks)
+            return time.perf_counter() - t0
+
+    wall = asyncio.run(main())
+    for f in failures[:5]:
+        print(f"  失败：{f}", file=sys.stderr)
+    return _summary(users, users * per_user, latencies, wall)
+
+
+def _summary(users: int, n: int, latencies: list[float], wall: float) -> dict:
+    return {
+        "users": users,
+        "requests": n,
+        "ok": len(latencies),
+        "wall_s": wall,
+        "p50_s": statistics.median(latencies) if latencies else float("nan"),
+        "p95_s": percentile(latencies, 95) if latencies else float("nan"),
+        "max_s": max(latencies) if latencies else float("nan"),
+        "requests_per_s": len(latencies) / wall,
+    }
 
 
 def run(url: str, users: int, per_user: int, questions: list[str], auth: tuple[str, str] | None) -> dict:
@@ -93,17 +171,7 @@ def run(url: str, users: int, per_user: int, questions: list[str], auth: tuple[s
         c.close()
     for f in failures[:5]:
         print(f"  失败：{f}", file=sys.stderr)
-    n = users * per_user
-    return {
-        "users": users,
-        "requests": n,
-        "ok": len(latencies),
-        "wall_s": wall,
-        "p50_s": statistics.median(latencies) if latencies else float("nan"),
-        "p95_s": percentile(latencies, 95) if latencies else float("nan"),
-        "max_s": max(latencies) if latencies else float("nan"),
-        "requests_per_s": len(latencies) / wall,
-    }
+    return _summary(users, users * per_user, latencies, wall)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -165,6 +233,14 @@ def main(argv: list[str] | None = None) -> int:
         default="table",
         help="table: ranking/index questions (tool layer, the target load); mixed: with prose and refusals",
     )
+    p.add_argument(
+        "--client",
+        choices=["http", "gradio_client"],
+        default="http",
+        help="http: Gradio's HTTP API from one asyncio loop (default, a light load generator); "
+        "gradio_client: one gradio_client.Client per user (heavy: on a small machine it competes with "
+        "the server)",
+    )
     p.add_argument("--url", help="target a running page instead of starting one here")
     p.add_argument(
         "--server-concurrency",
@@ -185,15 +261,18 @@ def main(argv: list[str] | None = None) -> int:
         server, url, server_limit = start_server(args.server_concurrency, questions)
         print(f"页面已启动（独立进程 {server.pid}）：{url}，队列并发 {server_limit}")
     cpu0 = _cpu_seconds(server.pid) if server else None
+    own0 = _cpu_seconds(os.getpid())
     try:
-        r = run(url, args.users, args.per_user, questions, auth)
+        runner = run_http if args.client == "http" else run
+        r = runner(url, args.users, args.per_user, questions, auth)
         cpu = _cpu_seconds(server.pid) - cpu0 if server and cpu0 is not None else None
+        own = _cpu_seconds(os.getpid()) - own0 if own0 is not None else None
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
     print(
-        f"{r['users']} 个并发用户 × {args.per_user} 个问题（{args.questions}），"
+        f"{r['users']} 个并发用户 × {args.per_user} 个问题（{args.questions}，{args.client}），"
         f"成功 {r['ok']} / {r['requests']}；服务端队列并发 {server_limit}"
     )
     print(f"延迟 p50 {r['p50_s']:.2f} s   p95 {r['p95_s']:.2f} s   max {r['max_s']:.2f} s")
@@ -203,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             f"服务端进程 CPU {cpu:.1f} s，每个请求 {cpu / max(1, r['requests']) * 1000:.0f} ms"
             "（与机器上其他负载无关的成本）"
         )
+    if own is not None:
+        print(f"负载进程（{args.client}）CPU {own:.1f} s")
     return 0 if r["ok"] == r["requests"] else 1
 
 
