@@ -124,7 +124,7 @@ def test_invariant_under_scaling_raw_values(values, factor):
     pd.testing.assert_series_equal(a, b, rtol=1e-9)
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(frame_st(), st.data())
 def test_composite_within_range_of_layers(values, data):
     cols = list(values.columns)

@@ -23,6 +23,7 @@ from bot.answer.extract import (
     years_in,
 )
 from bot.answer.route import route
+from bot.answer.understand import has_any, lexicon
 from bot.answer.verify import missing_years, place_conflict, unsupported
 from bot.core import prompts
 from bot.core.errors import BotError
@@ -179,18 +180,61 @@ class OfflineEngine:
         previous = user_questions(history)
         parts = _subquestions(q)
         if len(parts) > 1:
-            return self._combine(
-                q, [self._one(p, previous + parts[:i], parts[0] if i else "") for i, p in enumerate(parts)]
-            )
+            answers: list[Answer] = []
+            for i, p in enumerate(parts):
+                lead = parts[0] if i else ""
+                lead_answer = answers[0].answer if answers and answers[0].answerable else ""
+                answers.append(self._one(p, previous + parts[:i], lead, lead_answer))
+            return self._combine(q, answers)
         return self._one(q, previous)
 
-    def _one(self, question: str, previous: list[str], lead: str = "") -> Answer:
+    def _one(self, question: str, previous: list[str], lead: str = "", lead_answer: str = "") -> Answer:
         """`lead`: the first part of the compound question this one continues
-        ("…？每个产品需要多长时间？")."""
+        ("…？每个产品需要多长时间？"); `lead_answer`: what the engine answered to it (a later part may ask
+        about the person it named: "…是谁写的？作者在哪个机构任职？")."""
         routed = self._route(question, previous)
         if routed is not None:
             return routed
-        return self._author(question) or self._prose(question, previous, lead)
+        return (
+            self._author(question)
+            or self._person_role(question, lead_answer)
+            or self._prose(question, previous, lead)
+        )
+
+    def _person_role(self, question: str, lead_answer: str = "") -> Answer | None:
+        """ "X是什么身份 / 在哪个机构任职": the corpus sentence that puts the name X next to a role word
+        ("李晓华，中国社会科学院…主任、研究员" or "…研究中心主任李三希分析"). Names are looked for in the
+        question, then in the answer to the question's first part."""
+        q = unicodedata.normalize("NFKC", question)
+        if not has_any(q, "person", "role_question"):
+            return None
+        return self._role_of(question, q) or (self._role_of(question, lead_answer) if lead_answer else None)
+
+    def _role_of(self, question: str, q: str) -> Answer | None:
+        roles = "|".join(map(re.escape, lexicon()["person"]["roles"]))
+        names = dict.fromkeys(m.group(0) for m in re.finditer(r"[\u4e00-\u9fff]{2,4}", q))
+        candidates = [
+            n[i:j] for n in names for i in range(len(n)) for j in range(i + 2, min(len(n), i + 4) + 1)
+        ]
+        for name in sorted(dict.fromkeys(candidates), key=len, reverse=True):
+            after = re.compile(rf"{re.escape(name)}[，,（(][^。；\n]{{0,60}}?(?:{roles})[^。；\n]{{0,20}}")
+            before = re.compile(rf"[^。；，,\n]{{2,40}}(?:{roles}){re.escape(name)}")
+            for rank, chunk in enumerate(self.retriever.chunks):
+                if name not in chunk.text:
+                    continue
+                m = after.search(chunk.text) or before.search(chunk.text)
+                if m:
+                    hit = Hit(chunk=chunk, score=1.0, rank=rank + 1)
+                    quote = m.group(0).strip()
+                    text = prompts.OFFLINE_QUOTE.format(title=chunk.title, quote=quote)
+                    return Answer(
+                        question=question,
+                        answer=text,
+                        answerable=True,
+                        mode="offline",
+                        citations=[cite(hit, quote)],
+                    )
+        return None
 
     def _author(self, question: str) -> Answer | None:
         """ "《题目》是谁写的？" / "序言一的作者是谁？": from the essay headings "题目（作者）" found at

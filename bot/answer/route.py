@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from tools.registry import ToolResult, call_tool
 from tools.tables import report_source, source_line, tables_readonly
 
 MAX_HISTORY = 4
+_COUNTED = re.compile(r"共\d+")
 _SPLIT = re.compile(r"[？?；;。！!]+")
 _CHAIN = re.compile(
     r"^(?P<head>.+?(?:最快|最慢|最高|最低|第一|倒数第[\d一二三四五六七八九十]+|第[\d一二三四五六七八九十]+|"
@@ -599,7 +601,12 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             p = plan(_copy(f))
         if p is None:
             return None
-        run.execute(p)
+        results = run.execute(p)
+        if f.count and p.answerable and not p.message and not _COUNTED.search(run.texts[-1]):
+            # "有几个？": a listing answers with its count first
+            n = len({json.dumps(r, sort_keys=True, default=str) for res in results for r in res.rows})
+            if n:
+                run.texts[-1] = prompts.COUNT_PREFIX.format(n=n) + run.texts[-1]
         context = f
     return _answer(run)
 

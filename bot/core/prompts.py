@@ -256,6 +256,7 @@ DIFF_PLACES = "{value}位"
 SELECTED_CITIES = "{where}{chosen}：{items}。"
 SELECTED_THEN = "{where}{chosen}：{items}。"
 GROWTH_READING = "（增速为2021Q1&2022Q1两年同比增速均值）"
+COUNT_PREFIX = "共{n}个。"
 WITH_CHANGE = "（较2021年{change}）"
 NEAREST = "报告中{city}的{label}为{value}（{cluster}内）。"
 
@@ -394,6 +395,7 @@ _EXPECTED_VARS = {
     "SELECTED_THEN": {"chosen", "items", "where"},
     "GROWTH_READING": set(),
     "WITH_CHANGE": {"change"},
+    "COUNT_PREFIX": {"n"},
     "NEAREST": {"city", "cluster", "label", "value"},
     "CAVEAT_GROWTH": set(),
     "CAVEAT_RANK_IN_CLUSTER": set(),
