@@ -4,18 +4,22 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
+# setuptools' build warnings (editable-install notices) are for packagers, not for someone starting the page
+PIP := PYTHONWARNINGS=ignore $(PY) -m pip
 
 .PHONY: run test index eval bench lint browser clean
 
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
-	$(PY) -m pip install $(PIP_FLAGS) -e .
-	touch $@
+	@echo "安装依赖到 $(VENV)/ …"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PIP) install $(PIP_FLAGS) --upgrade pip
+	@$(PIP) install $(PIP_FLAGS) -e .
+	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev]'
-	touch $@
+	@echo "安装开发依赖 …"
+	@$(PIP) install $(PIP_FLAGS) -e '.[dev]'
+	@touch $@
 
 run: $(VENV)/.installed
 	$(PY) -m bot index
