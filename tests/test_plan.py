@@ -138,7 +138,7 @@ def test_range_answer_names_both_ends():
 
 def test_chained_follow_up_refers_to_the_selected_city():
     first = OVERVIEW[(OVERVIEW["cluster"] == "关中平原城市群") & (OVERVIEW["rank_2022Q1"] == 1)].iloc[0]
-    ans = route("它的增速是多少？", ["关中平原城市群2022Q1排第一的是哪个城市？"])
+    ans = route("它的增速是多少？", ["关中平原22年一季度第一名是哪座城市？"])
     assert ans is not None and first["city"] in ans.answer and f"{first['growth']}" in ans.answer
 
 
@@ -174,18 +174,16 @@ def test_weights_then_composite():
 
 
 def test_normalise_percent_rounding():
-    assert "13.00%" in _run(
-        "某指标原始值为520，基期全国加总为4000，去量纲值是多少？用百分比表示，保留两位小数"
-    )
+    assert "13.00%" in _run("原始值为520，基期全国加总为4000，求去量纲值（百分比，保留两位小数）")
 
 
 def test_normalise_sample_total_and_focus():
-    text = _run("样本只有甲、乙两个城市，某指标基期值分别为30、70。乙城市的去量纲值是多少")
+    text = _run("样本只有甲、乙两个城市，基期值分别为30、70。乙城市的去量纲值？")
     assert "70 ÷ 100 = 0.7000" in text and "30 ÷" not in text
 
 
 def test_two_year_growth_steps():
-    text = _run("某城市指数2020Q1为200，2021Q1为300，2022Q1为330，两年同比增速均值是多少")
+    text = _run("指数2020Q1为200，2021Q1为300，2022Q1为330，求两年平均的同比增速")
     assert "50.00%" in text and "10.00%" in text and "30.00%" in text
 
 
@@ -197,10 +195,10 @@ def test_weighted_average():
 
 
 def test_scope_refusal_names_the_nearest_figure():
-    q = table_query(normalise("西安2022年一季度单季的同比增速是多少"))
+    q = table_query(normalise("西安22年Q1单季度同比增速多少"))
     plan = scope_plan(q, "西安市")
     assert plan is not None and not plan.answerable
-    ans = route("西安2022年一季度单季的同比增速是多少")
+    ans = route("西安22年Q1单季度同比增速多少")
     xian = OVERVIEW[OVERVIEW["city"] == "西安市"].iloc[0]
     assert ans is not None and not ans.answerable and f"{xian['growth']}%" in ans.answer
 
@@ -216,10 +214,10 @@ def test_city_plan_caveats():
 @pytest.mark.parametrize(
     "question, sentence, reason",
     [
-        ("某公司2021年的营业收入是多少", "该公司2021年积累了4800万粉丝。", "measure"),
+        ("这家企业2021年营收有多少", "该企业2021年积累了4800万粉丝。", "measure"),
         ("2021年全年的线上GMV是多少", "2021上半年，线上GMV为30亿元。", "period"),
         ("2020年数字经济规模是多少", "2022年数字经济规模为50万亿元。", "year"),
-        ("有多少位专家参与打分", "每位专家给出1分至5分。", "count"),
+        ("请了多少位专家评审", "每位专家给出1分至5分。", "count"),
     ],
 )
 def test_unsupported_sentences(question, sentence, reason):
@@ -232,7 +230,7 @@ def test_unsupported_sentences(question, sentence, reason):
         ("2021年上半年线上GMV是多少", "2021上半年，线上GMV为30.37亿元。"),
         ("腾讯数字生态创造了多少个新职业", "数字生态创造了147个新职业。"),
         ("健康码上线100天后有多少次亮码", "创造亮码260亿次的奇迹。"),
-        ("2022年数字经济规模多大", "2022年我国数字经济规模达到50.2万亿元。"),
+        ("2022年数字经济规模多大", "2022年全国数字经济总规模约50万亿元。"),
     ],
 )
 def test_supported_sentences(question, sentence):
@@ -240,17 +238,14 @@ def test_supported_sentences(question, sentence):
 
 
 def test_place_conflict():
-    assert (
-        verify.place_conflict("深圳2021年数字经济核心产业增加值是多少", "2021年，江苏数字经济核心产业增加值")
-        == "深圳市"
-    )
-    assert verify.place_conflict("美国2022年数字经济规模", "2022年我国数字经济规模") == "美国"
+    assert verify.place_conflict("深圳2021年核心产业增加值多少", "2021年，江苏核心产业增加值") == "深圳市"
+    assert verify.place_conflict("美国2022年数字经济体量", "2022年我国数字经济体量") == "美国"
     assert verify.place_conflict("深圳有多少5G基站", "深圳已累计建成5G基站5.1万个") == ""
 
 
 def test_caveats_travel_with_table_answers(engine):
     from bot.core import prompts
 
-    ans = engine.ask("成渝城市群增速最快的城市是哪个？")
+    ans = engine.ask("成渝增速第一的是哪座城市？")
     assert prompts.CAVEAT_GROWTH in ans.caveats and prompts.CAVEAT_RANK_IN_CLUSTER in ans.caveats
     assert engine.ask("产业互联网是什么？").caveats == []

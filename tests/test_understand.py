@@ -61,7 +61,7 @@ def test_selector_then_report(question, kind, by, report, aggregate):
 @pytest.mark.parametrize(
     "question",
     [
-        "中原城市群增速最高和最低的城市相差多少？",
+        "长江中游增速最快与最慢的城市差几个百分点",
         "中原 增速 最快和最慢的城市差多少个百分点",
         "长三角城市群增速最低与最高的城市差距多大",
     ],
@@ -75,7 +75,7 @@ def test_range(question):
 @pytest.mark.parametrize(
     "question, op",
     [
-        ("中原城市群有几个城市排名下降了", "fell"),
+        ("长三角排名下滑的城市一共几个", "fell"),
         ("成渝排名上升的城市有多少个", "rose"),
         ("关中平原排名没变的城市数量", "unchanged"),
     ],
@@ -94,10 +94,10 @@ def test_plain_lookup_has_no_selector():
 @pytest.mark.parametrize(
     "question, issue",
     [
-        ("惠州2022年一季度单季的同比增速是多少", "single_quarter_growth"),
-        ("成都在全国所有城市中排第几", "national_rank"),
+        ("惠州22年一季度单季同比增长多少", "single_quarter_growth"),
+        ("武汉在全国范围内排第几", "national_rank"),
         ("西安全国排名第几", "national_rank"),
-        ("郑州的数字化转型指数具体数值是多少", "index_value"),
+        ("郑州指数值是多少", "index_value"),
         ("湖南工业数字化占比是百分之多少", "share_value"),
     ],
 )
@@ -131,7 +131,7 @@ def test_expert_matrix_in_parentheses_full_width():
 
 
 def test_normalise_with_total_and_percent():
-    q = calc_query(normalise("某指标原始值为520，基期全国加总为4000，去量纲值是多少？用百分比表示"))
+    q = calc_query(normalise("原始值为520，基期全国加总为4000，求去量纲值，用百分比"))
     assert q is not None and q.operation == "normalise" and q.percent
     assert q.inline.total == 4000 and list(q.inline.scalars.values()) == [520]
 

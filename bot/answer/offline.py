@@ -191,7 +191,7 @@ class OfflineEngine:
     def _one(self, question: str, previous: list[str], lead: str = "", lead_answer: str = "") -> Answer:
         """`lead`: the first part of the compound question this one continues
         ("…？每个产品需要多长时间？"); `lead_answer`: what the engine answered to it (a later part may ask
-        about the person it named: "…是谁写的？作者在哪个机构任职？")."""
+        about the person it named: "…的作者是谁？他的职务是什么？")."""
         routed = self._route(question, previous)
         if routed is not None:
             return routed

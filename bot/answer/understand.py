@@ -339,7 +339,7 @@ _FOCUS = re.compile(
     r"([a-z0-9]{1,3}|指标\d+|[\u4e00-\u9fff]{1,4}?)(?:城市|地区)?(?:该指标)?的(?:去量纲值|权重|标准化值|占比)"
 )
 _COUNT_WORD = re.compile(r"\d+(?:位|名|个|家|座|项)")
-# Words that end the lead-in before a list of names ("4位专家对基础设施、平台" -> "基础设施").
+# Words that end the lead-in before a list of names ("5位专家对规模、效率" -> "规模").
 _LEAD_IN = re.compile(r".*(?:对|给|有|为|只有|包括|是|在|某城市|某地区|\d+位专家|\d+个)")
 _COUNTED = re.compile(r"等?[一二两三四五六七八九十\d]+个(?:指标|城市|分指数|地区|层)?$")
 

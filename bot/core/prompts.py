@@ -273,16 +273,14 @@ SCOPE_SHARE_VALUE = "报告只给出了排名（各行业省份占比与增速�
 
 # Calculations on numbers typed into the question.
 WEIGHT_ITEM = "{name}：{score}/{total} = {weight}（约{pct}%）"
-CALC_WEIGHTS = (
-    "按报告的专家赋权公式 α_j = Σ_i α_ij / Σ_i Σ_j α_ij（某指标得分之和 ÷ 全部得分之和）：{items}。"
-)
+CALC_WEIGHTS = "报告的权重公式 α_j = Σ_i α_ij / Σ_i Σ_j α_ij（某指标得分之和 ÷ 全部得分之和）：{items}。"
 CALC_COMPOSITE = "加权得到综合指数：{terms} = {value}。"
 NORMALISE_ITEM = "{name}：{value_in} ÷ {total} = {result}{also}"
 PERCENT_ALSO = "（即{value}%）"
 TOTAL_GIVEN = "基期全国加总为题中给出的数"
 TOTAL_SUMMED = "样本即全部城市，基期加总为各值之和"
-CALC_NORMALISE = "按报告的标准化方法 t = x ÷ 该指标基期全国加总（{source}）：{items}。"
-CALC_WEIGHTED = "按报告的加权平均方法：({terms}) ÷ {weight_sum} = {value}。"
+CALC_NORMALISE = "报告的标准化 t = x ÷ 该指标基期全国加总（{source}）：{items}。"
+CALC_WEIGHTED = "加权平均（报告的合成方法）：({terms}) ÷ {weight_sum} = {value}。"
 CALC_GROWTH = "同比增速 = {v1} ÷ {v0} − 1（{p1}相对{p0}）= {value}%。"
 CALC_TWO_YEAR = (
     "{p1}同比增速 = {v1} ÷ {v0} − 1 = {g1}%，{p2}同比增速 = {v2} ÷ {v1} − 1 = {g2}%；"
