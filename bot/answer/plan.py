@@ -219,7 +219,8 @@ def scope_plan(q: Query, city: str | None) -> Plan | None:
 
 
 def _round(x: float, digits: int | None, default: int = 4) -> str:
-    return f"{x:.{digits if digits is not None else default}f}"
+    """The decimals the question asked for, exactly; otherwise up to `default`, trailing zeros dropped."""
+    return f"{x:.{digits}f}" if digits is not None else fmt_number(x, default)
 
 
 def calc_plan(q: Query) -> Plan | None:
@@ -370,7 +371,7 @@ def _growth_plan(q: Query) -> Plan | None:
     data = q.inline
     assert data is not None
     periods = sorted(data.periods.items())
-    if len(periods) == 3 and any(w in q.text for w in ("两年", "均值")):
+    if len(periods) == 3:  # the report's 同比增速 over three Q1 values is the two-year mean
         (p0, v0), (p1, v1), (p2, v2) = periods
 
         def compose3(results: list[ToolResult]) -> str:

@@ -322,7 +322,7 @@ def table_query(text: str, frame: Frame | None = None) -> Query:
 
 # ---------------------------------------------------------------- data typed into the question
 
-_GROUP = re.compile(rf"[（(]?\s*({_NUM}(?:\s*[、,，/]\s*{_NUM})+)\s*[)）]?")
+_GROUP = re.compile(rf"[（(]?\s*({_NUM}(?:\s*[、,，/和与及]\s*{_NUM})+)\s*[)）]?")
 _NAME_LIST = re.compile(
     r"((?:[a-z\u4e00-\u9fff0-9]{1,8}、)+[a-z\u4e00-\u9fff0-9]{1,8})"
     r"(?:等?[一二两三四五六七八九十\d]+个)?(?:城市|指标|分指数|地区|层|打分|评分)"
@@ -330,6 +330,7 @@ _NAME_LIST = re.compile(
 _PERIOD_VALUE = re.compile(
     rf"(20\d\d)(?:年)?(q[1-4]|一季度|二季度|三季度|四季度)?(?:的值|值|指数)?(?:为|是|:|=)({_NUM})(?![\d.%])"
 )
+_PERIOD_NAME = re.compile(r"(20\d\d)年?(q[1-4]|一季度|二季度|三季度|四季度)")
 _QUARTER = {"一季度": "q1", "二季度": "q2", "三季度": "q3", "四季度": "q4"}
 _SCALAR = re.compile(
     rf"([\u4e00-\u9fffa-z]{{1,12}}?)(?:的值|值)?(?:为|是|:|=)({_NUM})(?!\.?\d|%|\s*[、,，/]\s*\d)"
@@ -370,6 +371,15 @@ def inline_data(text: str) -> InlineData:
             if v.label.endswith("指标") and v.values == list(range(1, len(v.values) + 1)):
                 data.names = [f"指标{int(x)}" for x in v.values]
                 data.vectors.remove(v)
+                break
+    if not data.periods:  # "2020Q1、2021Q1、2022Q1的指数分别为100、200、260": periods listed, then values
+        listed = [
+            (m.group(1) + _QUARTER.get(m.group(2) or "", m.group(2) or "")).upper()
+            for m in _PERIOD_NAME.finditer(text)
+        ]
+        for v in data.vectors:
+            if len(listed) >= 2 and len(v.values) == len(listed) and len(set(listed)) == len(listed):
+                data.periods = dict(zip(listed, v.values, strict=True))
                 break
     for p in _patterns("calc", "total_re"):
         total = p.search(text)
