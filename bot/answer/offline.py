@@ -600,7 +600,7 @@ class OfflineEngine:
         (title and section included), and the critical terms (years, Latin words) missing from them."""
         terms = self._key_terms(question)
         if not hits or not terms:
-            return (0.0 if not hits else 1.0), []
+            return 0.0, []  # no content words: nothing can support an answer
         ctx = unicodedata.normalize(
             "NFKC",
             "".join(
