@@ -1,5 +1,6 @@
 # The README's two commands: `make run` (install, build the index if needed, start the chat page)
-# and `make test` (install with the dev extra, run the whole suite).
+# and `make test` (install with the dev extra, run the whole suite; the suite includes the eval regression
+# gate, tests/test_eval_gate.py, which fails when dev or blind got worse than evals/reports/*-baseline.json).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 # setuptools' build warnings (editable-install notices) are for packagers, not for someone starting the page
 PIP := PYTHONWARNINGS=ignore $(PY) -m pip
 
-.PHONY: run test index eval bench lint browser clean
+.PHONY: run test index eval gate baseline bench lint browser clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "安装依赖到 $(VENV)/ …"
@@ -43,6 +44,14 @@ index: $(VENV)/.installed
 
 eval: $(VENV)/.installed
 	$(PY) -m bot eval --dataset evals/datasets/dev.jsonl --json evals/reports/dev-latest.json
+
+# The regression gate alone (exit 3 when a headline metric dropped by more than one item's worth).
+gate: $(VENV)/.installed
+	$(PY) -m bot eval --gate
+
+# Deliberately refresh the committed baselines after an intended change (then commit them).
+baseline: $(VENV)/.installed
+	$(PY) -m bot eval --update-baseline
 
 bench: $(VENV)/.installed
 	$(PY) -m bot bench

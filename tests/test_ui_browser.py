@@ -4,6 +4,8 @@ README's picture) is written when missing or with UPDATE_SCREENSHOT=1."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -389,3 +391,171 @@ def test_briefing_tab_shows_progress_and_downloads_all_three_formats(page, tmp_p
     page.get_by_role("option", name=re.compile(r"^\[1\]")).click()
     expect(page.locator("#brief-context mark")).to_contain_text("成都市")
     shot(page, "briefing")
+
+
+# ---------------------------------------------------------------- 评测 tab
+
+EVAL_SCREENSHOT = REPO_ROOT / "docs" / "eval-tab.png"
+FIGURES = (
+    "answer_accuracy",
+    "retrieval_hit@1",
+    "retrieval_hit@3",
+    "retrieval_hit@5",
+    "mrr",
+    "false_refusal_rate",
+)
+
+
+def _small_set(path: Path) -> Path:
+    """Two items of each type from the dev set (a real set, so the figures are not trivial)."""
+    import json
+
+    rows = [
+        json.loads(line) for line in (REPO_ROOT / "evals/datasets/dev.jsonl").read_text("utf-8").splitlines()
+    ]
+    pick = [
+        r
+        for t in ("ranking", "calc", "fact", "multi", "unanswerable")
+        for r in [x for x in rows if x["type"] == t][:2]
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in pick) + "\n", encoding="utf-8")
+    return path
+
+
+def _figure(page, key: str) -> str:
+    return page.locator(f'#eval-figures [data-metric="{key}"] b').inner_text().strip()
+
+
+def test_eval_tab_figures_equal_the_cli_and_compare_with_its_run(page, served, tmp_path, monkeypatch, capsys):
+    import json
+
+    from bot.app.cli import main
+    from bot.core.settings import get_settings
+
+    url, s = served
+    small = _small_set(tmp_path / "小题集.jsonl")
+    # The CLI on the same index and data folder: its run lands in the history the tab lists.
+    monkeypatch.setenv("BOT_PATHS__INDEX_DIR", str(s.paths.index_dir))
+    monkeypatch.setenv("BOT_PATHS__DATA_DIR", str(s.paths.data_dir))
+    get_settings.cache_clear()
+    out = tmp_path / "cli.json"
+    assert main(["eval", "--dataset", str(small), "--json", str(out)]) == 0
+    cli_run = re.search(r"运行 #(\d+)", capsys.readouterr().out).group(1)
+    cli = json.loads(out.read_text(encoding="utf-8"))["aggregate"]
+
+    page.get_by_role("tab", name="评测").click()
+    page.set_input_files("#eval-upload input[type=file]", str(small))
+    expect(page.locator("#eval-msg")).to_contain_text("10 道题，格式正确")
+    page.click("#eval-run")
+    expect(page.locator("#eval-msg")).to_contain_text("完成：10 题", timeout=120_000)
+    expect(page.locator("#eval-progress-text")).to_contain_text("10 / 10 题")
+    for key in FIGURES:
+        assert _figure(page, key) == f"{cli[key]:.3f}", key
+    for t, v in cli["by_type"].items():
+        expect(page.locator("#eval-types .virtual-row", has_text=t)).to_contain_text(
+            f"{v['answer_accuracy']:.3f}"
+        )
+    rows = page.locator("#eval-items .virtual-row")  # this Gradio renders table rows as divs
+    expect(rows).to_have_count(10)
+    page.locator("#eval-failures input").check()
+    expect(rows).to_have_count(10 - round(cli["answer_accuracy"] * 10))
+    page.locator("#eval-failures input").uncheck()
+    expect(rows).to_have_count(10)
+
+    # Downloads: the JSON holds the same figures, the HTML is one page, the CSV one row per item.
+    href = page.locator("#eval-json a[download]").first.get_attribute("href")
+    got = httpx.get(href, timeout=10).json()["aggregate"]
+    assert all(got[k] == cli[k] for k in FIGURES)
+    html = httpx.get(page.locator("#eval-html a[download]").first.get_attribute("href"), timeout=10).text
+    assert html.startswith("<!DOCTYPE html>") and "逐题" in html
+    body = httpx.get(page.locator("#eval-csv a[download]").first.get_attribute("href"), timeout=10)
+    assert len(list(csv.reader(io.StringIO(body.content.decode("utf-8-sig"))))) == 11
+
+    # Compare with the CLI's run of the same set: no metric changed, no item flipped.
+    page.locator("#eval-past input").click()
+    page.get_by_role("option", name=re.compile(rf"^#{cli_run} ")).click()
+    page.click("#eval-compare")
+    table = page.locator("#eval-compare-metrics")
+    expect(table).to_be_visible()
+    expect(table.locator('tr[data-metric="answer_accuracy"]')).to_contain_text("+0.000")
+    expect(page.locator("#eval-compare-out")).to_contain_text("没有题目翻转")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "eval_tab")
+    if not EVAL_SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOT") == "1":
+        page.screenshot(path=str(EVAL_SCREENSHOT), full_page=True)
+
+
+def test_eval_tab_malformed_upload_lists_line_numbered_errors(page, tmp_path):
+    page.get_by_role("tab", name="评测").click()
+    bad = tmp_path / "坏题集.jsonl"
+    bad.write_text(
+        '{"id": "a", "question": "问题一", "type": "fact", "accept": ["甲"]}\n'
+        "{broken\n"
+        '{"id": "b", "question": "问题三", "type": "ranked", "accept": ["乙"]}\n'
+        '{"id": "a", "question": "", "type": "fact", "accept": []}\n',
+        encoding="utf-8",
+    )
+    page.set_input_files("#eval-upload input[type=file]", str(bad))
+    msg = page.locator("#eval-msg")
+    expect(msg).to_contain_text("评测集 坏题集.jsonl 有 5 处问题")
+    for line in (
+        "第 2 行：不是合法的 JSON",
+        "第 3 行：字段 type：“ranked”无效",
+        "第 4 行：字段 id：“a”与第 1 行重复",
+    ):
+        expect(msg).to_contain_text(line)
+    expect(msg).to_contain_text("第 4 行：字段 question：应为非空文本")
+    expect(msg).to_contain_text("第 4 行：字段 accept：可回答的题目至少要有一个可接受答案")
+    page.click("#eval-run")  # running it anyway gives the same errors, not a traceback
+    expect(msg).to_contain_text("第 2 行")
+    expect(page.locator("#eval-figures .bot-fig")).to_have_count(0)
+    shot(page, "eval_bad_upload")
+
+    page.locator("#eval-upload button.icon-button").first.click()  # the file's clear button
+    bad_csv = tmp_path / "坏题集.csv"
+    bad_csv.write_text("id,question,type,accept\nc1,问题,calc,\nc2,问题二,fact,甲,多余\n", encoding="utf-8")
+    page.set_input_files("#eval-upload input[type=file]", str(bad_csv))
+    expect(msg).to_contain_text("第 2 行：字段 accept")
+    expect(msg).to_contain_text("第 3 行：有 5 列，比表头多")
+    assert "Traceback" not in page.content()
+
+
+def test_eval_run_can_be_stopped(page):
+    page.get_by_role("tab", name="评测").click()
+    page.click("#eval-run")  # dev, 160 items
+    expect(page.locator("#eval-progress-text")).to_have_text(re.compile(r"^[1-9]\d* / 160 题"))
+    page.click("#eval-stop")
+    expect(page.locator("#eval-msg")).to_contain_text("已停止", timeout=60_000)
+    done = int(re.search(r"完成 (\d+) / 160", page.locator("#eval-msg").inner_text()).group(1))
+    assert done < 160
+    expect(page.locator('#eval-figures [data-metric="answer_accuracy"] small')).to_contain_text(
+        f"/ {done} 题"
+    )
+
+
+def test_question_from_the_chat_joins_a_local_set_and_runs(page, served):
+    import json
+
+    _, s = served
+    ask(page, "成渝2022Q1排名第五的城市？")
+    page.locator("#evalcap").get_by_text("加入评测集").first.click()
+    page.click("#evalcap-add")  # no expected answer yet
+    expect(page.locator("#evalcap-status")).to_contain_text("请写下期望答案")
+    page.fill("#evalcap-expected textarea, #evalcap-expected input", "南充")
+    page.locator("#evalcap-type input").click()
+    page.get_by_role("option", name="排名").click()
+    page.fill("#evalcap-set input", "浏览器题集")
+    page.click("#evalcap-add")
+    status = page.locator("#evalcap-status")
+    expect(status).to_contain_text("加入评测集 浏览器题集（编号 浏览器题集-001）")
+    expect(status).to_contain_text("已把“成渝2022Q1排名第五的城市")
+    saved = (s.paths.data_dir / "datasets" / "浏览器题集.jsonl").read_text(encoding="utf-8").splitlines()
+    item = json.loads(saved[-1])
+    assert item["type"] == "ranking" and item["accept"] == ["南充"] and item["question"].startswith("成渝")
+
+    page.get_by_role("tab", name="评测").click()
+    page.locator("#eval-dataset input").click()
+    page.get_by_role("option", name="浏览器题集（我的题集）").click()
+    page.click("#eval-run")
+    expect(page.locator("#eval-msg")).to_contain_text("完成", timeout=60_000)
+    assert _figure(page, "answer_accuracy") == "1.000"

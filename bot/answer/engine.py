@@ -100,6 +100,13 @@ def _with_note(answer: Answer, note: str) -> Answer:
     return answer
 
 
+class _PassagesOnly(OfflineEngine):
+    """The offline engine with the tool layer switched off (engine.table_tools = false)."""
+
+    def _route(self, question: str, previous: list[str]) -> Answer | None:
+        return None
+
+
 class Engine:
     """The facade the UI, CLI, briefing and evals call: picks the LLM engine when configured, else offline."""
 
@@ -107,7 +114,10 @@ class Engine:
         self.settings = settings
         use_corpus(settings.paths.corpus_dir)  # the tool layer reads the tables from this corpus
         self.retriever = retriever or Retriever.open(settings)
-        self.offline = OfflineEngine(settings, self.retriever)
+        tools = settings.engine.table_tools
+        self.offline = (
+            OfflineEngine(settings, self.retriever) if tools else _PassagesOnly(settings, self.retriever)
+        )
         self._llm: ChatModel | None = None
 
     @classmethod

@@ -504,8 +504,9 @@ class LLMEngine:
         ]
         return "".join(content_parts), calls
 
-    def complete(self, prompt: str) -> str:
-        """One plain generation (no tools) under the system prompt; used for briefing summaries."""
+    def complete(self, prompt: str, system: str | None = None) -> str:
+        """One plain generation (no tools) under the system prompt (or `system`); used for briefing summaries
+        and the eval judge."""
         resp = self._create(
             {
                 "model": self.settings.llm.model,
@@ -513,7 +514,8 @@ class LLMEngine:
                 "messages": [
                     {
                         "role": "system",
-                        "content": prompts.SYSTEM_PROMPT.format(not_in_corpus=prompts.NOT_IN_CORPUS),
+                        "content": system
+                        or prompts.SYSTEM_PROMPT.format(not_in_corpus=prompts.NOT_IN_CORPUS),
                     },
                     {"role": "user", "content": prompt},
                 ],

@@ -55,19 +55,6 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_eval(args: argparse.Namespace) -> int:
-    from evals.runner import run_eval
-
-    return run_eval(
-        _settings(),
-        dataset=args.dataset,
-        k=args.k,
-        json_out=args.json,
-        answers=not args.retrieval_only,
-        baseline=args.baseline,
-    )
-
-
 def _cmd_bench(args: argparse.Namespace) -> int:
     from bot.app.bench import run_bench, run_bench_briefing
 
@@ -100,16 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="输出 JSON 而不是文本")
     p.set_defaults(func=_cmd_search)
-
-    p = sub.add_parser("eval", help="在评测集（JSONL）上给检索和回答打分")
-    p.add_argument("--dataset", default="evals/datasets/dev.jsonl", help="评测集路径（默认 dev 集）")
-    p.add_argument("--k", type=int, default=5, help="检索命中率统计的深度（默认 5）")
-    p.add_argument("--json", metavar="OUT", help="同时把完整报告写成 JSON 文件 OUT")
-    p.add_argument("--retrieval-only", action="store_true", help="只评检索，不运行回答引擎")
-    p.add_argument(
-        "--baseline", metavar="REPORT", help="与之前 --json 写出的报告对比；主要指标变差时退出码为 3"
-    )
-    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="打印建索引时间、延迟、内存与各检索方式的对比")
     p.add_argument("--dataset", default="evals/datasets/dev.jsonl", help="用来计时的问题集")
@@ -153,9 +130,9 @@ def _localise(parser: argparse.ArgumentParser) -> None:
 
 def _plugin_modules() -> list:
     """Subcommands that live next to the code they drive (tool layer, engine, UI)."""
-    from bot.app import ask_cli, serve_cli, tools_cli
+    from bot.app import ask_cli, eval_cli, serve_cli, tools_cli
 
-    return [tools_cli, ask_cli, serve_cli]
+    return [eval_cli, tools_cli, ask_cli, serve_cli]
 
 
 def _safe_streams() -> None:

@@ -326,6 +326,87 @@ SEARCH_TOOL_DESCRIPTION = (
 SEARCH_QUERY_DESCRIPTION = "What to look for, in Chinese, e.g. 产业互联网 的定义."
 SEARCH_K_DESCRIPTION = "How many passages to return (1-10)."
 
+# Eval datasets: validation of the committed, uploaded and local question sets (one line, one field each).
+DATASET_PROBLEM = "第 {line} 行：{where}{message}。"
+DATASET_WHERE = "字段 {field}："
+DATASET_INVALID = "评测集 {name} 有 {n} 处问题，请改正后重试："
+DATASET_MORE = "\n  ……另有 {n} 处问题未列出。"
+DATASET_NOT_UTF8 = "评测集 {name} 不是 UTF-8 编码：请用 UTF-8 另存后再上传。"
+DATASET_EMPTY = "评测集 {name} 是空的：每行写一道题（格式见 README 的“评测”一节）。"
+DATASET_MISSING = "找不到评测集 {name}：请写 dev、blind、heldout，或一个 .jsonl / .csv 文件的路径。"
+DATASET_BAD_NAME = (
+    "评测集名称“{name}”不可用：只能用中文、字母、数字、- 和 _（最多 40 个字），且不能是 {builtin}。"
+)
+DATASET_BAD_ITEM = "这道题不能加入评测集：{problems}。"
+DS_NOT_OBJECT = "应为一个 JSON 对象"
+DS_MISSING = "缺少这个字段"
+DS_EMPTY_TEXT = "应为非空文本"
+DS_TYPE_MISSING = "缺少这个字段（应为 {types} 之一）"
+DS_BAD_TYPE = "“{value}”无效，应为 {types} 之一"
+DS_NOT_TEXT = "应为文本"
+DS_ACCEPT_LIST = '应为列表，例如 ["德阳"] 或 [["成都", "重庆"]]'
+DS_ACCEPT_ALT = "备选答案 {alt} 应为非空文本或非空文本的列表"
+DS_STRINGS = "应为文本或文本的列表"
+DS_UNANSWERABLE_ACCEPT = "无法回答（unanswerable）的题目不应有可接受答案，请留空"
+DS_UNANSWERABLE_EVIDENCE = "无法回答（unanswerable）的题目不应有证据，请留空"
+DS_ACCEPT_EMPTY = "可回答的题目至少要有一个可接受答案"
+DS_ACCEPT_MISMATCH = "参考答案“{answer}”里没有出现任何一个可接受答案"
+DS_ACCEPT_VACUOUS = "可接受答案太宽：连“{refusal}”这样的拒答也会被判为正确"
+DS_DUPLICATE_ID = "“{id}”与第 {line} 行重复"
+DS_NOT_JSON = "不是合法的 JSON（第 {col} 个字符：{error}）"
+DS_CSV_ERROR = "无法按 CSV 读取（{error}）"
+DS_CSV_HEADER = "表头缺少这一列（表头应为 {columns}，列名用英文）"
+DS_CSV_WIDE = "有 {n} 列，比表头多（含逗号的内容请加英文双引号）"
+DS_CSV_ACCEPT_JSON = "以 [ 开头但不是合法的 JSON 数组（{error}）"
+
+# Eval runs: LLM judge, comparison of two runs, the regression gate, the history and baselines.
+JUDGE_SYSTEM = "你是评测助手，判断问答系统的回答是否与参考答案一致。只输出一个 JSON 对象，不要输出其他文字。"
+JUDGE_PROMPT = """问题：{question}
+题目类型：{kind}（unanswerable 表示语料中没有答案，系统应当拒答）
+参考答案：{expected}
+系统回答：{answer}
+
+回答中的关键事实（名称、数字、排名）与参考答案一致时判为正确；多出的无关内容不扣分；
+数字或名称不符、该答却拒答、不该答却给出答案时判为错误。
+输出格式：{{"correct": true 或 false, "reason": "一句话理由"}}"""
+JUDGE_REFUSED = "（系统拒答：语料中没有找到答案）"
+JUDGE_UNPARSED = "评审模型的回复无法解析：{reply}"
+JUDGE_FAILED = "评审模型调用失败：{error}"
+COMPARE_HEAD = "与{old}对比（评测集 {old_dataset}，运行于 {old_time}，代码 {old_code}）："
+COMPARE_METRIC = "  {label:<10} {old} → {new}  （{delta}）{mark}"
+COMPARE_WORSE = "  ← 变差超过一题"
+COMPARE_FLIPS = "  新答错 {lost} 题，新答对 {gained} 题；检索 hit@5 新落空 {missed} 题，新命中 {found} 题"
+COMPARE_LOST_ITEM = "    ✗ {id}  {question}"
+COMPARE_GAINED_ITEM = "    ✓ {id}  {question}"
+COMPARE_DATASET_CHANGED = (
+    "  注意：两次运行的评测集内容不同（{old_hash} → {new_hash}），只对比两边都有的 {n} 题。"
+)
+GATE_FAILED = "评测门槛未通过（{name}）：{metrics}。{flips}与基线 {baseline} 相比。{hint}"
+GATE_METRIC = "{label}从 {old:.3f} 降到 {new:.3f}（{delta:+.3f}，允许的一题幅度为 {step:.3f}）"
+GATE_METRIC_UP = "{label}从 {old:.3f} 升到 {new:.3f}（{delta:+.3f}，允许的一题幅度为 {step:.3f}）"
+GATE_FLIPPED = "新答错 {n} 题：{items}。"
+GATE_RETRIEVAL_FLIPPED = "检索 hit@5 新落空 {n} 题：{items}。"
+GATE_HINT = "如果这是有意的改动，请运行 python -m bot eval --update-baseline 更新基线并随代码提交。"
+GATE_PASSED = "评测门槛通过（{name}）：各主要指标的下降都不超过一题。"
+GATE_NO_BASELINE = "没有 {name} 的基线 {path}：请先运行 python -m bot eval --update-baseline 生成并提交。"
+BASELINE_WRITTEN = "基线已写入 {path}（{name}：答案准确率 {accuracy}，{n} 题）。"
+BASELINE_UNREADABLE = "无法读取基线报告 {path}（{error}）。"
+HISTORY_EMPTY = "还没有评测记录：运行一次 python -m bot eval 或在网页的“评测”页运行后就会出现。"
+HISTORY_NO_RUN = "评测记录中没有编号为 {run} 的运行：用 python -m bot eval --history 查看已有的编号。"
+HISTORY_BAD_RUN = "“{run}”不是运行编号：请写 --history 列出的数字编号，或者一个报告 JSON 文件的路径。"
+
+# How the figures are named on the page, in the CLI and in gate messages.
+METRIC_LABELS = {
+    "answer_accuracy": "答案准确率",
+    "false_refusal_rate": "误拒率",
+    "retrieval_hit@1": "检索 hit@1",
+    "retrieval_hit@3": "检索 hit@3",
+    "retrieval_hit@5": "检索 hit@5",
+    "mrr": "检索 MRR",
+    "latency_p50": "延迟 p50（ms）",
+    "latency_p95": "延迟 p95（ms）",
+}
+
 _EXPECTED_VARS = {
     "QUESTION_EMPTY": set(),
     "QUESTION_NOT_TEXT": set(),
@@ -336,6 +417,60 @@ _EXPECTED_VARS = {
     "HISTORY_BAD_CHARS": set(),
     "REQUEST_TOO_LARGE": {"limit"},
     "LOGIN_BACKOFF": {"seconds"},
+    "JUDGE_SYSTEM": set(),
+    "JUDGE_PROMPT": {"question", "kind", "expected", "answer"},
+    "JUDGE_REFUSED": set(),
+    "JUDGE_UNPARSED": {"reply"},
+    "JUDGE_FAILED": {"error"},
+    "COMPARE_HEAD": {"old", "old_dataset", "old_time", "old_code"},
+    "COMPARE_METRIC": {"label", "old", "new", "delta", "mark"},
+    "COMPARE_WORSE": set(),
+    "COMPARE_FLIPS": {"lost", "gained", "missed", "found"},
+    "COMPARE_LOST_ITEM": {"id", "question"},
+    "COMPARE_GAINED_ITEM": {"id", "question"},
+    "COMPARE_DATASET_CHANGED": {"old_hash", "new_hash", "n"},
+    "GATE_FAILED": {"name", "metrics", "flips", "baseline", "hint"},
+    "GATE_METRIC": {"label", "old", "new", "delta", "step"},
+    "GATE_METRIC_UP": {"label", "old", "new", "delta", "step"},
+    "GATE_FLIPPED": {"n", "items"},
+    "GATE_RETRIEVAL_FLIPPED": {"n", "items"},
+    "GATE_HINT": set(),
+    "GATE_PASSED": {"name"},
+    "GATE_NO_BASELINE": {"name", "path"},
+    "BASELINE_WRITTEN": {"path", "name", "accuracy", "n"},
+    "BASELINE_UNREADABLE": {"path", "error"},
+    "HISTORY_EMPTY": set(),
+    "HISTORY_NO_RUN": {"run"},
+    "HISTORY_BAD_RUN": {"run"},
+    "DATASET_PROBLEM": {"line", "where", "message"},
+    "DATASET_WHERE": {"field"},
+    "DATASET_INVALID": {"name", "n"},
+    "DATASET_MORE": {"n"},
+    "DATASET_NOT_UTF8": {"name"},
+    "DATASET_EMPTY": {"name"},
+    "DATASET_MISSING": {"name"},
+    "DATASET_BAD_NAME": {"name", "builtin"},
+    "DATASET_BAD_ITEM": {"problems"},
+    "DS_NOT_OBJECT": set(),
+    "DS_MISSING": set(),
+    "DS_EMPTY_TEXT": set(),
+    "DS_TYPE_MISSING": {"types"},
+    "DS_BAD_TYPE": {"value", "types"},
+    "DS_NOT_TEXT": set(),
+    "DS_ACCEPT_LIST": set(),
+    "DS_ACCEPT_ALT": {"alt"},
+    "DS_STRINGS": set(),
+    "DS_UNANSWERABLE_ACCEPT": set(),
+    "DS_UNANSWERABLE_EVIDENCE": set(),
+    "DS_ACCEPT_EMPTY": set(),
+    "DS_ACCEPT_MISMATCH": {"answer"},
+    "DS_ACCEPT_VACUOUS": {"refusal"},
+    "DS_DUPLICATE_ID": {"id", "line"},
+    "DS_NOT_JSON": {"col", "error"},
+    "DS_CSV_ERROR": {"error"},
+    "DS_CSV_HEADER": {"columns"},
+    "DS_CSV_WIDE": {"n"},
+    "DS_CSV_ACCEPT_JSON": {"error"},
     "OFFLINE_QUOTE": {"title", "quote"},
     "SYSTEM_PROMPT": {"not_in_corpus"},
     "PASSAGES_BLOCK": {"passages"},

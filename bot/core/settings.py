@@ -131,6 +131,12 @@ class EngineSettings(_Section):
         description="A longer question is cut to this many characters before it is answered, "
         "and the answer's note says so.",
     )
+    table_tools: bool = Field(
+        True,
+        description="Answer ranking, table and calculation questions through the tool layer (exact). False "
+        "sends them to passage quoting like any prose question: only for ablations and the eval gate's "
+        "planted-regression test, it makes ranking answers worse.",
+    )
     refuse_threshold: float = Field(
         0.45,
         ge=0,

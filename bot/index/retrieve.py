@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import unicodedata
+from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +25,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 _NTH_QUARTER = re.compile(r"第([一二三四])季度")
+QUERY_VECTORS_KEPT = (
+    512  # recent query embeddings kept (an eval searches each question twice: runner + engine)
+)
 
 
 def clean_query(query: str, max_chars: int) -> str:
@@ -59,6 +65,8 @@ class Retriever:
             for d in load_manifest(settings.paths.corpus_dir)
         }
         self.doc_ids = np.array([c.doc_id for c in self.chunks])
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def named_docs(self, query: str) -> list[str]:
         """Documents the query names by title or alias ("科技日报提到…", "书中…"); empty when none or all."""
@@ -114,8 +122,52 @@ class Retriever:
         )
         return [(int(d), float(s)) for d, s in zip(found[0], scores[0]) if s > 0]
 
-    def dense_search(self, query: str, n: int, docs: list[str] | None = None) -> list[tuple[int, float]]:
+    def query_vector(self, query: str) -> list[float]:
+        """The query's embedding; the last QUERY_VECTORS_KEPT are remembered."""
+        with self._vectors_lock:
+            if query in self._vectors:
+                self._vectors.move_to_end(query)
+                return self._vectors[query]
         vec = self.embedder.get_query_embedding(query)
+        with self._vectors_lock:
+            self._vectors[query] = vec
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return vec
+
+    def prime_queries(self, queries: Sequence[str]) -> None:
+        """Embed the queries a batch of searches will need in one call (an eval run does this ahead of each
+        few items) and remember them; the embedder's batch method is used when it has one."""
+        max_chars = self.settings.retrieval.max_query_chars
+        wanted: list[str] = []
+        for query in queries:
+            try:
+                q = clean_query(query, max_chars)
+            except InputError:
+                continue
+            wanted.append(q)
+            docs = self.named_docs(q)
+            if docs:
+                wanted.append(self.without_names(q, docs).strip() or q)
+        with self._vectors_lock:
+            todo = [q for q in dict.fromkeys(wanted) if q not in self._vectors]
+        if not todo:
+            return
+        batch = getattr(self.embedder, "query_embeddings", None)
+        vecs = batch(todo) if callable(batch) else [self.embedder.get_query_embedding(q) for q in todo]
+        with self._vectors_lock:
+            for q, v in zip(todo, vecs):
+                self._vectors[q] = v
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+
+    def forget_queries(self) -> None:
+        """Drop the remembered query embeddings (benchmarks time cold queries)."""
+        with self._vectors_lock:
+            self._vectors.clear()
+
+    def dense_search(self, query: str, n: int, docs: list[str] | None = None) -> list[tuple[int, float]]:
+        vec = self.query_vector(query)
         where: Any = {"doc_id": {"$in": docs}} if docs else None
         res: dict[str, Any] = self.collection.query(
             query_embeddings=[vec], n_results=min(n, len(self.chunks)), include=["distances"], where=where

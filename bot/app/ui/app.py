@@ -18,6 +18,8 @@ from bot.app.ui.briefing_tab import BriefingTab
 from bot.app.ui.calc_tab import CalcTab
 from bot.app.ui.chat_tab import ChatTab
 from bot.app.ui.corpus_tab import CorpusTab
+from bot.app.ui.eval_capture import EvalCapture
+from bot.app.ui.eval_tab import EvalTab
 from bot.app.ui.guard import RequestGuard
 from bot.app.ui.render import PassageFinder, answer_dict
 from bot.app.ui.style import CSS, theme
@@ -49,6 +51,7 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
     downloads = Path(tempfile.mkdtemp(prefix="shuzihua-ui-"))
     finder = PassageFinder(engine.retriever.chunks)
     tables = TablesTab(settings, downloads)
+    evals = EvalTab(engine, settings, downloads)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         with gr.Row(elem_id="bot-header", equal_height=True):
             gr.Markdown(
@@ -63,7 +66,7 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
             )
         with gr.Tabs(elem_id="bot-tabs"):
             with gr.Tab("对话", id="chat", elem_id="tab-chat"):
-                ChatTab(engine, store, finder).build()
+                ChatTab(engine, store, finder, capture=EvalCapture(settings.paths.data_dir)).build()
             with gr.Tab("数据表", id="tables", elem_id="tab-tables"):
                 tables.build()
             with gr.Tab("指数计算", id="calc", elem_id="tab-calc"):
@@ -72,6 +75,9 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
                 CorpusTab(engine, settings).build()
             with gr.Tab("简报", id="briefing", elem_id="tab-briefing"):
                 BriefingTab(engine, finder, downloads).build()
+            with gr.Tab("评测", id="evals", elem_id="tab-evals") as eval_tab:
+                evals.build()
+        evals.attach(eval_tab)
         tables.attach_load(app)
         gr.api(make_ask(engine), api_name="ask")
     # Queue positions go to waiting users at a fixed interval, not to every waiting user each time a job

@@ -79,10 +79,11 @@ class StreamedText:
 class ChatTab:
     """Builds the chat tab inside the current Blocks and owns its callbacks."""
 
-    def __init__(self, engine: Engine, store: FeedbackStore, finder: PassageFinder):
+    def __init__(self, engine: Engine, store: FeedbackStore, finder: PassageFinder, capture: Any = None):
         self.engine = engine
         self.store = store
         self.finder = finder
+        self.capture = capture  # optional block under the feedback row (加入评测集): build(answers)
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
@@ -128,6 +129,8 @@ class ChatTab:
                     up = gr.Button("👍 有帮助", elem_id="fb-up", scale=1, min_width=100)
                     down = gr.Button("👎 没帮助", elem_id="fb-down", scale=1, min_width=100)
                 fb_status = gr.Markdown(elem_id="fb-status")
+                if self.capture is not None:
+                    self.capture.build(answers)
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("#### 来源")
                 sources = gr.HTML(

@@ -41,6 +41,22 @@ CSS = """
 .bot-hit { border-bottom: 1px solid #e2e8f0; padding-bottom: 6px; }
 .bot-section-text { white-space: pre-wrap; max-height: 520px; overflow-y: auto; }
 #chat-status, #calc-msg, #table-info { min-height: 1.5em; }
+.bot-progress { display: flex; align-items: center; gap: 12px; }
+.bot-bar { flex: 1; height: 10px; background: #e2e8f0; border-radius: 999px; overflow: hidden; }
+.bot-bar > div { height: 100%; background: #3b82f6; transition: width 0.2s; }
+.bot-figures { display: flex; flex-wrap: wrap; gap: 10px; }
+.bot-fig { border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px 12px; min-width: 120px;
+           background: #fff; }
+.bot-fig span { display: block; color: #475569; font-size: 0.85rem; }
+.bot-fig b { display: block; font-size: 1.35rem; color: #0f172a; }
+.bot-fig small { color: #64748b; }
+.bot-fig-meta { color: #64748b; font-size: 0.85rem; margin-top: 6px; }
+.bot-table { border-collapse: collapse; width: 100%; margin: 6px 0; font-size: 0.9rem; }
+.bot-table th, .bot-table td { border: 1px solid #e2e8f0; padding: 4px 8px; text-align: left;
+                               vertical-align: top; }
+.bot-table th { background: #f1f5f9; }
+.bot-worse { color: #b91c1c; font-weight: 600; }
+.bot-worse-row td { background: #fef2f2; }
 """
 
 # Runs once when the sources panel mounts. Clicks on a source card, or on a [n] marker in the chat
