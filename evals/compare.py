@@ -44,9 +44,36 @@ def read_report(path: str | Path) -> dict:
     return data
 
 
-def metric(agg: dict, name: str) -> float | None:
+def _exact(rows: list[dict], name: str) -> float | None:
+    """A headline metric computed from the item rows without rounding (the aggregate is rounded to four
+    places, which must not decide whether a drop exceeds one item's worth)."""
+    answered = [r for r in rows if "correct" in r]
+    if name == "answer_accuracy":
+        return sum(bool(r["correct"]) for r in answered) / len(answered) if answered else None
+    if name == "false_refusal_rate":
+        answerable = [r for r in answered if r["type"] != "unanswerable" and isinstance(r.get("answer"), dict)]
+        refused = sum(1 for r in answerable if r["answer"].get("answerable") is False)
+        return refused / len(answerable) if answerable else None
+    scored = [r for r in rows if r.get("has_evidence")]
+    if not scored or "retrieval_rank" not in scored[0]:
+        return None
+    ranks = [r.get("retrieval_rank") for r in scored]
+    if name == "mrr":
+        return sum(1 / k for k in ranks if k) / len(scored)
+    if name.startswith("retrieval_hit@"):
+        at = int(name.rsplit("@", 1)[1])
+        return sum(1 for k in ranks if k is not None and k <= at) / len(scored)
+    return None
+
+
+def metric(report: dict, name: str) -> float | None:
+    """A figure of a report: exact from its items when it has them, else from its aggregate."""
+    agg = report["aggregate"]
     if name.startswith("latency_"):
         return agg.get("latency_ms", {}).get(name.split("_", 1)[1])
+    exact = _exact(report.get("items") or [], name)
+    if exact is not None:
+        return exact
     value = agg.get(name)
     return float(value) if isinstance(value, (int, float)) else None
 
@@ -96,7 +123,7 @@ def compare_reports(new: dict, old: dict) -> Comparison:
     out = Comparison()
     a, b = new["aggregate"], old["aggregate"]
     for name in SHOWN:
-        nv, ov = metric(a, name), metric(b, name)
+        nv, ov = metric(new, name), metric(old, name)
         if nv is None or ov is None:
             continue
         delta = nv - ov

@@ -196,3 +196,14 @@ def test_history_stores_runs_and_returns_full_reports(tmp_path):
         store.get(99)
     with pytest.raises(Exception, match="不是运行编号"):
         store.get("latest")
+
+
+def test_one_item_is_judged_on_counts_not_on_rounded_rates():
+    """151/160 rounds to 0.9437 (a drop of 0.0063 from 0.95): still exactly one item, which the gate allows."""
+    base = [_row(i, correct=i < 152) for i in range(160)]
+    one = [_row(i, correct=i < 151) for i in range(160)]
+    assert _report(one)["aggregate"]["answer_accuracy"] < 0.95 - 1 / 160
+    ok, msg = gate(_report(one), _report(base), "t", "b.json")
+    assert ok, msg
+    ok, _ = gate(_report([_row(i, correct=i < 150) for i in range(160)]), _report(base), "t", "b.json")
+    assert not ok
