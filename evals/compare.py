@@ -51,7 +51,9 @@ def _exact(rows: list[dict], name: str) -> float | None:
     if name == "answer_accuracy":
         return sum(bool(r["correct"]) for r in answered) / len(answered) if answered else None
     if name == "false_refusal_rate":
-        answerable = [r for r in answered if r["type"] != "unanswerable" and isinstance(r.get("answer"), dict)]
+        answerable = [
+            r for r in answered if r["type"] != "unanswerable" and isinstance(r.get("answer"), dict)
+        ]
         refused = sum(1 for r in answerable if r["answer"].get("answerable") is False)
         return refused / len(answerable) if answerable else None
     scored = [r for r in rows if r.get("has_evidence")]

@@ -199,7 +199,7 @@ def test_history_stores_runs_and_returns_full_reports(tmp_path):
 
 
 def test_one_item_is_judged_on_counts_not_on_rounded_rates():
-    """151/160 rounds to 0.9437 (a drop of 0.0063 from 0.95): still exactly one item, which the gate allows."""
+    """151/160 rounds to 0.9437 (0.0063 below 0.95): still exactly one item, which the gate allows."""
     base = [_row(i, correct=i < 152) for i in range(160)]
     one = [_row(i, correct=i < 151) for i in range(160)]
     assert _report(one)["aggregate"]["answer_accuracy"] < 0.95 - 1 / 160
