@@ -168,13 +168,13 @@ class EvalHistory:
         try:
             key = int(str(run_id).lstrip("#"))
         except ValueError as exc:
-            raise InputError(prompts.HISTORY_BAD_RUN.format(run=run_id)) from exc
+            raise InputError(prompts.EVAL_HISTORY_BAD_RUN.format(run=run_id)) from exc
         row = None
         if self.path.exists():
             with self._db() as con:
                 row = con.execute("SELECT report_z FROM runs WHERE id = ?", (key,)).fetchone()
         if row is None:
-            raise InputError(prompts.HISTORY_NO_RUN.format(run=run_id))
+            raise InputError(prompts.EVAL_HISTORY_NO_RUN.format(run=run_id))
         report = json.loads(zlib.decompress(row[0]).decode("utf-8"))
         report["run_id"] = key
         return report
@@ -196,7 +196,7 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 def format_history(runs: list[RunInfo]) -> str:
     """The runs as a text table (CLI `eval --history`)."""
     if not runs:
-        return prompts.HISTORY_EMPTY
+        return prompts.EVAL_HISTORY_EMPTY
 
     def f(v: Any) -> str:
         return "-" if v is None else f"{v:.3f}"

@@ -391,9 +391,9 @@ GATE_PASSED = "评测门槛通过（{name}）：各主要指标的下降都不�
 GATE_NO_BASELINE = "没有 {name} 的基线 {path}：请先运行 python -m bot eval --update-baseline 生成并提交。"
 BASELINE_WRITTEN = "基线已写入 {path}（{name}：答案准确率 {accuracy}，{n} 题）。"
 BASELINE_UNREADABLE = "无法读取基线报告 {path}（{error}）。"
-HISTORY_EMPTY = "还没有评测记录：运行一次 python -m bot eval 或在网页的“评测”页运行后就会出现。"
-HISTORY_NO_RUN = "评测记录中没有编号为 {run} 的运行：用 python -m bot eval --history 查看已有的编号。"
-HISTORY_BAD_RUN = "“{run}”不是运行编号：请写 --history 列出的数字编号，或者一个报告 JSON 文件的路径。"
+EVAL_HISTORY_EMPTY = "还没有评测记录：运行一次 python -m bot eval 或在网页的“评测”页运行后就会出现。"
+EVAL_HISTORY_NO_RUN = "评测记录中没有编号为 {run} 的运行：用 python -m bot eval --history 查看已有的编号。"
+EVAL_HISTORY_BAD_RUN = "“{run}”不是运行编号：请写 --history 列出的数字编号，或者一个报告 JSON 文件的路径。"
 
 # How the figures are named on the page, in the CLI and in gate messages.
 METRIC_LABELS = {
@@ -439,9 +439,9 @@ _EXPECTED_VARS = {
     "GATE_NO_BASELINE": {"name", "path"},
     "BASELINE_WRITTEN": {"path", "name", "accuracy", "n"},
     "BASELINE_UNREADABLE": {"path", "error"},
-    "HISTORY_EMPTY": set(),
-    "HISTORY_NO_RUN": {"run"},
-    "HISTORY_BAD_RUN": {"run"},
+    "EVAL_HISTORY_EMPTY": set(),
+    "EVAL_HISTORY_NO_RUN": {"run"},
+    "EVAL_HISTORY_BAD_RUN": {"run"},
     "DATASET_PROBLEM": {"line", "where", "message"},
     "DATASET_WHERE": {"field"},
     "DATASET_INVALID": {"name", "n"},
