@@ -192,6 +192,23 @@ def test_empty_question_and_clear(page):
     assert "Traceback" not in page.content()
 
 
+@pytest.mark.parametrize("control", ["button", "trash"])
+def test_clear_resets_everything_then_follow_up_has_no_old_context(page, control):
+    first = ask(page, "成渝2022Q1排名第五的城市？")
+    assert "南充市" in first
+    follow = ask(page, "第六名呢？")  # with the context, a follow-up is about 成渝
+    assert "德阳市" in follow
+    if control == "button":
+        page.click("#clear")
+    else:  # the chatbot's own trash icon does the same full reset
+        page.locator("#chatbot button[aria-label='清空对话'], #chatbot button[title='清空对话']").first.click()
+    expect(page.locator("#chatbot .bot-row")).to_have_count(0)
+    expect(page.locator("#sources")).to_contain_text("提问后")
+    expect(page.locator("#chart-table")).to_be_hidden()
+    after = ask(page, "第六名呢？")
+    assert "德阳市" not in after and "成渝" not in after
+
+
 def test_calculator_bad_csv_message_then_samples(page, served, tmp_path):
     page.get_by_role("tab", name="指数计算").click()
     bad = tmp_path / "指标_分号.csv"

@@ -110,7 +110,7 @@ class ChatTab:
                         container=False,
                     )
                     send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=80)
-                    clear = gr.Button("清空对话", elem_id="clear", scale=1, min_width=100)
+                    clear = gr.Button("新对话", elem_id="clear", scale=1, min_width=100)
                 status = gr.Markdown(elem_id="chat-status")
                 gr.Examples(
                     examples=[[q] for q in EXAMPLES],
@@ -158,7 +158,10 @@ class ChatTab:
                 api_visibility="private",
                 show_progress="minimal",
             )
-        clear.click(self.clear, None, [*outputs, fb_status], api_visibility="private", concurrency_limit=None)
+        # One reset for both controls (the button and the chatbot's own trash icon): messages, sources,
+        # passage, chart, tool table and the hidden history the engine sees for follow-ups.
+        for reset in (clear.click, chatbot.clear):
+            reset(self.clear, None, [*outputs, fb_status], api_visibility="private", concurrency_limit=None)
         sources.click(
             self.open_ref,
             [answers],
