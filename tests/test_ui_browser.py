@@ -201,7 +201,9 @@ def test_clear_resets_everything_then_follow_up_has_no_old_context(page, control
     if control == "button":
         page.click("#clear")
     else:  # the chatbot's own trash icon does the same full reset
-        page.locator("#chatbot button[aria-label='清空对话'], #chatbot button[title='清空对话']").first.click()
+        page.locator(
+            "#chatbot button[aria-label='清空对话'], #chatbot button[title='清空对话']"
+        ).first.click()
     expect(page.locator("#chatbot .bot-row")).to_have_count(0)
     expect(page.locator("#sources")).to_contain_text("提问后")
     expect(page.locator("#chart-table")).to_be_hidden()
@@ -576,3 +578,16 @@ def test_question_from_the_chat_joins_a_local_set_and_runs(page, served):
     page.click("#eval-run")
     expect(page.locator("#eval-msg")).to_contain_text("完成", timeout=60_000)
     assert _figure(page, "answer_accuracy") == "1.000"
+def test_formula_renders_as_katex_and_follows_its_announcing_quote(page):
+    text = ask(page, "指标权重是怎么确定的？")
+    assert "由以下公式决定" in text
+    bot = page.locator("#chatbot .bot-row").last
+    expect(bot.locator(".katex").first).to_be_visible()  # drawn by KaTeX, not escaped text
+    assert "$$" not in bot.inner_text() and "\\alpha" not in bot.inner_text()
+    # The source card and the passage panel draw the same formula (MathML), highlighted with its sentence.
+    card = page.locator("#sources .bot-src", has_text="由以下公式决定").first
+    expect(card.locator("math")).to_have_count(1)
+    card.locator(".bot-open").click()
+    expect(page.locator("#context mark math")).to_have_count(1)
+    assert "$$" not in page.locator("#context").inner_text()
+    shot(page, "chat_formula")

@@ -15,6 +15,7 @@ from bot.app.ui import notify
 from bot.app.ui.render import (
     EMPTY_CONTEXT,
     EMPTY_SOURCES,
+    LATEX_DELIMITERS,
     PassageFinder,
     answer_dict,
     answer_messages,
@@ -97,6 +98,7 @@ class ChatTab:
                     height=560,
                     buttons=["copy"],
                     feedback_options=None,
+                    latex_delimiters=LATEX_DELIMITERS,
                     placeholder="向助手提问：报告中的排名与指数、产业互联网、数字化转型……\n回答只依据语料，并给出出处。",
                 )
                 with gr.Row(equal_height=True):
@@ -221,6 +223,7 @@ class ChatTab:
             messages[-1] = {"role": "assistant", "content": notify.inline(msg)}
             yield messages, skip, skip, notify.inline(msg), skip, skip, skip, skip
             return
+        final = self.finder.complete_formulas(final)
         answers = [*(answers or []), answer_dict(final)]
         turn = len(answers) - 1
         messages = [*messages[:-1], *answer_messages(final, turn, self.engine.mode_label())]

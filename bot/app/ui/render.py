@@ -20,6 +20,9 @@ _LABEL_MARK = re.compile(r"\[([PT]\d{1,2})\]")
 _REF = re.compile(r"^([cr])-(\d+)-(\d+)$")
 _ANY_MARK = re.compile(r"(\[(?:[PT]\d{1,2}|\d{1,2})\])")
 _URL_SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{1,15}):(?=//)")
+_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+_ANNOUNCES = ("：", ":")  # a quote ending so announces what follows (a formula, a list)
+LATEX_DELIMITERS: list[dict[str, str | bool]] = [{"left": "$$", "right": "$$", "display": True}]
 
 EMPTY_SOURCES = (
     '<div class="bot-empty">提问后，这里列出回答引用的段落；点击编号或“查看原文”可在上下文中阅读原文。</div>'
@@ -125,6 +128,49 @@ def llm_text(text: str) -> str:
     links to the sources panel."""
     parts = _ANY_MARK.split(text)
     return "".join(part if _ANY_MARK.fullmatch(part) else md_escape(part) for part in parts)
+def md_escape_math(text: str) -> str:
+    """Like md_escape, but $$…$$ formulas stay raw, on a line of their own, for the chat's KaTeX."""
+    out: list[str] = []
+    pos = 0
+    for m in _MATH.finditer(text):
+        out.append(md_escape(text[pos : m.start()]))
+        out.append(f"\n$${' '.join(m.group(1).split())}$$\n")
+        pos = m.end()
+    out.append(md_escape(text[pos:]))
+    return "".join(out)
+
+
+def html_math(text: str) -> str:
+    """HTML-escaped text whose $$…$$ formulas become MathML (drawn by the browser, no script needed)."""
+    out: list[str] = []
+    pos = 0
+    for m in _MATH.finditer(text):
+        out.append(html.escape(text[pos : m.start()]))
+        out.append(_mathml(m.group(1)))
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def _mathml(latex: str) -> str:
+    try:
+        from latex2mathml.converter import convert
+
+        return f'<span class="bot-formula">{convert(latex.strip(), display="block")}</span>'
+    except Exception:  # noqa: BLE001 - an unparsable formula is shown as its source text
+        return f'<code class="bot-formula">{html.escape(latex.strip())}</code>'
+
+
+def formula_after(text: str, quote: str) -> str:
+    """The $$…$$ formula that directly follows `quote` in `text` when the quote announces it (ends with a
+    colon); "" otherwise."""
+    if not quote.rstrip().endswith(_ANNOUNCES) or _MATH.search(quote):
+        return ""
+    span = find_span(text, quote)
+    if span is None:
+        return ""
+    m = _MATH.match(text[span[1] :].lstrip())
+    return m.group(0) if m else ""
 
 
 def ref_link(kind: str, turn: int, n: int) -> str:
@@ -174,7 +220,7 @@ def tool_message(call: ToolCall) -> dict[str, Any]:
 
 def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     """The answer text with numbered citation links, the visible note, related passages and a footer."""
-    text = llm_text(answer.answer) if answer.mode == "llm" else md_escape(answer.answer)
+    text = llm_text(answer.answer) if answer.mode == "llm" else md_escape_math(answer.answer)
     n_cites = len(answer.citations)
     inline = False
     if n_cites and answer.mode == "llm":
@@ -190,7 +236,7 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     if not answer.answerable and answer.related:
         items = "\n".join(
             f"{i}. {ref_link('r', turn, i)} 《{md_escape(c.title)}》{md_escape(_section_tail(c))}："
-            f"{md_escape(_clip(c.quote, 80))}"
+            f"{md_escape_math(_clip(c.quote, 80))}"
             for i, c in enumerate(answer.related, 1)
         )
         parts.append(f"**相关段落**（仅供参考）：\n{items}")
@@ -240,8 +286,11 @@ def _section_tail(c: Citation) -> str:
 
 
 def _clip(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[:n] + "…"
+    """At most n characters of prose; a formula at the end of the quote is kept whole."""
+    m = _MATH.search(text)
+    formula = " " + " ".join(m.group(0).split()) if m else ""
+    text = " ".join((text[: m.start()] if m else text).split())
+    return (text if len(text) <= n else text[:n] + "…") + formula
 
 
 # ---------------------------------------------------------------- sources panel
@@ -293,7 +342,7 @@ def sources_html(answers: list[dict], turn: int | None = None, selected: str | N
             f'<div class="bot-src{sel}" data-ref="{ref}">'
             f'<div class="bot-src-title"><span class="bot-num">[{i}]</span> 《{html.escape(c.title)}》</div>'
             f'<div class="bot-src-sec">{where}</div>'
-            f'<blockquote class="bot-quote">{html.escape(_clip(c.quote, 160))}</blockquote>'
+            f'<blockquote class="bot-quote">{html_math(_clip(c.quote, 160))}</blockquote>'
             f'<button class="bot-open" data-ref="{ref}">查看原文</button></div>'
         )
     return f'<div class="bot-sources"><div class="bot-src-head">{head}</div>{"".join(cards)}</div>'
@@ -360,6 +409,23 @@ class PassageFinder:
                 return max(before, key=lambda i: self.chunks[i].start_line)
         return None
 
+    def complete_formulas(self, answer: Answer) -> Answer:
+        """A quote that announces a formula ("由以下公式决定：") gets the formula line that follows it in its
+        chunk, both in the citation and in an offline answer's text."""
+        text = answer.answer
+        cites: list[Citation] = []
+        changed = False
+        for c in answer.citations:
+            i = self.locate(c)
+            formula = formula_after(self.chunks[i].text, c.quote) if i is not None else ""
+            if formula:
+                changed = True
+                if answer.mode == "offline" and c.quote in text:
+                    text = text.replace(c.quote + "”", f"{c.quote}”\n{formula}\n", 1)
+                c = c.model_copy(update={"quote": f"{c.quote}\n{formula}"})
+            cites.append(c)
+        return answer.model_copy(update={"answer": text, "citations": cites}) if changed else answer
+
     def _neighbour(self, i: int, step: int) -> Chunk | None:
         j = i + step
         if 0 <= j < len(self.chunks) and self.chunks[j].doc_id == self.chunks[i].doc_id:
@@ -382,18 +448,18 @@ class PassageFinder:
         span = find_span(text, cite.quote)
         if span:
             s, e = span
-            main = f"{html.escape(text[:s])}<mark>{html.escape(text[s:e])}</mark>{html.escape(text[e:])}"
+            main = f"{html_math(text[:s])}<mark>{html_math(text[s:e])}</mark>{html_math(text[e:])}"
         else:
-            main = html.escape(text)
+            main = html_math(text)
         before = after = ""
         if prev is not None:
             p = prev.text[: len(prev.text) - overlap_len(prev.text, text)].rstrip()
             p = p if len(p) <= NEIGHBOUR_CHARS else "…" + p[-NEIGHBOUR_CHARS:]
-            before = f'<div class="bot-ctx-side">{html.escape(p)}</div>' if p.strip() else ""
+            before = f'<div class="bot-ctx-side">{html_math(p)}</div>' if p.strip() else ""
         if nxt is not None:
             n = nxt.text[overlap_len(text, nxt.text) :].lstrip()
             n = n if len(n) <= NEIGHBOUR_CHARS else n[:NEIGHBOUR_CHARS] + "…"
-            after = f'<div class="bot-ctx-side">{html.escape(n)}</div>' if n.strip() else ""
+            after = f'<div class="bot-ctx-side">{html_math(n)}</div>' if n.strip() else ""
         section = html.escape(chunk.section.replace(" > ", " › "))
         missing = "" if span else '<div class="bot-note">引文未能在段落中精确定位，显示整个段落。</div>'
         return (

@@ -1,0 +1,38 @@
+"""Rendering helpers of the page, without a browser: formulas kept for KaTeX / MathML."""
+
+from __future__ import annotations
+
+from bot.app.ui.render import PassageFinder, _clip, formula_after, html_math, md_escape_math
+from bot.core.schema import Answer, Chunk, Citation
+
+TEXT = "最终指标j的权重由以下公式决定：\n\n$$\\alpha_j = \\sum_{i=1}^n \\alpha_{ij}$$\n\ni : 第*i*位专家"
+
+
+def test_formula_after_an_announcing_quote_only():
+    assert (
+        formula_after(TEXT, "最终指标j的权重由以下公式决定：") == "$$\\alpha_j = \\sum_{i=1}^n \\alpha_{ij}$$"
+    )
+    assert formula_after(TEXT, "最终指标j的权重") == ""  # no colon: nothing announced
+    assert formula_after("别的段落：\n没有公式", "别的段落：") == ""
+
+
+def test_markdown_escapes_prose_but_keeps_formulas_raw():
+    md = md_escape_math("a_b：$$\\alpha_{ij}$$ *x*")
+    assert "a\\_b" in md and "\\*x\\*" in md
+    assert "\n$$\\alpha_{ij}$$\n" in md
+    assert "<math" in html_math("x < y $$\\alpha_j$$") and "x &lt; y" in html_math("x < y $$a$$")
+    assert _clip("长" * 200 + "：$$a_j$$", 10).endswith("… $$a_j$$")
+
+
+def test_complete_formulas_extends_quote_and_offline_text():
+    chunk = Chunk(chunk_id="d:1", doc_id="d", title="报告", section="赋权", text=TEXT, start=0, end=len(TEXT))
+    quote = "最终指标j的权重由以下公式决定："
+    ans = Answer(
+        question="q",
+        answer=f"根据《报告》：“{quote}”",
+        citations=[Citation(doc_id="d", title="报告", quote=quote, chunk_id="d:1")],
+    )
+    out = PassageFinder([chunk]).complete_formulas(ans)
+    assert out.citations[0].quote.endswith("\\alpha_{ij}$$")
+    assert out.answer.endswith("”\n$$\\alpha_j = \\sum_{i=1}^n \\alpha_{ij}$$\n")
+    assert "<mark>" in PassageFinder([chunk]).context_html(out.citations[0])
