@@ -124,6 +124,10 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
     expect(page.locator("#sources .bot-src").first).to_contain_text("数字化转型指数报告 2022")
     expect(page.locator("#chart .vega-embed svg, #chart .vega-embed canvas").first).to_be_visible()
     expect(page.locator("#chart-table")).to_contain_text("运城市")
+    # How the figures must be read: caveats under the answer, readable (not shrunk below 13 px).
+    caveat = page.locator("#chatbot .bot-caveat").first
+    expect(caveat).to_contain_text("两个同比增速的均值")
+    assert float(caveat.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 13
     # A numbered marker in the answer opens the cited table row in its context.
     page.locator("#chatbot a[href*='#ref-c-']").first.click()
     expect(page.locator("#context mark")).to_contain_text("运城市")

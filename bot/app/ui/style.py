@@ -37,6 +37,8 @@ CSS = """
 .bot-ctx-main { white-space: pre-wrap; border-left: 3px solid #3b82f6; padding-left: 8px; }
 .bot-ctx-main mark { background: #fde68a; padding: 0 1px; }
 .bot-note { color: #b45309; font-size: 0.85rem; }
+.bot-caveat { font-size: 0.875rem; line-height: 1.5; color: #78350f; background: #fffbeb;
+              border-left: 3px solid #f59e0b; padding: 2px 8px; margin: 2px 0; border-radius: 4px; }
 .bot-hits { display: flex; flex-direction: column; gap: 8px; }
 .bot-hit { border-bottom: 1px solid #e2e8f0; padding-bottom: 6px; }
 .bot-section-text { white-space: pre-wrap; max-height: 520px; overflow-y: auto; }
