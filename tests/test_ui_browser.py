@@ -595,3 +595,56 @@ def test_formula_renders_as_katex_and_follows_its_announcing_quote(page):
     expect(page.locator("#context mark math")).to_have_count(1)
     assert "$$" not in page.locator("#context").inner_text()
     shot(page, "chat_formula")
+
+
+# WCAG 2.x contrast of an element's text against the first opaque background behind it.
+CONTRAST_JS = """
+(el) => {
+  const rgb = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  let bg = null;
+  for (let e = el; e; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0.5) { bg = c; break; }
+  }
+  bg = bg || {r: 255, g: 255, b: 255};
+  const fg = rgb(getComputedStyle(el).color);
+  if (!fg) return -1;
+  const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  return (l1 + 0.05) / (l2 + 0.05);
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_source_cards_and_highlights_meet_wcag_aa(browser, served, scheme):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", color_scheme=scheme)
+    page = ctx.new_page()
+    try:
+        page.goto(served[0], wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea")
+        assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
+        ask(page, "产业互联网的C2B是什么意思？")
+        page.locator("#sources .bot-src").first.click()
+        expect(page.locator("#context mark")).to_be_visible()
+        selectors = [
+            "#sources .bot-src-head",
+            "#sources .bot-src-title",
+            "#sources .bot-num",
+            "#sources .bot-src-sec",
+            "#sources .bot-quote",
+            "#sources .bot-open",
+            "#context .bot-ctx-head",
+            "#context .bot-ctx-side",
+            "#context .bot-ctx-main",
+            "#context mark",
+            "#bot-mode-label",
+        ]
+        ratios = {sel: page.locator(sel).first.evaluate(CONTRAST_JS) for sel in selectors}
+        low = {sel: round(r, 2) for sel, r in ratios.items() if r < 4.5}
+        assert not low, f"contrast below WCAG AA 4.5:1 in {scheme} mode: {low}"
+        shot(page, f"chat_{scheme}")
+    finally:
+        ctx.close()

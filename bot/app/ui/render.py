@@ -230,9 +230,7 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     parts = [f"> ⚠️ {md_escape(answer.note)}"] if answer.note else []
     parts.append(text)
     if answer.caveats:
-        parts.append(
-            "".join(f'<div class="bot-caveat">注意：{md_escape(c)}</div>' for c in answer.caveats)
-        )
+        parts.append("".join(f'<div class="bot-caveat">注意：{md_escape(c)}</div>' for c in answer.caveats))
     if n_cites and not inline:
         parts.append(f"**来源**：{source_marks(answer.citations, turn)}")
     if not answer.answerable and answer.related:

@@ -26,16 +26,16 @@ CSS = """
            background: #fff; }
 .bot-src:hover, .bot-src.bot-selected { border-color: #3b82f6; background: #f0f6ff; }
 .bot-num { color: #1d4ed8; font-weight: 600; }
-.bot-src-title { font-weight: 600; }
-.bot-src-sec { color: #64748b; font-size: 0.85rem; }
+.bot-src-title { font-weight: 600; color: #0f172a; }
+.bot-src-sec { color: #475569; font-size: 0.85rem; }
 .bot-quote { margin: 6px 0; padding-left: 8px; border-left: 3px solid #93c5fd; color: #334155;
              font-size: 0.9rem; }
 .bot-open { font-size: 0.8rem; color: #1d4ed8; background: none; border: none; padding: 0; cursor: pointer; }
 .bot-context { display: flex; flex-direction: column; gap: 6px; }
 .bot-ctx-head { font-weight: 600; }
-.bot-ctx-side { color: #94a3b8; white-space: pre-wrap; font-size: 0.9rem; }
+.bot-ctx-side { color: #64748b; white-space: pre-wrap; font-size: 0.9rem; }
 .bot-ctx-main { white-space: pre-wrap; border-left: 3px solid #3b82f6; padding-left: 8px; }
-.bot-ctx-main mark { background: #fde68a; padding: 0 1px; }
+.bot-ctx-main mark, .bot-hit mark { background: #fde68a; color: #1f2937; padding: 0 1px; }
 .bot-note { color: #b45309; font-size: 0.85rem; }
 .bot-caveat { font-size: 0.875rem; line-height: 1.5; color: #78350f; background: #fffbeb;
               border-left: 3px solid #f59e0b; padding: 2px 8px; margin: 2px 0; border-radius: 4px; }
@@ -59,6 +59,28 @@ CSS = """
 .bot-table th { background: #f1f5f9; }
 .bot-worse { color: #b91c1c; font-weight: 600; }
 .bot-worse-row td { background: #fef2f2; }
+
+/* Dark mode (Gradio puts .dark on <body> when the OS asks for it): every colour above has a pair here,
+   so no text is left light on light or dark on dark. One selector per rule: Gradio's CSS scoping moves
+   only the first ".dark" of a rule. */
+.dark .bot-badge { background: #1e3a8a; color: #dbeafe; }
+.dark .bot-empty { color: #94a3b8; }
+.dark .bot-src-head { color: #cbd5e1; }
+.dark .bot-src { background: #1e293b; border-color: #334155; color: #e2e8f0; }
+.dark .bot-src:hover { background: #172554; border-color: #60a5fa; }
+.dark .bot-src.bot-selected { background: #172554; border-color: #60a5fa; }
+.dark .bot-src-title { color: #f1f5f9; }
+.dark .bot-num { color: #93c5fd; }
+.dark .bot-open { color: #93c5fd; }
+.dark .bot-src-sec { color: #a5b4c8; }
+.dark .bot-quote { color: #cbd5e1; border-left-color: #3b82f6; }
+.dark .bot-ctx-side { color: #a5b4c8; }
+.dark .bot-ctx-main { color: #e2e8f0; }
+.dark .bot-ctx-main mark { background: #fde68a; color: #1f2937; }
+.dark .bot-hit mark { background: #fde68a; color: #1f2937; }
+.dark .bot-note { color: #fbbf24; }
+.dark .bot-caveat { background: #422006; color: #fde68a; border-left-color: #f59e0b; }
+.dark .bot-hit { border-bottom-color: #334155; }
 """
 
 # Runs once when the sources panel mounts. Clicks on a source card, or on a [n] marker in the chat
