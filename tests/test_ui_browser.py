@@ -101,8 +101,8 @@ def ask(page, question: str, submit: str = "enter") -> str:
     return page.locator("#chatbot .bot-row").last.inner_text()
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+def shot(page, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def test_page_is_chinese_with_tabs_and_mode(page):
@@ -129,8 +129,11 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
     expect(caveat).to_contain_text("两个同比增速的均值")
     assert float(caveat.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 13
     # A numbered marker in the answer opens the cited table row in its context.
+    y_before = page.evaluate("window.scrollY")
     page.locator("#chatbot a[href*='#ref-c-']").first.click()
     expect(page.locator("#context mark")).to_contain_text("运城市")
+    expect(page.locator("#context mark")).to_be_in_viewport()  # the panel scrolled itself to the row ...
+    assert page.evaluate("window.scrollY") == y_before  # ... and the page did not move
     expect(page.locator("#sources .bot-selected")).to_have_count(1)
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "chat_ranking")
@@ -648,5 +651,34 @@ def test_source_cards_and_highlights_meet_wcag_aa(browser, served, scheme):
         low = {sel: round(r, 2) for sel, r in ratios.items() if r < 4.5}
         assert not low, f"contrast below WCAG AA 4.5:1 in {scheme} mode: {low}"
         shot(page, f"chat_{scheme}")
+    finally:
+        ctx.close()
+
+
+def test_phone_input_on_first_screen_sources_folded_and_passage_sheet(browser, served):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    page = ctx.new_page()
+    try:
+        page.goto(served[0], wait_until="domcontentloaded")
+        box_input = page.locator("#question textarea")
+        expect(box_input).to_be_visible()
+        box = box_input.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box  # on the first screen, no scrolling
+        assert page.evaluate("window.scrollY") == 0
+        shot(page, "phone_first_screen", full_page=False)
+        ask(page, "产业互联网的C2B是什么意思？")
+        fold = page.locator("#chatbot .bot-row").last.locator("details.bot-fold")
+        expect(fold).to_be_visible()
+        fold.locator("summary").click()
+        link = fold.locator("a[href*='#ref-c-']").first
+        expect(link).to_be_visible()
+        y_before = page.evaluate("window.scrollY")
+        link.click()
+        mark = page.locator("#context mark")
+        expect(mark).to_be_in_viewport()  # the passage opens over the bottom of the screen ...
+        assert page.evaluate("window.scrollY") == y_before  # ... and the page itself did not jump
+        shot(page, "phone_passage", full_page=False)
+        page.locator("#context .bot-close").click()
+        expect(mark).not_to_be_in_viewport()
     finally:
         ctx.close()

@@ -101,7 +101,7 @@ class ChatTab:
                     latex_delimiters=LATEX_DELIMITERS,
                     placeholder="向助手提问：报告中的排名与指数、产业互联网、数字化转型……\n回答只依据语料，并给出出处。",
                 )
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="chat-input"):
                     question = gr.Textbox(
                         placeholder="输入问题，按回车发送",
                         show_label=False,

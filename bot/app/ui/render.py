@@ -233,6 +233,8 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
         parts.append("".join(f'<div class="bot-caveat">注意：{md_escape(c)}</div>' for c in answer.caveats))
     if n_cites and not inline:
         parts.append(f"**来源**：{source_marks(answer.citations, turn)}")
+    if n_cites:
+        parts.append(sources_fold(answer.citations, turn))
     if not answer.answerable and answer.related:
         items = "\n".join(
             f"{i}. {ref_link('r', turn, i)} 《{md_escape(c.title)}》{md_escape(_section_tail(c))}："
@@ -269,6 +271,19 @@ def answer_messages(answer: Answer, turn: int, mode_label: str = "") -> list[dic
     msgs = [tool_message(c) for c in answer.tool_calls]
     msgs.append({"role": "assistant", "content": answer_markdown(answer, turn, mode_label)})
     return msgs
+
+
+def sources_fold(citations: list[Citation], turn: int) -> str:
+    """The answer's sources folded under it (shown on narrow screens, where the sources panel is far
+    below): one line per citation, each number opening the passage."""
+    items = "\n".join(
+        f"{i}. {ref_link('c', turn, i)} 《{md_escape(c.title)}》{md_escape(_section_tail(c))}："
+        f"{md_escape_math(_clip(c.quote, 60))}"
+        for i, c in enumerate(citations, 1)
+    )
+    return (
+        f'<details class="bot-fold"><summary>来源（{len(citations)} 条）</summary>\n\n{items}\n\n</details>'
+    )
 
 
 def source_marks(citations: list[Citation], turn: int) -> str:
@@ -463,7 +478,8 @@ class PassageFinder:
         section = html.escape(chunk.section.replace(" > ", " › "))
         missing = "" if span else '<div class="bot-note">引文未能在段落中精确定位，显示整个段落。</div>'
         return (
-            f'<div class="bot-context"><div class="bot-ctx-head">《{html.escape(chunk.title)}》'
+            f'<div class="bot-context"><button class="bot-close" type="button">关闭</button>'
+            f'<div class="bot-ctx-head">《{html.escape(chunk.title)}》'
             f'<span class="bot-src-sec"> {section} · 第 {chunk.start_line} 行起</span></div>{missing}'
             f'{before}<div class="bot-ctx-main">{main}</div>{after}</div>'
         )

@@ -60,6 +60,30 @@ CSS = """
 .bot-worse { color: #b91c1c; font-weight: 600; }
 .bot-worse-row td { background: #fef2f2; }
 
+.bot-fold { display: none; }
+.bot-close { display: none; }
+
+/* Phone: a compact header, the input on the first screen (and kept at the bottom), sources folded under
+   each answer, and the passage as a sheet over the bottom of the screen. */
+@media (max-width: 640px) {
+  #bot-title p { display: none; }
+  #bot-header h1 { font-size: 1.15rem; }
+  #bot-header { gap: 4px; }
+  #chatbot { height: max(240px, calc(100dvh - 330px)) !important; }
+  #chat-input { position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill);
+                padding: 6px 0; }
+  .bot-fold { display: block; margin-top: 4px; }
+  .bot-fold summary { cursor: pointer; color: #1d4ed8; }
+  #context:has(.bot-context:not(.bot-closed)) { position: fixed; left: 0; right: 0; bottom: 0; z-index: 60;
+      margin: 0; padding: 8px 12px; background: var(--body-background-fill); border-top: 2px solid #3b82f6;
+      box-shadow: 0 -4px 16px rgba(0, 0, 0, 0.25); }
+  #context:has(.bot-context:not(.bot-closed)) .html-container { max-height: 55vh !important; }
+  .bot-close { display: inline-block; align-self: flex-end; position: sticky; top: 0; z-index: 1;
+               font-size: 0.9rem; padding: 2px 12px;
+               border: 1px solid #94a3b8; border-radius: 6px; background: var(--body-background-fill);
+               color: inherit; }
+}
+
 /* Dark mode (Gradio puts .dark on <body> when the OS asks for it): every colour above has a pair here,
    so no text is left light on light or dark on dark. One selector per rule: Gradio's CSS scoping moves
    only the first ".dark" of a rule. */
@@ -107,6 +131,18 @@ if (!window.__botRefHook) {
 CONTEXT_JS = """
 watch('value', () => {
   const m = element.querySelector('mark');
-  if (m) m.scrollIntoView({block: 'center', behavior: 'instant'});
+  if (!m) return;
+  // Scroll the panel itself (its scroll box), never the page: the reader keeps their place in the chat.
+  let box = m.parentElement;
+  while (box && box !== document.body && !(box.scrollHeight > box.clientHeight + 1 &&
+         ['auto', 'scroll'].includes(getComputedStyle(box).overflowY))) box = box.parentElement;
+  if (!box || box === document.body) return;
+  const off = m.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  box.scrollTop += off - Math.max(0, (box.clientHeight - m.offsetHeight) / 2);
+});
+element.addEventListener('click', (e) => {
+  if (!e.target.closest('.bot-close')) return;
+  const c = element.querySelector('.bot-context');
+  if (c) c.classList.add('bot-closed');
 });
 """
