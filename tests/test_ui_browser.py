@@ -124,6 +124,8 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
     expect(page.locator("#sources .bot-src").first).to_contain_text("数字化转型指数报告 2022")
     expect(page.locator("#chart .vega-embed svg, #chart .vega-embed canvas").first).to_be_visible()
     expect(page.locator("#chart-table")).to_contain_text("运城市")
+    # A cited table row carries its column headers.
+    expect(page.locator("#sources .bot-src .bot-quote").first).to_contain_text("关中平原城市群：运城市")
     # How the figures must be read: caveats under the answer, readable (not shrunk below 13 px).
     caveat = page.locator("#chatbot .bot-caveat").first
     expect(caveat).to_contain_text("两个同比增速的均值")
@@ -181,7 +183,7 @@ def test_feedback_with_comment_is_stored_in_sqlite(page, served):
     expect(page.locator("#fb-status")).to_contain_text("已记录")
     expect(page.locator("#fb-comment textarea")).to_have_value("")
     page.click("#fb-down")
-    expect(page.locator("#fb-status")).to_contain_text("👎")
+    expect(page.locator("#fb-status")).to_contain_text("没帮助")
     rows = FeedbackStore(settings.paths.data_dir).all()[before:]
     assert [(r.rating, r.comment) for r in rows] == [(1, "引文准确，很有用"), (-1, "")]
     assert rows[0].question.startswith("C2B在工具层面")
@@ -680,5 +682,43 @@ def test_phone_input_on_first_screen_sources_folded_and_passage_sheet(browser, s
         shot(page, "phone_passage", full_page=False)
         page.locator("#context .bot-close").click()
         expect(mark).not_to_be_in_viewport()
+    finally:
+        ctx.close()
+
+
+ENGLISH_JS = """() => {
+  const out = [];
+  for (const e of document.querySelectorAll('[aria-label],[title],[placeholder],[alt]')) {
+    for (const a of ['aria-label', 'title', 'placeholder', 'alt']) {
+      const v = e.getAttribute(a);
+      if (v && /[A-Za-z]{4,}/.test(v) && !/[\\u4e00-\\u9fff]/.test(v)) out.push(a + '=' + v);
+    }
+  }
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) {
+    const t = w.currentNode.textContent.trim(), p = w.currentNode.parentElement;
+    if (t && /[A-Za-z]{4,}/.test(t) && !/[\\u4e00-\\u9fff]/.test(t) && p.offsetParent !== null &&
+        !p.closest('script,style,.katex,math,footer,svg')) out.push('text=' + t.slice(0, 60));
+  }
+  return out;
+}"""
+EMOJI = re.compile("[\U0001f000-\U0001ffff\u2600-\u27bf\u2b00-\u2bff\u23e9-\u23ff]")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_no_english_labels_and_no_emoji_glyphs(browser, served, locale):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
+    page = ctx.new_page()
+    try:
+        page.goto(served[0], wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea")
+        ask(page, "关中平原增速前五的城市？")
+        page.locator("#chatbot .bot-row").last.hover()
+        english = page.evaluate(ENGLISH_JS)
+        # Tool names (top_cities) and report terms (Consumer to Business) are content, not page chrome.
+        english = [x for x in english if "top_cities" not in x and "C2B" not in x]
+        assert not english, english
+        assert not EMOJI.search(page.locator("body").inner_text())
+        expect(page.get_by_role("textbox", name="问题", exact=True)).to_be_visible()  # its accessible name
     finally:
         ctx.close()

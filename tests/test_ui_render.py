@@ -36,3 +36,15 @@ def test_complete_formulas_extends_quote_and_offline_text():
     assert out.citations[0].quote.endswith("\\alpha_{ij}$$")
     assert out.answer.endswith("”\n$$\\alpha_j = \\sum_{i=1}^n \\alpha_{ij}$$\n")
     assert "<mark>" in PassageFinder([chunk]).context_html(out.citations[0])
+
+
+def test_table_row_citation_carries_its_column_headers():
+    text = "排名表如下\n\n2022Q1排名\t长三角城市群\t排名变化\n1\t上海市\t0\n2\t杭州市\t0\n"
+    chunk = Chunk(chunk_id="d:1", doc_id="d", title="报告", text=text, start=0, end=len(text), is_table=True)
+    finder = PassageFinder([chunk])
+    cite = Citation(doc_id="d", title="报告", quote="2\t杭州市\t0", line=5)
+    assert finder.row_label(cite) == "2022Q1排名：2；长三角城市群：杭州市；排名变化：0"
+    assert finder.row_label(Citation(doc_id="d", title="报告", quote="排名表如下")) == ""
+    ans = Answer(question="q", answer="a", citations=[cite])
+    assert finder.label_rows(ans).citations[0].quote.startswith("2022Q1排名：2")
+    assert ans.citations[0].quote == "2\t杭州市\t0"  # the original is untouched (the panel finds it)

@@ -22,12 +22,44 @@ from bot.app.ui.eval_capture import EvalCapture
 from bot.app.ui.eval_tab import EvalTab
 from bot.app.ui.guard import RequestGuard
 from bot.app.ui.render import PassageFinder, answer_dict
-from bot.app.ui.style import CSS, theme
+from bot.app.ui.style import CSS, LABELS_JS, theme
 from bot.app.ui.tables_tab import TablesTab
 from bot.core.errors import BotError
 from bot.core.settings import Settings
 
 TITLE = "数字化转型知识助手"
+
+# Gradio's own strings that its bundled Chinese lacks (screen-reader labels, the status toast); given for
+# every locale so that an English browser sees a Chinese page too.
+UI_STRINGS = {
+    "common.complete": "完成",
+    "common.clear": "清空",
+    "common.download": "下载",
+    "common.edit": "编辑",
+    "common.loading": "加载中",
+    "common.error": "错误",
+    "common.empty": "空",
+    "common.remove": "移除",
+    "common.share": "分享",
+    "chatbot.copy_message": "复制这条消息",
+    "chatbot.copied_message": "已复制",
+    "chatbot.clear": "清空对话",
+    "chatbot.retry": "重新生成",
+    "chatbot.undo": "撤销",
+    "chatbot.edit": "编辑",
+    "chatbot.submit": "提交",
+    "chatbot.cancel": "取消",
+    "chatbot.like": "有帮助",
+    "chatbot.dislike": "没帮助",
+    "chatbot.complete": "完成",
+    "chatbot.chatbot": "对话",
+    "chatbot.conversation": "对话记录",
+    "chatbot.new_chat": "新对话",
+}
+
+
+def ui_i18n() -> gr.I18n:
+    return gr.I18n(**{loc: dict(UI_STRINGS) for loc in ("en", "zh-CN", "zh")})
 
 
 def make_ask(engine: Engine):
@@ -117,6 +149,8 @@ def launch_app(
             css=CSS,
             max_file_size="20mb",
             app_kwargs={"middleware": [Middleware(RequestGuard, server=server)]},
+            i18n=ui_i18n(),
+            js=LABELS_JS,
             inbrowser=False,
             share=False,
         )

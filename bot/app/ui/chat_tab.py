@@ -1,5 +1,5 @@
 """The 对话 tab: streamed answers, clickable citations with the passage in context, tool tables and charts,
-example questions, clear, and 👍/👎 feedback."""
+example questions, clear, and 有帮助/没帮助 feedback."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ EXAMPLES = [
     "数字化转型指数由哪几层构成？",
 ]
 EMPTY_QUESTION = "问题为空：请在输入框里写下问题，例如“成渝2022Q1排名第五的城市？”。"
-NO_ANSWER_YET = "还没有可以评价的回答：请先提问，再点 👍 或 👎。"
+NO_ANSWER_YET = "还没有可以评价的回答：请先提问，再点“有帮助”或“没帮助”。"
 HISTORY_TURNS = 6  # previous turns passed to the engine (for follow-up questions)
 STREAM_INTERVAL_S = 0.05  # shortest time between two redraws of a streaming answer
 
@@ -103,6 +103,7 @@ class ChatTab:
                 )
                 with gr.Row(equal_height=True, elem_id="chat-input"):
                     question = gr.Textbox(
+                        label="问题",
                         placeholder="输入问题，按回车发送",
                         show_label=False,
                         elem_id="question",
@@ -122,14 +123,15 @@ class ChatTab:
                 )
                 with gr.Group(), gr.Row(equal_height=True):
                     comment = gr.Textbox(
+                        label="对回答的意见",
                         placeholder="可选：对最新回答的意见（例如哪里不对）",
                         show_label=False,
                         elem_id="fb-comment",
                         scale=6,
                         container=False,
                     )
-                    up = gr.Button("👍 有帮助", elem_id="fb-up", scale=1, min_width=100)
-                    down = gr.Button("👎 没帮助", elem_id="fb-down", scale=1, min_width=100)
+                    up = gr.Button("有帮助", elem_id="fb-up", scale=1, min_width=100)
+                    down = gr.Button("没帮助", elem_id="fb-down", scale=1, min_width=100)
                 fb_status = gr.Markdown(elem_id="fb-status")
                 if self.capture is not None:
                     self.capture.build(answers)
@@ -199,7 +201,7 @@ class ChatTab:
         messages = [
             *(messages or []),
             {"role": "user", "content": md_escape(q)},
-            {"role": "assistant", "content": "⏳ 正在检索……"},
+            {"role": "assistant", "content": "正在检索……"},
         ]
         yield messages, skip, "", "", skip, skip, skip, skip
         shown = StreamedText()
@@ -224,9 +226,14 @@ class ChatTab:
             yield messages, skip, skip, notify.inline(msg), skip, skip, skip, skip
             return
         final = self.finder.complete_formulas(final)
-        answers = [*(answers or []), answer_dict(final)]
+        shown = self.finder.label_rows(final)  # table rows with their column headers
+        record = answer_dict(final)
+        for cite, label in zip(record["citations"], shown.citations, strict=True):
+            if label.quote != cite["quote"]:
+                cite["row"] = label.quote
+        answers = [*(answers or []), record]
         turn = len(answers) - 1
-        messages = [*messages[:-1], *answer_messages(final, turn, self.engine.mode_label())]
+        messages = [*messages[:-1], *answer_messages(shown, turn, self.engine.mode_label())]
         yield (messages, answers, skip, "", sources_html(answers), EMPTY_CONTEXT, *self._chart_updates(final))
 
     @staticmethod
@@ -289,7 +296,7 @@ class ChatTab:
             self.store.add(last.get("question", ""), last, rating, comment)
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
             return notify.inline(notify.warn(exc)), gr.skip()
-        mark = "👍" if rating > 0 else "👎"
+        mark = "“有帮助”" if rating > 0 else "“没帮助”"
         extra = "（含意见）" if (comment or "").strip() else ""
         return f"已记录对第 {len(answers)} 个回答的反馈 {mark}{extra}，谢谢！", ""
 

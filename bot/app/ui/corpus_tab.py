@@ -91,6 +91,7 @@ class CorpusTab:
                 gr.Markdown("#### 搜索语料")
                 with gr.Row(equal_height=True):
                     query = gr.Textbox(
+                        label="搜索语料",
                         placeholder="关键词或问题，例如：工业互联网 平台",
                         show_label=False,
                         elem_id="corpus-query",

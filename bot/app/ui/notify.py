@@ -36,4 +36,4 @@ def inline(msg: str) -> str:
     """The Markdown shown under a form for a problem, the message shown literally (no links or images)."""
     from bot.app.ui.render import md_escape
 
-    return f"⚠️ {md_escape(msg)}"
+    return f"**提示**：{md_escape(msg)}"

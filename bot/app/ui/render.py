@@ -21,6 +21,7 @@ _REF = re.compile(r"^([cr])-(\d+)-(\d+)$")
 _ANY_MARK = re.compile(r"(\[(?:[PT]\d{1,2}|\d{1,2})\])")
 _URL_SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{1,15}):(?=//)")
 _MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?%?$")
 _ANNOUNCES = ("：", ":")  # a quote ending so announces what follows (a formula, a list)
 LATEX_DELIMITERS: list[dict[str, str | bool]] = [{"left": "$$", "right": "$$", "display": True}]
 
@@ -214,7 +215,7 @@ def tool_message(call: ToolCall) -> dict[str, Any]:
     return {
         "role": "assistant",
         "content": "\n\n".join(parts) or "（无结果）",
-        "metadata": {"title": f"🔧 工具调用：{call.name}（{args}）", "status": "done"},
+        "metadata": {"title": f"工具调用：{call.name}（{args}）", "status": "done"},
     }
 
 
@@ -227,7 +228,7 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
         linked = link_markers(text, n_cites, turn)
         inline = linked != text
         text = linked
-    parts = [f"> ⚠️ {md_escape(answer.note)}"] if answer.note else []
+    parts = [f"> **注意**：{md_escape(answer.note)}"] if answer.note else []
     parts.append(text)
     if answer.caveats:
         parts.append("".join(f'<div class="bot-caveat">注意：{md_escape(c)}</div>' for c in answer.caveats))
@@ -357,7 +358,7 @@ def sources_html(answers: list[dict], turn: int | None = None, selected: str | N
             f'<div class="bot-src{sel}" data-ref="{ref}">'
             f'<div class="bot-src-title"><span class="bot-num">[{i}]</span> 《{html.escape(c.title)}》</div>'
             f'<div class="bot-src-sec">{where}</div>'
-            f'<blockquote class="bot-quote">{html_math(_clip(c.quote, 160))}</blockquote>'
+            f'<blockquote class="bot-quote">{html_math(_clip(item.get("row") or c.quote, 160))}</blockquote>'
             f'<button class="bot-open" data-ref="{ref}">查看原文</button></div>'
         )
     return f'<div class="bot-sources"><div class="bot-src-head">{head}</div>{"".join(cards)}</div>'
@@ -440,6 +441,41 @@ class PassageFinder:
                 c = c.model_copy(update={"quote": f"{c.quote}\n{formula}"})
             cites.append(c)
         return answer.model_copy(update={"answer": text, "citations": cites}) if changed else answer
+
+    def row_label(self, cite: Citation) -> str:
+        """A cited table row with its column headers ("2022Q1排名：1；长三角城市群：上海市；…"); "" when
+        the quote is not a table row or its header cannot be found."""
+        cells = [x.strip() for x in cite.quote.strip().split("\t")]
+        if len(cells) < 2:
+            return ""
+        i = self.locate(cite)
+        if i is None:
+            return ""
+        lines: list[str] = []
+        prev = self._neighbour(i, -1)
+        if prev is not None:
+            lines = prev.text[: len(prev.text) - overlap_len(prev.text, self.chunks[i].text)].split("\n")
+        lines += self.chunks[i].text.split("\n")
+        want = "\t".join(cells)
+        rows = [k for k, ln in enumerate(lines) if "\t".join(x.strip() for x in ln.split("\t")) == want]
+        if not rows:
+            return ""
+        k = rows[0]
+        while k > 0 and "\t" in lines[k - 1]:
+            k -= 1
+        header = [x.strip() for x in lines[k].split("\t")]
+        if k == rows[0] or len(header) != len(cells) or _NUMBER.match(header[0]):
+            return ""
+        return "；".join(f"{h}：{v}" for h, v in zip(header, cells, strict=True))
+
+    def label_rows(self, answer: Answer) -> Answer:
+        """The answer with each table-row quote shown with its column headers (for display only: the
+        passage panel still finds the row by its original quote)."""
+        cites = [
+            c.model_copy(update={"quote": label}) if (label := self.row_label(c)) else c
+            for c in answer.citations
+        ]
+        return answer.model_copy(update={"citations": cites})
 
     def _neighbour(self, i: int, step: int) -> Chunk | None:
         j = i + step

@@ -146,3 +146,45 @@ element.addEventListener('click', (e) => {
   if (c) c.classList.add('bot-closed');
 });
 """
+
+# Runs once on page load: screen-reader labels and tooltips that Gradio's bundle writes in English (not
+# covered by its translations) are rewritten in Chinese as they appear.
+LABELS_JS = """
+() => {
+  const exact = {
+    'More tabs': '更多标签页', 'chatbot conversation': '对话记录', 'Copy table data': '复制表格数据',
+    'Copied to clipboard': '已复制', 'Fullscreen': '全屏', 'Exit fullscreen': '退出全屏',
+    'Table actions': '表格操作', 'Open cell menu': '打开单元格菜单', 'File upload': '上传文件',
+    'Gradio footer navigation': '页脚导航', 'logo': '标志', 'Stop Recording': '停止录制',
+    'Vega visualization': '图表', 'Scroll down': '滚动到底部', 'Loading': '加载中',
+  };
+  const prefix = [["user's message: ", '用户消息：'], ["bot's message: ", '助手消息：']];
+  // A message's label is its Markdown source: read it without tags, link targets and escapes.
+  const plain = (t) => t.replace(/<[^>]*>/g, ' ').replace(/\\]\\(#ref-[^)]*\\)/g, ']')
+    .replace(/\\\\/g, '').replace(/\\s+/g, ' ').trim();
+  const fix = (el) => {
+    for (const a of ['aria-label', 'title', 'alt']) {
+      const v = el.getAttribute && el.getAttribute(a);
+      if (!v) continue;
+      let w = exact[v];
+      if (w === undefined) for (const [p, q] of prefix) if (v.startsWith(p)) w = q + plain(v.slice(p.length));
+      const axis = w === undefined && v.match(/^([XY])-axis titled '([^']*)'/);
+      if (axis) w = (axis[1] === 'X' ? '横轴：' : '纵轴：') + axis[2];
+      if (w !== undefined && w !== v) el.setAttribute(a, w);
+    }
+  };
+  const sweep = (root) => {
+    if (root.nodeType !== 1) return;
+    fix(root);
+    root.querySelectorAll('[aria-label],[title],[alt]').forEach(fix);
+  };
+  sweep(document.body);
+  new MutationObserver((muts) => {
+    for (const m of muts) {
+      if (m.type === 'attributes') fix(m.target);
+      else m.addedNodes.forEach(sweep);
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                             attributeFilter: ['aria-label', 'title', 'alt']});
+}
+"""
