@@ -722,3 +722,76 @@ def test_no_english_labels_and_no_emoji_glyphs(browser, served, locale):
         expect(page.get_by_role("textbox", name="问题", exact=True)).to_be_visible()  # its accessible name
     finally:
         ctx.close()
+
+
+def test_stop_then_regenerate(page):
+    footers = page.locator("#chatbot sub", has_text="ms")
+    # A briefing takes a few seconds: long enough to be stopped half-way.
+    page.fill("#question textarea", "写一段关于长江中游城市群的简报")
+    page.press("#question textarea", "Enter")
+    expect(page.locator("#chatbot .bot-row").last).to_contain_text("正在生成")
+    page.click("#stop")
+    last = page.locator("#chatbot .bot-row").last
+    expect(last).to_contain_text("已停止")
+    expect(page.locator("#chat-status")).to_contain_text("已停止")
+    page.wait_for_timeout(500)
+    assert footers.count() == 0  # the stopped answer never finished
+    page.click("#regen")  # asks the stopped question again
+    expect(footers).to_have_count(1, timeout=90_000)
+    expect(page.locator("#chatbot .bot-row").last).to_contain_text("简报：长江中游")
+    expect(page.locator("#chatbot .user-row")).to_have_count(1)
+    page.click("#clear")
+    ask(page, "产业互联网的C2B是什么意思？")
+    page.click("#regen")  # a finished answer is replaced, not appended
+    expect(page.locator("#chatbot .user-row")).to_have_count(1)
+    expect(footers).to_have_count(1)
+    assert "Consumer to Business" in page.locator("#chatbot .bot-row").last.inner_text()
+
+
+def test_history_survives_reload_and_exports_markdown(page, tmp_path):
+    ask(page, "成渝2022Q1排名第五的城市？")
+    ask(page, "第六名呢？")
+    expect(page.locator("#history-pick input")).to_have_value(re.compile("2 问"))  # saved in this browser
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("#question textarea")
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text("德阳市")  # the latest conversation is back after a reload ...
+    expect(page.locator("#sources .bot-src").first).to_be_visible()
+    follow = ask(page, "第七名呢？")  # ... and its follow-ups still have the context
+    assert "成渝" in follow
+    page.click("#clear")
+    expect(page.locator("#chatbot .bot-row")).to_have_count(0)
+    ask(page, "产业互联网的C2B是什么意思？")
+    page.locator("#history-pick input").click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(2)  # two conversations, newest first
+    page.get_by_role("option", name=re.compile("^成渝2022Q1")).click()
+    expect(chat).to_contain_text("德阳市")
+    expect(chat).not_to_contain_text("Consumer to Business")
+    with page.expect_download() as info:
+        page.click("#export")
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    md = path.read_text(encoding="utf-8")
+    assert md.startswith("# 对话记录：成渝2022Q1排名第五的城市") and path.suffix == ".md"
+    assert md.count("## 问题") == 3 and "德阳市" in md and "来源：" in md
+    shot(page, "chat_history")
+
+
+def test_briefing_from_the_chat_opens_in_the_briefing_tab(page):
+    footers = page.locator("#chatbot sub", has_text="ms")
+    page.fill("#question textarea", "写一段关于成渝城市群的简报")
+    page.press("#question textarea", "Enter")
+    expect(page.locator("#chatbot .bot-row").last).to_contain_text("正在生成“成渝城市群”的简报")  # progress
+    expect(footers).to_have_count(1, timeout=90_000)
+    bot = page.locator("#chatbot .bot-row").last
+    expect(bot).to_contain_text("简报：成渝城市群")
+    expect(bot).to_contain_text("重庆市")
+    assert prompts.NOT_IN_CORPUS not in bot.inner_text()  # not refused as "not in the corpus"
+    expect(page.locator("#sources .bot-src").first).to_be_visible()
+    shot(page, "chat_briefing")
+    page.click("#open-brief")
+    expect(page.get_by_role("tab", name="简报")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#brief-topic textarea, #brief-topic input")).to_have_value("成渝城市群")
+    expect(page.locator("#brief-body")).to_contain_text("简报：成渝城市群", timeout=90_000)
+    expect(page.locator("#brief-dl-docx")).to_be_enabled()

@@ -21,6 +21,7 @@ from bot.app.ui.corpus_tab import CorpusTab
 from bot.app.ui.eval_capture import EvalCapture
 from bot.app.ui.eval_tab import EvalTab
 from bot.app.ui.guard import RequestGuard
+from bot.app.ui.history import browser_secret
 from bot.app.ui.render import PassageFinder, answer_dict
 from bot.app.ui.style import CSS, LABELS_JS, theme
 from bot.app.ui.tables_tab import TablesTab
@@ -96,9 +97,17 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
                 elem_id="bot-mode",
                 js_on_load=None,
             )
-        with gr.Tabs(elem_id="bot-tabs"):
+        with gr.Tabs(elem_id="bot-tabs") as tabs:
             with gr.Tab("对话", id="chat", elem_id="tab-chat"):
-                ChatTab(engine, store, finder, capture=EvalCapture(settings.paths.data_dir)).build()
+                chat = ChatTab(
+                    engine,
+                    store,
+                    finder,
+                    downloads,
+                    browser_secret(settings.paths.data_dir),
+                    capture=EvalCapture(settings.paths.data_dir),
+                )
+                chat.build()
             with gr.Tab("数据表", id="tables", elem_id="tab-tables"):
                 tables.build()
             with gr.Tab("指数计算", id="calc", elem_id="tab-calc"):
@@ -106,11 +115,21 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
             with gr.Tab("语料", id="corpus", elem_id="tab-corpus"):
                 CorpusTab(engine, settings).build()
             with gr.Tab("简报", id="briefing", elem_id="tab-briefing"):
-                BriefingTab(engine, finder, downloads).build()
+                briefing = BriefingTab(engine, finder, downloads)
+                briefing.build()
             with gr.Tab("评测", id="evals", elem_id="tab-evals") as eval_tab:
                 evals.build()
         evals.attach(eval_tab)
         tables.attach_load(app)
+        chat.attach_load(app)
+        # A briefing written in the chat opens in the 简报 tab (with its chart and Word / PDF downloads).
+        chat.open_brief.click(
+            lambda topic: (gr.Tabs(selected="briefing"), topic, ""),
+            [chat.brief_topic],
+            [tabs, *briefing.inputs],
+            api_visibility="private",
+            queue=False,
+        ).then(briefing.make, briefing.inputs, briefing.outputs, api_visibility="private")
         gr.api(make_ask(engine), api_name="ask")
     # Queue positions go to waiting users at a fixed interval, not to every waiting user each time a job
     # starts (that is queue length × jobs messages under load).

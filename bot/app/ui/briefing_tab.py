@@ -84,13 +84,11 @@ class BriefingTab:
                 context = gr.HTML(
                     EMPTY_CONTEXT, elem_id="brief-context", max_height=480, js_on_load=CONTEXT_JS
                 )
+        # Kept for the chat's "在简报页打开" button, which fills the topic and builds the same briefing here.
+        self.inputs = [topic, compare]
+        self.outputs = [msg, body, chart, rest, md, docx, pdf, pick, cites, context]
         for trigger in (topic.submit, compare.submit, go.click):
-            trigger(
-                self.make,
-                [topic, compare],
-                [msg, body, chart, rest, md, docx, pdf, pick, cites, context],
-                api_visibility="private",
-            )
+            trigger(self.make, self.inputs, self.outputs, api_visibility="private")
         pick.change(
             self.open_source, [pick, cites], [context], api_visibility="private", concurrency_limit=None
         )

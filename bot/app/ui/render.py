@@ -129,6 +129,8 @@ def llm_text(text: str) -> str:
     links to the sources panel."""
     parts = _ANY_MARK.split(text)
     return "".join(part if _ANY_MARK.fullmatch(part) else md_escape(part) for part in parts)
+
+
 def md_escape_math(text: str) -> str:
     """Like md_escape, but $$…$$ formulas stay raw, on a line of their own, for the chat's KaTeX."""
     out: list[str] = []
