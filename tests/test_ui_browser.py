@@ -97,7 +97,7 @@ def ask(page, question: str, submit: str = "enter") -> str:
         page.press("#question textarea", "Enter")
     else:
         page.click("#send")
-    expect(footers).to_have_count(before + 1)
+    expect(footers).to_have_count(before + 1, timeout=30_000)  # the machine is shared: allow slow runs
     return page.locator("#chatbot .bot-row").last.inner_text()
 
 
@@ -252,6 +252,15 @@ def test_calculator_bad_csv_message_then_samples(page, served, tmp_path):
     shot(page, "calc_samples")
 
 
+def test_tables_growth_has_one_growth_column(page):
+    page.get_by_role("tab", name="数据表").click()
+    page.locator("#table-pick input").click()
+    page.get_by_role("option", name=re.compile("增速")).first.click()
+    expect(page.locator("#table-view")).to_contain_text("同比增速(%)")
+    names = [h.strip() for h in page.locator("#table-view thead th").all_inner_texts() if h.strip()]
+    assert sum(1 for n in names if n.startswith("同比增速")) == 1, names
+
+
 def test_tables_filter_sort_and_download(page):
     page.get_by_role("tab", name="数据表").click()
     expect(page.locator("#table-info")).to_contain_text("显示 134 / 134 行")
@@ -260,6 +269,9 @@ def test_tables_filter_sort_and_download(page):
     expect(page.locator("#table-info")).to_contain_text("显示 16 / 134 行")
     expect(page.locator("#table-view")).to_contain_text("成都市")
     expect(page.locator("#table-view")).to_contain_text("行号")
+    headers = page.locator("#table-view thead th").all_inner_texts()
+    names = [h.strip() for h in headers if h.strip()]
+    assert names.index("行号") < names.index("文件")  # line numbers before the provenance columns
     page.locator("#table-order").get_by_text("降序").click()
     page.locator("#table-sort input").click()
     page.get_by_role("option", name="排名", exact=True).click()
@@ -278,9 +290,26 @@ def test_corpus_browse_and_search(page):
     page.locator("#corpus-doc input").click()
     page.get_by_role("option", name="数字化转型指数报告 2022").click()
     expect(page.locator("#corpus-section .bot-section-text")).to_be_visible()
+    expect(page.locator("#corpus-section-pick input")).not_to_have_value(re.compile(r" : |^\d+ "))
     page.fill("#corpus-query textarea, #corpus-query input", "C2B 产业互联网")
     page.click("#corpus-go")
-    expect(page.locator("#corpus-hits .bot-hit").first).to_contain_text("产业互联网")
+    first = page.locator("#corpus-hits .bot-hit").first
+    expect(first).to_contain_text("产业互联网")
+    expect(first.locator("mark").first).to_have_text(
+        re.compile("C2B|产业互联网|产业|互联网")
+    )  # query words marked
+    assert "得分" not in page.locator("#corpus-hits").inner_text()  # no raw retrieval scores
+    first.locator(".bot-open").click()  # 查看原文: the hit in its context
+    expect(page.locator("#corpus-context mark")).to_be_visible()
+    expect(page.locator("#corpus-context .bot-ctx-main")).to_contain_text("C2B")
+    # Only one document: every hit comes from the report.
+    page.fill("#corpus-query textarea, #corpus-query input", "工业互联网")
+    page.locator("#corpus-filter input").click()
+    page.get_by_role("option", name="数字化转型指数报告 2022").click()
+    titles = page.locator("#corpus-hits .bot-hit .bot-src-title")
+    expect(titles.first).to_contain_text("数字化转型指数报告 2022")
+    assert all("数字化转型指数报告 2022" in t for t in titles.all_inner_texts())
+    expect(page.locator("#corpus-hits mark").first).to_have_text(re.compile("工业|互联网"))
     shot(page, "corpus")
 
 

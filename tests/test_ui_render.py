@@ -48,3 +48,21 @@ def test_table_row_citation_carries_its_column_headers():
     ans = Answer(question="q", answer="a", citations=[cite])
     assert finder.label_rows(ans).citations[0].quote.startswith("2022Q1排名：2")
     assert ans.citations[0].quote == "2\t杭州市\t0"  # the original is untouched (the panel finds it)
+
+
+def test_corpus_tab_helpers_and_table_view():
+    import pandas as pd
+
+    from bot.app.ui.corpus_tab import highlight, hit_sentence, query_terms, readable_section
+    from bot.app.ui.tables_tab import display_frame
+
+    assert (
+        readable_section("1 指数的背景 > 指数构成及计算方法 > k : 样本城市总数")
+        == "指数的背景 › 指数构成及计算方法"
+    )
+    terms = query_terms("工业互联网 平台")
+    assert terms[0] == "工业互联网" and "平台" in terms
+    assert highlight("工业互联网<平台>", terms) == "<mark>工业互联网</mark>&lt;<mark>平台</mark>&gt;"
+    assert hit_sentence("前文。这里讲工业互联网。后文", terms) == "这里讲工业互联网。"
+    frame = pd.DataFrame(columns=["城市", "同比增速(%)", "同比增速", "原表标签", "来源表", "文件", "行号"])
+    assert list(display_frame(frame).columns) == ["城市", "同比增速(%)", "行号", "文件", "来源表", "原表标签"]

@@ -113,7 +113,7 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
             with gr.Tab("指数计算", id="calc", elem_id="tab-calc"):
                 CalcTab(downloads).build()
             with gr.Tab("语料", id="corpus", elem_id="tab-corpus"):
-                CorpusTab(engine, settings).build()
+                CorpusTab(engine, settings, finder).build()
             with gr.Tab("简报", id="briefing", elem_id="tab-briefing"):
                 briefing = BriefingTab(engine, finder, downloads)
                 briefing.build()

@@ -173,18 +173,37 @@ LABELS_JS = """
       if (w !== undefined && w !== v) el.setAttribute(a, w);
     }
   };
+  // The progress line of a running event ("processing | 0.4s", "queue: 2/5 |").
+  const fixText = (t) => {
+    const v = t.nodeValue;
+    if (v && /processing \\||queue: /.test(v)) {
+      t.nodeValue = v.replace('processing |', '处理中 |').replace('queue: ', '排队：');
+    }
+  };
   const sweep = (root) => {
+    if (root.nodeType === 3) { fixText(root); return; }
     if (root.nodeType !== 1) return;
     fix(root);
     root.querySelectorAll('[aria-label],[title],[alt]').forEach(fix);
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (w.nextNode()) fixText(w.currentNode);
   };
   sweep(document.body);
   new MutationObserver((muts) => {
     for (const m of muts) {
       if (m.type === 'attributes') fix(m.target);
+      else if (m.type === 'characterData') fixText(m.target);
       else m.addedNodes.forEach(sweep);
     }
-  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true,
                              attributeFilter: ['aria-label', 'title', 'alt']});
 }
+"""
+
+# Runs once when the 语料 tab's hit list mounts: 查看原文 on a hit fires the list's click with its index.
+HITS_JS = """
+element.addEventListener('click', (e) => {
+  const b = e.target.closest('[data-hit]');
+  if (b) { e.preventDefault(); trigger('click', {hit: b.dataset.hit}); }
+});
 """

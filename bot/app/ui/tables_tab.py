@@ -16,6 +16,17 @@ from bot.core.settings import Settings
 from tools.export import write_csv
 
 ASCENDING, DESCENDING = "升序", "降序"
+PROVENANCE = ("文件", "来源表", "原表标签")  # shown last: the figures and their 行号 come first
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as the tab shows it: a text column that repeats a numeric one ("同比增速" = "145.2%" next
+    to "同比增速(%)" = 145.2) is left out, and the provenance columns follow the line numbers."""
+    cols = [c for c in frame.columns if f"{c}(%)" not in frame.columns]
+    lines = [c for c in cols if str(c).endswith("行号")]
+    tail = [c for c in PROVENANCE if c in cols]
+    head = [c for c in cols if c not in lines and c not in tail]
+    return frame[head + lines + tail]
 
 
 def _labels() -> dict[str, str]:
@@ -52,7 +63,10 @@ class TablesTab:
     def _tables(self) -> dict[str, pd.DataFrame]:
         from tools.tables import load_tables
 
-        return {name: df.rename(columns=_labels()) for name, df in load_tables(self.corpus_dir).items()}
+        return {
+            name: display_frame(df.rename(columns=_labels()))
+            for name, df in load_tables(self.corpus_dir).items()
+        }
 
     def _catalog(self) -> list[dict]:
         from tools.tables import table_catalog
