@@ -1,6 +1,6 @@
 """The chat page end to end in headless Debian Chromium (Playwright): real engine over the real index,
-app started in this process on a free port. Screenshots go to test-artifacts/; docs/screenshot.png (the
-README's picture) is written when missing or with UPDATE_SCREENSHOT=1."""
+app started in this process on a free port. Screenshots go to test-artifacts/; the README's pictures
+(docs/screenshot*.png: 1400×900, 390×844, dark) are written when missing or with UPDATE_SCREENSHOT=1."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-DOCS_SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
+DOCS = REPO_ROOT / "docs"
 SAMPLES = REPO_ROOT / "tools" / "samples"
 
 pytestmark = [
@@ -125,7 +125,7 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
     expect(page.locator("#chart .vega-embed svg, #chart .vega-embed canvas").first).to_be_visible()
     expect(page.locator("#chart-table")).to_contain_text("运城市")
     # A cited table row carries its column headers.
-    expect(page.locator("#sources .bot-src .bot-quote").first).to_contain_text("关中平原城市群：运城市")
+    expect(page.locator("#sources .bot-src .bot-quote").first).to_contain_text("增速排名：1；关中平原城市群：运城市")
     # How the figures must be read: caveats under the answer, readable (not shrunk below 13 px).
     caveat = page.locator("#chatbot .bot-caveat").first
     expect(caveat).to_contain_text("两个同比增速的均值")
@@ -139,9 +139,6 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
     expect(page.locator("#sources .bot-selected")).to_have_count(1)
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "chat_ranking")
-    if not DOCS_SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOT") == "1":
-        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)  # the README's picture: refreshed only when asked
-        page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
 
 
 def test_prose_question_citation_opens_passage_with_highlight(page):
@@ -824,3 +821,36 @@ def test_briefing_from_the_chat_opens_in_the_briefing_tab(page):
     expect(page.locator("#brief-topic textarea, #brief-topic input")).to_have_value("成渝城市群")
     expect(page.locator("#brief-body")).to_contain_text("简报：成渝城市群", timeout=90_000)
     expect(page.locator("#brief-dl-docx")).to_be_enabled()
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport", "scheme", "question"),
+    [
+        ("screenshot.png", {"width": 1400, "height": 900}, "light", "关中平原增速前五的城市？"),
+        ("screenshot_phone.png", {"width": 390, "height": 844}, "light", "产业互联网的C2B是什么意思？"),
+        ("screenshot_dark.png", {"width": 1400, "height": 900}, "dark", "指标权重是怎么确定的？"),
+    ],
+)
+def test_readme_screenshots(browser, served, name, viewport, scheme, question):
+    """The README's pictures: desktop, phone and dark mode, each after a question with a citation open."""
+    path = DOCS / name
+    if path.exists() and os.environ.get("UPDATE_SCREENSHOT") != "1":
+        pytest.skip(f"{name} exists (UPDATE_SCREENSHOT=1 refreshes it)")
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN", color_scheme=scheme)
+    page = ctx.new_page()
+    try:
+        page.goto(served[0], wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea")
+        ask(page, question)
+        if viewport["width"] < 640:  # phone: open the folded sources, then a passage
+            fold = page.locator("#chatbot .bot-row").last.locator("details.bot-fold")
+            fold.locator("summary").click()
+            fold.locator("a[href*='#ref-c-']").first.click()
+        else:
+            page.locator("#chatbot .bot-row").last.locator("a[href*='#ref-c-']:visible").last.click()
+        expect(page.locator("#context mark")).to_be_visible()
+        page.evaluate("window.scrollTo(0, 0)")
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(path))
+    finally:
+        ctx.close()

@@ -66,3 +66,13 @@ def test_corpus_tab_helpers_and_table_view():
     assert hit_sentence("前文。这里讲工业互联网。后文", terms) == "这里讲工业互联网。"
     frame = pd.DataFrame(columns=["城市", "同比增速(%)", "同比增速", "原表标签", "来源表", "文件", "行号"])
     assert list(display_frame(frame).columns) == ["城市", "同比增速(%)", "行号", "文件", "来源表", "原表标签"]
+
+
+def test_row_header_is_the_nearest_one_when_tables_touch():
+    text = (
+        "2022Q1排名\t关中平原城市群\t排名变化\n10\t商洛市\t0\n11\t铜川市\t0\n"
+        "增速排名\t关中平原城市群\t同比增速\n1\t运城市\t132.6%\n"
+    )
+    chunk = Chunk(chunk_id="d:1", doc_id="d", title="报告", text=text, start=0, end=len(text), is_table=True)
+    cite = Citation(doc_id="d", title="报告", quote="1\t运城市\t132.6%", chunk_id="d:1")
+    assert PassageFinder([chunk]).row_label(cite) == "增速排名：1；关中平原城市群：运城市；同比增速：132.6%"

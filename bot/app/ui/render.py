@@ -463,10 +463,19 @@ class PassageFinder:
         if not rows:
             return ""
         k = rows[0]
-        while k > 0 and "\t" in lines[k - 1]:
+        if _NUMBER.match(cells[0]):
+            # Tables follow each other without a blank line: the header is the first line above the row
+            # whose first cell is not a number (a rank).
+            while k > 0 and "\t" in lines[k - 1] and _NUMBER.match(lines[k - 1].split("\t")[0].strip()):
+                k -= 1
             k -= 1
+        else:
+            while k > 0 and "\t" in lines[k - 1]:
+                k -= 1
+        if k < 0 or k == rows[0] or "\t" not in lines[k]:
+            return ""
         header = [x.strip() for x in lines[k].split("\t")]
-        if k == rows[0] or len(header) != len(cells) or _NUMBER.match(header[0]):
+        if len(header) != len(cells) or _NUMBER.match(header[0]):
             return ""
         return "；".join(f"{h}：{v}" for h, v in zip(header, cells, strict=True))
 

@@ -73,6 +73,10 @@ CSS = """
   #chat-input { position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill);
                 padding: 6px 0; }
   .bot-fold { display: block; margin-top: 4px; }
+  #chat-tools { flex-wrap: nowrap; gap: 6px; }
+  #history-pick [data-testid="block-info"] { display: none; }
+  #history-pick { min-width: 0 !important; flex: 1 1 0 !important; }
+  #export { min-width: 92px !important; flex: 0 0 auto !important; font-size: 0.85rem; padding: 4px 8px; }
   .bot-fold summary { cursor: pointer; color: #1d4ed8; }
   #context:has(.bot-context:not(.bot-closed)) { position: fixed; left: 0; right: 0; bottom: 0; z-index: 60;
       margin: 0; padding: 8px 12px; background: var(--body-background-fill); border-top: 2px solid #3b82f6;
