@@ -125,7 +125,9 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
     expect(page.locator("#chart .vega-embed svg, #chart .vega-embed canvas").first).to_be_visible()
     expect(page.locator("#chart-table")).to_contain_text("运城市")
     # A cited table row carries its column headers.
-    expect(page.locator("#sources .bot-src .bot-quote").first).to_contain_text("增速排名：1；关中平原城市群：运城市")
+    expect(page.locator("#sources .bot-src .bot-quote").first).to_contain_text(
+        "增速排名：1；关中平原城市群：运城市"
+    )
     # How the figures must be read: caveats under the answer, readable (not shrunk below 13 px).
     caveat = page.locator("#chatbot .bot-caveat").first
     expect(caveat).to_contain_text("两个同比增速的均值")
@@ -144,6 +146,14 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
 def test_prose_question_citation_opens_passage_with_highlight(page):
     text = ask(page, "产业互联网的C2B是什么意思？")
     assert "Consumer to Business" in text
+    assert "离线：摘录原文" in text  # the footer says what an offline answer is
+    # Each numbered marker shows its source and quote when the pointer rests on it.
+    tip = (
+        page.locator("#chatbot .bot-row")
+        .last.locator("a[href*='#ref-c-']:visible")
+        .first.get_attribute("title")
+    )
+    assert tip and tip.startswith("《产业互联网") and "C2B" in tip
     cards = page.locator("#sources .bot-src")
     expect(cards.first).to_contain_text("产业互联网")
     quote = cards.first.locator(".bot-quote").inner_text().rstrip("…")
@@ -767,11 +777,13 @@ def test_stop_then_regenerate(page):
     expect(page.locator("#chatbot .bot-row").last).to_contain_text("简报：长江中游")
     expect(page.locator("#chatbot .user-row")).to_have_count(1)
     page.click("#clear")
+    expect(page.locator("#chatbot .bot-row")).to_have_count(0)
     ask(page, "产业互联网的C2B是什么意思？")
     page.click("#regen")  # a finished answer is replaced, not appended
+    page.wait_for_timeout(1500)  # a cached answer comes back at once
+    expect(page.locator("#chatbot .bot-row").last).to_contain_text("Consumer to Business")
     expect(page.locator("#chatbot .user-row")).to_have_count(1)
     expect(footers).to_have_count(1)
-    assert "Consumer to Business" in page.locator("#chatbot .bot-row").last.inner_text()
 
 
 def test_history_survives_reload_and_exports_markdown(page, tmp_path):

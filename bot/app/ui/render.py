@@ -176,8 +176,16 @@ def formula_after(text: str, quote: str) -> str:
     return m.group(0) if m else ""
 
 
-def ref_link(kind: str, turn: int, n: int) -> str:
-    return f"[\\[{n}\\]](#ref-{kind}-{turn}-{n})"
+def ref_link(kind: str, turn: int, n: int, tip: str = "") -> str:
+    """A numbered citation link; `tip` (the quote) shows when the pointer rests on it."""
+    title = f' "{tip}"' if tip else ""
+    return f"[\\[{n}\\]](#ref-{kind}-{turn}-{n}{title})"
+
+
+def cite_tip(c: Citation) -> str:
+    """A citation's hover text: 《title》 and the start of its quote, on one line, without quote marks."""
+    text = f"《{c.title}》{_clip(c.quote, 90)}"
+    return " ".join(text.split()).replace('"', "”").replace("\\", "＼").replace(")", "）").replace("(", "（")
 
 
 def _cell(value: Any) -> str:
@@ -227,7 +235,7 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
     n_cites = len(answer.citations)
     inline = False
     if n_cites and answer.mode == "llm":
-        linked = link_markers(text, n_cites, turn)
+        linked = link_markers(text, n_cites, turn, [cite_tip(c) for c in answer.citations])
         inline = linked != text
         text = linked
     parts = [f"> **注意**：{md_escape(answer.note)}"] if answer.note else []
@@ -246,26 +254,31 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
         )
         parts.append(f"**相关段落**（仅供参考）：\n{items}")
     footer = (
-        "离线引擎" if answer.mode == "offline" else f"语言模型{('：' + mode_label) if mode_label else ''}"
+        ("离线：查表计算" if answer.tool_calls else "离线：摘录原文")
+        if answer.mode == "offline"
+        else f"语言模型{('：' + mode_label) if mode_label else ''}"
     )
     parts.append(f"<sub>{md_escape(footer)} · {answer.latency_ms:.0f} ms</sub>")
     return "\n\n".join(parts)
 
 
-def link_markers(text: str, n_cites: int, turn: int) -> str:
+def link_markers(text: str, n_cites: int, turn: int, tips: list[str] | None = None) -> str:
     """Make an LLM answer's markers clickable: [n] directly; [P1]/[T2] labels when each label yields exactly
     one
     citation (the engine lists citations in order of first mention), otherwise they stay as text."""
 
     def number(m: re.Match[str]) -> str:
         n = int(m.group(1))
-        return ref_link("c", turn, n) if 1 <= n <= n_cites else m.group(0)
+        return ref_link("c", turn, n, tip(n)) if 1 <= n <= n_cites else m.group(0)
+
+    def tip(n: int) -> str:
+        return tips[n - 1] if tips and 1 <= n <= len(tips) else ""
 
     text = _INLINE_MARK.sub(number, text)
     labels = list(dict.fromkeys(_LABEL_MARK.findall(text)))
     if labels and len(labels) == n_cites:
         index = {label: i for i, label in enumerate(labels, 1)}
-        text = _LABEL_MARK.sub(lambda m: ref_link("c", turn, index[m.group(1)]), text)
+        text = _LABEL_MARK.sub(lambda m: ref_link("c", turn, index[m.group(1)], tip(index[m.group(1)])), text)
     return text
 
 
@@ -295,7 +308,7 @@ def source_marks(citations: list[Citation], turn: int) -> str:
     for i, c in enumerate(citations, 1):
         if not groups or groups[-1][0] != c.title:
             groups.append((c.title, []))
-        groups[-1][1].append(ref_link("c", turn, i))
+        groups[-1][1].append(ref_link("c", turn, i, cite_tip(c)))
     return "　".join(f"《{md_escape(title)}》{''.join(links)}" for title, links in groups)
 
 
