@@ -866,3 +866,23 @@ def test_readme_screenshots(browser, served, name, viewport, scheme, question):
         page.screenshot(path=str(path))
     finally:
         ctx.close()
+
+
+def test_edit_last_question_asks_it_again(page):
+    ask(page, "成渝2022Q1排名第五的城市？")
+    ask(page, "第六名呢？")
+    users = page.locator("#chatbot .user-row")
+    # An earlier question cannot be edited (later answers were built on it).
+    page.locator("#chatbot button[aria-label='编辑']").first.click()
+    page.locator("#chatbot textarea").first.fill("长三角2022Q1排名第一的城市？")
+    page.locator("#chatbot button[aria-label='提交']").first.click()
+    expect(page.locator("#chat-status")).to_contain_text("只能修改最后一个问题")
+    expect(users.first).to_contain_text("成渝2022Q1排名第五")  # shown as it was asked
+    # The last one can: its answer is replaced by the answer to the edited question.
+    page.locator("#chatbot button[aria-label='编辑']").last.click()
+    page.locator("#chatbot textarea").first.fill("第七名呢？")
+    page.locator("#chatbot button[aria-label='提交']").first.click()
+    expect(page.locator("#chatbot .bot-row").last).to_contain_text("排名第7")
+    expect(users).to_have_count(2)
+    expect(page.locator("#chatbot")).not_to_contain_text("德阳市")
+    expect(page.locator("#sources .bot-src-head")).to_contain_text("第 2 个问题")

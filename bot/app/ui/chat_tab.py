@@ -47,6 +47,7 @@ EXAMPLES = [
 EMPTY_QUESTION = "问题为空：请在输入框里写下问题，例如“成渝2022Q1排名第五的城市？”。"
 NO_ANSWER_YET = "还没有可以评价的回答：请先提问，再点“有帮助”或“没帮助”。"
 STOPPED = "已停止：这个回答没有完成。可以点“重新生成”再问一次。"
+ONLY_LAST_EDIT = "只能修改最后一个问题：要改前面的问题，请点“新对话”重新提问。"
 NOTHING_TO_REGENERATE = "还没有可以重新生成的问题：请先提问。"
 BRIEF_WORKING = "正在生成“{topic}”的简报：{step}"
 BRIEF_FOOTER = "这份简报的数字已逐一核对。点下方“在简报页打开”可查看图表，并下载 Word / PDF。"
@@ -158,6 +159,7 @@ class ChatTab:
                     buttons=["copy"],
                     feedback_options=None,
                     latex_delimiters=LATEX_DELIMITERS,
+                    editable="user",
                     placeholder="向助手提问：报告中的排名与指数、产业互联网、数字化转型……\n回答只依据语料，并给出出处。",
                 )
                 with gr.Row(equal_height=True, elem_id="chat-input"):
@@ -256,6 +258,12 @@ class ChatTab:
             )
             then_save(ev)
             running.append(ev)
+        # Editing the last question (the pencil on the user's message) asks the edited question instead.
+        ev = chatbot.edit(
+            self.edit_question, [chatbot, answers], outputs, api_visibility="private", show_progress="minimal"
+        )
+        then_save(ev)
+        running.append(ev)
         stop.click(
             self.stop,
             [chatbot],
@@ -495,6 +503,26 @@ class ChatTab:
             question = str(answers[-1].get("question") or question)
             answers = answers[:-1]
         yield from self.respond(question, messages[:last], answers)
+
+    def edit_question(
+        self, messages: list[dict], answers: list[dict], evt: gr.EditData
+    ) -> Iterator[tuple[Any, ...]]:
+        """The user edited one of their messages: the last question is asked again as edited; an earlier
+        one cannot be changed (its answers were built on it)."""
+        messages = list(messages or [])
+        users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+        index = evt.index if isinstance(evt.index, int) else evt.index[0]
+        skip = gr.skip()
+        if not users or index != users[-1]:
+            if 0 <= index < len(messages):  # put the question back as it was asked
+                messages[index] = {"role": "user", "content": convs.message_text(evt.previous_value)}
+            msg = notify.inline(notify.warn(ONLY_LAST_EDIT))
+            yield messages, skip, skip, msg, skip, skip, skip, skip
+            return
+        question = convs.md_unescape(convs.message_text(evt.value))
+        if len(users) == len(answers or []):
+            answers = list(answers)[:-1]
+        yield from self.respond(question, messages[:index], list(answers or []))
 
     def save(
         self, messages: list[dict], answers: list[dict], saved: list[dict], conv_id: str
