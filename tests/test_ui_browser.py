@@ -623,6 +623,8 @@ def test_question_from_the_chat_joins_a_local_set_and_runs(page, served):
     page.click("#eval-run")
     expect(page.locator("#eval-msg")).to_contain_text("完成", timeout=60_000)
     assert _figure(page, "answer_accuracy") == "1.000"
+
+
 def test_formula_renders_as_katex_and_follows_its_announcing_quote(page):
     text = ask(page, "指标权重是怎么确定的？")
     assert "由以下公式决定" in text

@@ -109,6 +109,16 @@ CSS = """
 .dark .bot-note { color: #fbbf24; }
 .dark .bot-caveat { background: #422006; color: #fde68a; border-left-color: #f59e0b; }
 .dark .bot-hit { border-bottom-color: #334155; }
+.dark .bot-fig { background: #1e293b; border-color: #334155; }
+.dark .bot-fig span { color: #a5b4c8; }
+.dark .bot-fig b { color: #f1f5f9; }
+.dark .bot-fig small { color: #a5b4c8; }
+.dark .bot-fig-meta { color: #a5b4c8; }
+.dark .bot-bar { background: #334155; }
+.dark .bot-table th { background: #1e293b; color: #e2e8f0; border-color: #334155; }
+.dark .bot-table td { border-color: #334155; }
+.dark .bot-worse { color: #fca5a5; }
+.dark .bot-worse-row td { background: #450a0a; }
 """
 
 # Runs once when the sources panel mounts. Clicks on a source card, or on a [n] marker in the chat
