@@ -383,7 +383,7 @@ def test_rate_limit_is_retried(make_engine):
     t0 = time.perf_counter()
     ans = engine.answer(METHOD_Q)
     assert ans.mode == "llm" and ans.note == "" and ans.citations
-    assert len(server.requests) == 2 and time.perf_counter() - t0 < 5
+    assert len(server.requests) == 2 and time.perf_counter() - t0 < 15  # one backoff, not many
 
 
 def test_repeated_server_errors_fall_back_to_offline(make_engine, offline):
@@ -514,11 +514,11 @@ def test_overall_deadline_ends_endless_slow_tool_rounds(settings, retriever, off
         note = prompts.LLM_DEADLINE_NOTE.format(seconds="1.5")
         t0 = time.perf_counter()
         ans = engine.answer(METHOD_Q)
-        assert 1.4 < time.perf_counter() - t0 < 3.0
+        assert 1.4 < time.perf_counter() - t0 < 6.0  # without the deadline: 12 replies × 0.7 s
         assert ans.mode == "offline" and ans.note == note and ans.answer == offline.answer(METHOD_Q).answer
         t0 = time.perf_counter()
         text, ans = split_stream(list(engine.stream(METHOD_Q)))
-        assert time.perf_counter() - t0 < 3.0
+        assert time.perf_counter() - t0 < 6.0
         assert ans.mode == "offline" and ans.note == note and text.endswith(ans.answer)
     finally:
         server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -189,11 +188,10 @@ def test_catalog(tables):
         assert entry["first_line"] <= entry["last_line"]
 
 
-def test_parse_is_fast():
+def test_parse_of_the_report_text():
+    """(How fast parsing is belongs to the benchmark; here: the report text parses into every table.)"""
     text = report_source().path.read_text(encoding="utf-8")
-    start = time.perf_counter()
-    tb._parse(text, "x.txt")
-    assert time.perf_counter() - start < 0.5
+    assert {"city_rank_2021", "city_rank_2022Q1", "city_growth"} <= set(tb._parse(text, "x.txt"))
 
 
 def test_cache_and_copies():
