@@ -124,7 +124,7 @@ def states_share(sentence: str, terms: tuple[str, str]) -> bool:
 
 def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
     """Where a term stands in a sentence: (quality, [(start, end), ...]). Quality 0 = the term itself;
-    1 = all its words close together ("数字生态创造了 147 个新职业" for "数字生态创造的新职业"); none =
+    1 = all its words close together ("平台带动了 30 万个岗位" for "平台带动的岗位"); none =
     (9, [])."""
     import rjieba
 

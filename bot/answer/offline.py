@@ -120,7 +120,7 @@ _FOLLOWUP = re.compile(r"^(那|那么|它|他|她|其|这|该|此|还有|再|另
 
 def _is_caption(sentence: str) -> bool:
     """A short line without sentence punctuation, such as a chart title
-    ("2021全年数字化转型指数TOP10省份")."""
+    ("各城市群指数TOP5城市")."""
     return len(sentence) < 30 and sentence[-1] not in "。！？；!?;”」』）)" and "\t" not in sentence
 
 

@@ -358,7 +358,7 @@ def _assign_sections(units: list[Unit]) -> None:
 
     The book's essays become level-2 sections "title（author）", whoever credits them:
     - an author line under the title (a short name followed by image debris, or a team such as
-      "产业互联网联合课题组");
+      "某某研究课题组");
     - failing that, the author's note that closes the essay ("陈永伟，《比较》研究部主管。"), which credits
       the first heading after the previous essay's close.
     A closing note also ends its essay, so the next heading is not nested under it.
