@@ -13,6 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from bot.app.ui import notify
+from bot.app.ui.files import upload_path
 from bot.app.ui.render import md_escape, y_range
 from tools.export import write_csv
 
@@ -33,14 +34,6 @@ HELP = """按报告的方法计算：**专家评分赋权**（α_j = 指标 j �
 | 基期数据（可选） | 同指标数据 | 各列合计即基期全国合计；不给则用指标数据本身 |
 
 点“填入示例数据”可看示例格式（示例数字为虚构）。"""
-
-
-def _path(f: Any) -> str | None:
-    if f is None:
-        return None
-    if isinstance(f, str):
-        return f or None
-    return getattr(f, "name", None) or (f.get("path") if isinstance(f, dict) else None)
 
 
 class CalcTab:
@@ -123,7 +116,7 @@ class CalcTab:
         base: Any,
     ) -> tuple[Any, ...]:
         empty = (None, None, gr.BarPlot(value=None), None, gr.Row(visible=False))
-        ind, wf, lf = _path(indicators), _path(weight_file), _path(layer_file)
+        ind, wf, lf = upload_path(indicators), upload_path(weight_file), upload_path(layer_file)
         if not ind:
             return (notify.inline(notify.warn("请先上传指标数据 CSV（城市,指标1,指标2,…）。")), *empty)
         if not wf:
@@ -140,10 +133,10 @@ class CalcTab:
                 ind,
                 weights=wf if weight_kind == WEIGHTS else None,
                 scores=wf if weight_kind != WEIGHTS else None,
-                layers=_path(layers),
+                layers=upload_path(layers),
                 layer_weights=lf if layer_kind == LAYER_WEIGHTS else None,
                 layer_scores=lf if layer_kind == LAYER_SCORES else None,
-                base=_path(base),
+                base=upload_path(base),
             )
             table = res.table().round(4).reset_index()
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
@@ -169,7 +162,7 @@ class CalcTab:
         path = folder / "指数计算结果.csv"
         write_csv(table, path)
         lw = "、".join(f"{k} {v:.4f}" for k, v in res.layer_weights.items())
-        basis = "基期取上传的基期数据各列合计" if _path(base) else "基期取指标数据本身各列合计"
+        basis = "基期取上传的基期数据各列合计" if upload_path(base) else "基期取指标数据本身各列合计"
         note = (
             f"已计算 {len(table)} 个城市。层级权重：{lw}。标准化值 = 原始值 ÷ 基期全国合计 × 100（{basis}）。"
         )

@@ -18,6 +18,7 @@ import pandas as pd
 from bot.answer.engine import Engine
 from bot.app.eval_history import EvalHistory, code_version
 from bot.app.ui import notify
+from bot.app.ui.files import upload_path
 from bot.core import prompts
 from bot.core.errors import InputError
 from bot.core.settings import Settings
@@ -53,14 +54,6 @@ CSV 里 `accept` 一格写多个备选时用 `|` 分隔，一个备选里必须�
 **判分**（确定性的，同一回答永远同分）：忽略全角半角和空白后，回答中出现任一可接受答案即为正确；
 `unanswerable` 题拒答才算对；可回答的题被拒答算错（计入误拒率）。检索 hit@k：证据原句出现在前 k 个检索段落里
 （可跨相邻两段）。配置了大模型时，可另请模型评审，结果只作参考，列在确定性得分旁边。"""
-
-
-def _path(f: Any) -> str | None:
-    if f is None:
-        return None
-    if isinstance(f, str):
-        return f or None
-    return getattr(f, "name", None) or (f.get("path") if isinstance(f, dict) else None)
 
 
 def _f(v: Any) -> str:
@@ -332,7 +325,7 @@ class EvalTab:
     def load(self, choice: str, upload: Any) -> tuple[list[dict], str]:
         """The chosen set's items and name; InputError / DatasetError for a missing or bad file."""
         if choice == UPLOAD:
-            path = _path(upload)
+            path = upload_path(upload)
             if not path:
                 raise InputError(NO_UPLOAD)
             name = Path(path).name
@@ -345,7 +338,7 @@ class EvalTab:
         return load_dataset(choice), choice
 
     def check_upload(self, upload: Any) -> tuple[str, Any]:
-        path = _path(upload)
+        path = upload_path(upload)
         if not path:
             return "", gr.skip()
         try:
