@@ -590,3 +590,25 @@ def test_instructions_planted_in_a_corpus_file_stay_data(poisoned):
     # What the (obedient) model wrote is defused: no image, tag or URL; the claim citing nothing is gone.
     assert ans.mode == "llm" and "已被攻破" not in ans.answer
     assert "127.0.0.1" not in ans.answer and "<" not in ans.answer and "P77" in ans.note
+
+
+def test_planted_number_is_caught_and_the_offline_answer_shown(make_engine, offline):
+    """A number no cited source states (an index value the report never publishes) sends the answer back
+    to the offline engine, with a note naming the number; the same answer without it stays the model's."""
+    engine, _ = make_engine("planted_number")
+    ans = engine.answer(RANKING_Q)
+    assert ans.mode == "offline" and ans.answer == offline.answer(RANKING_Q).answer
+    assert ans.note == prompts.LLM_NUMBER_FALLBACK.format(numbers="91.7")
+    assert "91.7" not in ans.answer
+    ans = engine.answer(RANKING_Q)
+    assert ans.mode == "llm" and "第3是南京市" in ans.answer and not ans.note
+
+
+def test_number_check_reads_values_roundings_and_markers() -> None:
+    from bot.answer.sanitize import numbers, unsupported_numbers
+
+    assert numbers("第3名[P12]，规模１,２34.50亿元，增速181.3%") == ["3", "1234.50", "181.3"]
+    sources = ["增速 181.3%，规模 1234.5 亿元，第3名"]
+    assert unsupported_numbers("约181%，1,234.50亿元，第3名[T7]", sources) == []  # rounding, commas, zeros
+    assert unsupported_numbers("增速182%，或181.30%，排第4", sources) == ["182", "4"]
+    assert unsupported_numbers("没有数字", []) == []

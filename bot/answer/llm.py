@@ -18,7 +18,7 @@ from bot.answer.base import History, cite, user_questions
 from bot.answer.offline import OfflineEngine
 from bot.answer.sanitize import MARKER as _MARKER
 from bot.answer.sanitize import MARKER_ID as _MARKER_ID
-from bot.answer.sanitize import drop_unsupported, sanitize_answer
+from bot.answer.sanitize import drop_unsupported, marker_ids, sanitize_answer, unsupported_numbers
 from bot.core import prompts
 from bot.core.errors import BotError, InputError, LLMError
 from bot.core.schema import Answer, Citation, Hit, ToolCall
@@ -588,6 +588,10 @@ class LLMEngine:
             if fabricated:
                 raise _Fallback(prompts.LLM_UNSUPPORTED_FALLBACK.format(labels=labels))
             raise LLMError(prompts.LLM_EMPTY)
+        if self.settings.llm.check_numbers:
+            missing = unsupported_numbers(cleaned, [q, *self._cited_texts(cleaned, ledger)])
+            if missing:
+                raise _Fallback(prompts.LLM_NUMBER_FALLBACK.format(numbers="、".join(missing)))
         note = "；".join(notes)
         citations = self._citations(cleaned, ledger)
         if _norm(prompts.NOT_IN_CORPUS) in _norm(cleaned):
@@ -610,6 +614,13 @@ class LLMEngine:
             mode="llm",
             note=note,
         )
+
+    @staticmethod
+    def _cited_texts(text: str, ledger: _Ledger) -> list[str]:
+        """The text of every passage and tool result the answer cites; all it has seen when it cites none."""
+        labels = set(marker_ids(text)) or ledger.known
+        texts = [h.chunk.text for label, h in ledger.passages.items() if label in labels]
+        return texts + [out.text for label, out in ledger.results.items() if label in labels]
 
     def _citations(self, text: str, ledger: _Ledger) -> list[Citation]:
         """Citations in order of first mention; a passage's quote is its sentence closest to the claim."""

@@ -4,6 +4,8 @@ markers, and no sentence resting only on a citation marker that names nothing re
 from __future__ import annotations
 
 import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 
 # A citation marker as the LLM engine writes it ([P1], [T2], groups like [P1, P2]) and as the page links it.
 MARKER = re.compile(r"[\[【]\s*([PT]\d+(?:\s*[,，、;；]\s*[PT]\d+)*)\s*[\]】]")
@@ -75,3 +77,30 @@ def drop_unsupported(text: str, known: set[str]) -> tuple[str, list[str]]:
             continue
         out.append(gap + sent)
     return "".join(out) + tail, fabricated
+
+
+# A number as written in an answer or a source: digits with optional thousands commas and decimals.
+_NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")  # an address is not a claim
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers in a text (NFKC-folded, thousands commas dropped, citation markers and URLs left out)."""
+    text = _URL.sub(" ", MARKER.sub(" ", unicodedata.normalize("NFKC", text)))
+    found = _NUMBER.finditer(text)
+    return [m.group(1).replace(",", "") + (f".{m.group(2)}" if m.group(2) else "") for m in found]
+
+
+def unsupported_numbers(answer: str, sources: list[str]) -> list[str]:
+    """Numbers in `answer` that no source states: equal in value, or a source value rounded to the
+    answer's decimals ("约181%" for 181.3%). In the order they appear, each once."""
+    known = {Decimal(n) for s in sources for n in numbers(s)}
+    missing: list[str] = []
+    for n in numbers(answer):
+        value = Decimal(n)
+        places = Decimal(1).scaleb(value.as_tuple().exponent)  # type: ignore[arg-type]
+        if value in known or any(k.quantize(places, ROUND_HALF_UP) == value for k in known):
+            continue
+        if n not in missing:
+            missing.append(n)
+    return missing

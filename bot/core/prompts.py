@@ -10,6 +10,7 @@ GROWTH_NOTE = "增速为2021Q1与2022Q1两年同比增速均值"
 LLM_FALLBACK_NOTE = "语言模型暂时不可用，以下为离线引擎的回答"
 LLM_DEADLINE_NOTE = "语言模型在 {seconds} 秒内没有答完，以下为离线引擎的回答"
 LLM_FABRICATED_NOTE = "语言模型引用了不存在的来源 {labels}，只依据这些来源的语句已删除"
+LLM_NUMBER_FALLBACK = "语言模型回答中的数字 {numbers} 在它引用的来源中找不到，以下为离线引擎的回答"
 LLM_UNSUPPORTED_FALLBACK = "语言模型的回答只引用了不存在的来源 {labels}，以下为离线引擎的回答"
 LLM_ANSWER_CUT = "语言模型的回答过长，只保留前 {limit} 字"
 
@@ -488,6 +489,7 @@ _EXPECTED_VARS = {
     "LLM_FALLBACK_NOTE": set(),
     "LLM_DEADLINE_NOTE": {"seconds"},
     "LLM_FABRICATED_NOTE": {"labels"},
+    "LLM_NUMBER_FALLBACK": {"numbers"},
     "LLM_UNSUPPORTED_FALLBACK": {"labels"},
     "LLM_ANSWER_CUT": {"limit"},
     "NOT_IN_CORPUS": set(),

@@ -115,6 +115,11 @@ class LLMSettings(_Section):
     )
     max_retries: int = Field(3, ge=0, le=10, description="Retries on 429/5xx with exponential backoff.")
     tool_calling: bool = Field(True, description="Use function calling; false = retrieve-then-generate.")
+    check_numbers: bool = Field(
+        True,
+        description="Every number in the model's answer must be stated by a source it cites (or by the "
+        "question); otherwise the offline answer is shown, with a note naming the numbers.",
+    )
     max_tool_rounds: int = Field(5, ge=1, le=20, description="Upper bound of tool-calling rounds per answer.")
     temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
 
