@@ -145,6 +145,12 @@ def city_query(
         "by": by,
         "select": select,
         "n_total": int(len(frame)),
+        # how the considered cities moved: context for a filter on rank change that selects none
+        "moves": {
+            "rose": int((frame["rank_change"] > 0).sum()),
+            "fell": int((frame["rank_change"] < 0).sum()),
+            "unchanged": int((frame["rank_change"] == 0).sum()),
+        },
     }
     text = f"{len(rows)} 行" if result is None else fmt_number(float(result), 2)
     res = _result(rows, _note_inconsistent(text, chosen), prov, ["cluster", "city"] + measures)

@@ -56,26 +56,42 @@ def cluster_top_industries(cluster: str) -> ToolResult:
     )
 
 
-def clusters_with_industry(industry: str, position: int | None = None) -> ToolResult:
-    """City clusters whose top-3 industries include an industry (optionally at a given position 1-3).
+def clusters_with_industry(industry: str, position: int | None = None, exclude: bool = False) -> ToolResult:
+    """City clusters whose top-3 industries include an industry (optionally at a given position 1-3), or with
+    exclude=True those whose top 3 (or that position) do not, each with its own top 3.
 
     Args:
         industry: Industry name, e.g. 金融, 行业工具, 文体娱 (文化体育娱乐), 工业.
         position: 1, 2 or 3 to require NO.1, NO.2 or NO.3; omit for any of the three.
+        exclude: True for the clusters where the industry is NOT there.
     """
     name = _industry(industry, ranked_only=False)
     df = tables_readonly()["cluster_top3_industries"]
-    sel = df[df["industry"] == name]
     if position is not None:
         _int_in(position, 1, 3, "position")
-        sel = sel[sel["position"] == position]
+    at = (df["industry"] == name) & (df["position"] == position if position is not None else True)
     where = f"NO.{position}" if position else "Top3"
-    items = "、".join(f"{r['cluster']}（NO.{int(r['position'])}）" for r in _records(sel))
-    text = (
-        f"行业指标累计排名{where}中有{name}的城市群共{len(sel)}个"
-        + (f"：{items}" if items else "")
-        + "（2020Q1-2022Q1）。"
-    )
+    if exclude:
+        present = set(df[at]["cluster"])
+        sel = df[~df["cluster"].isin(present)].sort_values(["cluster", "position"], kind="stable")
+        order = list(dict.fromkeys(df["cluster"]))
+        groups = [(c, sel[sel["cluster"] == c]) for c in order if c in set(sel["cluster"])]
+        items = "；".join(
+            f"{c}（" + "、".join(f"NO.{int(r['position'])} {r['industry_source']}" for r in _records(g)) + "）"
+            for c, g in groups
+        )
+        n = len(groups)
+        text = f"行业指标累计排名{where}中没有{name}的城市群共{n}个" + (f"：{items}" if items else "") + (
+            f"；其余{len(order) - n}个城市群都有（2020Q1-2022Q1）。"
+        )
+    else:
+        sel = df[at]
+        items = "、".join(f"{r['cluster']}（NO.{int(r['position'])}）" for r in _records(sel))
+        text = (
+            f"行业指标累计排名{where}中有{name}的城市群共{len(sel)}个"
+            + (f"：{items}" if items else "")
+            + "（2020Q1-2022Q1）。"
+        )
     rows = [
         {
             "cluster": r["cluster"],

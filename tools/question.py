@@ -124,7 +124,7 @@ ROSE_WORD = re.compile(r"上升|提升|提高|进步|前进|上涨|升了|上移
 FELL_WORD = re.compile(r"下降|下滑|下跌|后退|退步|降了|下移")
 CHANGED_WORD = re.compile(r"变化|变动|改变|升降")
 LARGEST_WORD = re.compile(r"最多|最大(?!值)|最明显|最快|幅度最|最猛|最厉害")
-COUNT_WORD = re.compile(r"(?<!哪)几个|多少个|多少座|几座|多少家|数量|多少城市")
+COUNT_WORD = re.compile(r"(?<!哪)几个(?!百分点)|多少个(?!百分点)|多少座|几座|多少家|数量|多少城市")
 STAT_WORDS = (
     ("median", re.compile(r"中位数|中位值")),
     ("mean", re.compile(r"平均|均值")),
@@ -559,9 +559,15 @@ _NOT_VALUES = re.compile(
 )
 
 
+# Months and days ("1-5月", "3月8日"): dates, not values.
+DATES = re.compile(r"\d{1,2}\s*(?:[-—–~～至到]\s*\d{1,2}\s*)?月(?:\s*\d{1,2}\s*[日号])?|\d{1,2}\s*[日号](?![\d])")
+# "25,000": a thousands separator (one comma, three digits after it), not a list.
+THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?!\d)(?!,\d{3}(?!\d))")
+
+
 def _calc_text(question: str) -> str:
-    """The question with years, quarters, ordinals and counts removed, leaving the values."""
-    text = _numerals(_YEARS.sub("，", clean(question)))
+    """The question with years, quarters, dates, ordinals and counts removed, leaving the values."""
+    text = _numerals(_YEARS.sub("，", THOUSANDS.sub(r"\1\2", DATES.sub("，", clean(question)))))
     return text
 
 

@@ -180,6 +180,10 @@ class OfflineEngine:
         previous = user_questions(history)
         parts = _subquestions(q)
         if len(parts) > 1:
+            # A compound table question is planned whole: a later part inherits the first part's subject.
+            routed = self._route(q, previous)
+            if routed is not None and routed.answerable:
+                return routed
             answers: list[Answer] = []
             for i, p in enumerate(parts):
                 lead = parts[0] if i else ""

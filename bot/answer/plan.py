@@ -8,6 +8,7 @@ refusal that names the nearest figure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,14 +100,26 @@ def word_city_query(q: Query, where: str, res: ToolResult) -> str:
     note = prompts.GROWTH_READING if "growth" in (report, by) else ""
     agg, value = data["aggregate"], data["value"]
     if not rows:
-        return prompts.NONE_SELECTED.format(where=where, chosen=chosen)
-    if agg == "count":
+        moves, n = data.get("moves") or {}, data.get("n_total", 0)
+        context = ""
+        if by == "rank_change" and moves:
+            context = (
+                prompts.ALL_UNCHANGED.format(n=n)
+                if moves["unchanged"] == n
+                else prompts.MOVES.format(n=n, **moves)
+            )
+        return prompts.NONE_SELECTED.format(where=where, chosen=chosen).removesuffix("。") + context + "。"
+    if agg == "count" or (agg == "list" and q.selection.kind == "filter" and report == by):
+        value = value if agg == "count" else len(rows)
         return (
             prompts.COUNT_RESULT.format(where=where, chosen=chosen, n=value, cities=_listing(rows, by)) + note
         )
     if agg in ("mean", "sum"):
         word = prompts.MEAN if agg == "mean" else prompts.SUM
-        shown = pct(value) if report == "growth" else fmt_number(value, 2)
+        if q.digits is not None:
+            shown = f"{value:.{q.digits}f}" + ("%" if report == "growth" else "")
+        else:
+            shown = pct(value) if report == "growth" else fmt_number(value, 2)
         return (
             prompts.STAT_RESULT.format(
                 where=where, chosen=chosen, label=label, stat=word, value=shown, items=_listing(rows, report)
@@ -145,9 +158,11 @@ def word_city_query(q: Query, where: str, res: ToolResult) -> str:
     by_label = "" if by == "rank_change" else MEASURE_LABEL[by]
     items = "；".join(
         f"{r['city']}（{by_label}{say_value(by, r[by])}）{label}{say_value(report, r[report])}"
-        + (_with_change(r) if report == "rank_2022Q1" else "")
+        + (_with_change(r) if report == "rank_2022Q1" and by != "rank_change" else "")
         for r in rows
     )
+    if q.selection.kind == "filter":
+        return prompts.COUNT_RESULT.format(where=where, chosen=chosen, n=len(rows), cities=items) + note
     return prompts.SELECTED_THEN.format(where=where, chosen=chosen, items=items) + note
 
 
@@ -179,6 +194,26 @@ def city_plan(q: Query, cluster: str | None) -> Plan:
     if cluster:
         caveats.append(prompts.CAVEAT_RANK_IN_CLUSTER)
     return Plan("city_query", [("city_query", args)], compose, caveats=caveats)
+
+
+def clusters_stat_plan(q: Query, clusters: list[str], stat: str) -> Plan:
+    """The same selection and statistic in two clusters, and how far apart they are ("A的增速均值比B高
+    多少个百分点")."""
+    one = q.model_copy(update={"aggregate": stat})
+    plans = [city_plan(one, c) for c in clusters[:2]]
+    measure = plans[0].steps[0][1]["report"]
+
+    def compose(results: list[ToolResult]) -> str:
+        lines = [word_city_query(one, c, r) for c, r in zip(clusters, results, strict=False)]
+        a, b = (float(r.data["value"]) for r in results[:2])
+        if measure == "growth":
+            a, b = round(a, 2), round(b, 2)  # the difference of the figures as shown
+        side = prompts.HIGHER if a >= b else prompts.LOWER
+        diff = _difference(measure, a - b)
+        return "".join(lines) + prompts.GROUPS_DIFF.format(a=clusters[0], b=clusters[1], side=side, diff=diff)
+
+    steps = [step for p in plans for step in p.steps]
+    return Plan("clusters_compare", steps, compose, caveats=plans[0].caveats)
 
 
 # ---------------------------------------------------------------- questions the tables cannot answer
@@ -257,51 +292,83 @@ def _score_vectors(q: Query) -> tuple[list[list[float]], list[str]] | None:
     return rows, names
 
 
+_TOTAL_LABEL = re.compile(r"加总|合计|总数|总和|总量|全国")
+
+
 def _weights_plan(q: Query) -> Plan | None:
     got = _score_vectors(q)
     if got is None:
         return None
     rows, names = got
     scores = {name: [r[j] for r in rows] for j, name in enumerate(names)}
-    values = None
+    values = totals = None
     if q.operation == "weights_then_weighted":
         assert q.inline is not None
-        values = next(
-            (v.values for v in q.inline.vectors if v.values not in rows and len(v.values) == len(names)), None
-        )
-        if values is None:
+        rest = [v for v in q.inline.vectors if v.values not in rows and len(v.values) == len(names)]
+        totals = next((v.values for v in rest if _TOTAL_LABEL.search(v.label)), None)
+        values = next((v.values for v in rest if v.values is not totals), None)
+        if values is None or (totals is not None and not all(totals)):
             return None
     focus = q.inline.focus if q.inline and q.inline.focus in names else None
+    total = sum(sum(r) for r in rows)
+    sums = {n: sum(scores[n]) for n in names}
+    weights = {n: sums[n] / total for n in names}
     steps: list[tuple[str, dict]] = [("calc_expert_weights", {"scores": scores})]
+    inputs: list[float] = []
     if values is not None:
-        total = sum(sum(r) for r in rows)
-        weights = {n: sum(scores[n]) / total for n in names}
+        inputs = [v / t for v, t in zip(values, totals, strict=True)] if totals else list(values)
+        if totals:
+            base = dict(zip(names, totals, strict=True))
+            for n, v in zip(names, values, strict=True):
+                steps.append(("calc_normalise", {"values": {n: v}, "base_total": base[n]}))
         steps.append(
-            ("calc_weighted_index", {"values": dict(zip(names, values, strict=True)), "weights": weights})
+            ("calc_weighted_index", {"values": dict(zip(names, inputs, strict=True)), "weights": weights})
         )
 
     def compose(results: list[ToolResult]) -> str:
-        total = sum(sum(r) for r in rows)
-        sums = {n: sum(scores[n]) for n in names}
         shown = [n for n in names if focus in (None, n)]
-        parts = [
-            prompts.WEIGHT_ITEM.format(
-                name=n,
-                score=fmt_number(sums[n], 4),
-                total=fmt_number(total, 4),
-                weight=_round(sums[n] / total, q.digits),
-                pct=fmt_number(sums[n] / total * 100, 1),
-            )
-            for n in shown
-        ]
+        if q.percent and values is None:
+            parts = [
+                prompts.WEIGHT_ITEM_PCT.format(
+                    name=n,
+                    score=fmt_number(sums[n], 4),
+                    total=fmt_number(total, 4),
+                    pct=_round(weights[n] * 100, q.digits, 2),
+                )
+                for n in shown
+            ]
+        else:
+            parts = [
+                prompts.WEIGHT_ITEM.format(
+                    name=n,
+                    score=fmt_number(sums[n], 4),
+                    total=fmt_number(total, 4),
+                    weight=_round(weights[n], q.digits if values is None else None),
+                    pct=fmt_number(weights[n] * 100, 1),
+                )
+                for n in shown
+            ]
         text = prompts.CALC_WEIGHTS.format(items="；".join(parts))
         if values is not None:
-            w = {n: sums[n] / total for n in names}
-            composite = sum(w[n] * v for n, v in zip(names, values, strict=True))
+            if totals:
+                items = "；".join(
+                    prompts.NORMALISE_ITEM.format(
+                        name=n,
+                        value_in=fmt_number(v, 4),
+                        total=fmt_number(t, 4),
+                        result=fmt_number(x, 6),
+                        also="",
+                    )
+                    for n, v, t, x in zip(names, values, totals, inputs, strict=True)
+                )
+                text += prompts.CALC_NORMALISED.format(items=items)
+            composite = sum(weights[n] * x for n, x in zip(names, inputs, strict=True))
             terms = " + ".join(
-                f"{_round(w[n], 4)}×{fmt_number(v, 4)}" for n, v in zip(names, values, strict=True)
+                f"{_round(weights[n], 4)}×{fmt_number(x, 6)}" for n, x in zip(names, inputs, strict=True)
             )
-            text += prompts.CALC_COMPOSITE.format(terms=terms, value=_round(composite, q.digits, 2))
+            text += prompts.CALC_COMPOSITE.format(
+                terms=terms, value=_round(composite, q.digits, 4 if totals else 2)
+            )
         return text
 
     return Plan("calc_weights", steps, compose)

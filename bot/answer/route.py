@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from bot.answer.plan import Plan, calc_plan, city_plan, scope_plan
-from bot.answer.understand import Intent, Query, calc_query, normalise, table_query
+from bot.answer.plan import Plan, calc_plan, city_plan, clusters_stat_plan, scope_plan
+from bot.answer.understand import Intent, Query, calc_query, has_any, normalise, table_query
 from bot.core import prompts
 from bot.core.schema import Citation, ToolCall
 from tools.errors import ToolError
@@ -21,6 +21,10 @@ from tools.tables import report_source, source_line, tables_readonly
 MAX_HISTORY = 4
 _COUNTED = re.compile(r"共\d+")
 _SPLIT = re.compile(r"[？?；;。！!]+")
+_FORMAT_ONLY = re.compile(
+    r"[（(]?(?:请|并|结果|答案)?(?:保留|精确到|四舍五入到?|取)?[\d一二两三四五六]+位小数[)）]?"
+    r"|[（(]?(?:请)?(?:用|以)(?:百分比|百分数|%)(?:表示)?[)）]?"
+)
 _CHAIN = re.compile(
     r"^(?P<head>.+?(?:最快|最慢|最高|最低|第一|倒数第[\d一二三四五六七八九十]+|第[\d一二三四五六七八九十]+|"
     r"前[\d一二三四五六七八九十]+|后[\d一二三四五六七八九十]+)[^，,]{0,8}?的(?:[\d一二两三四五六七八九十]+个)?城市)"
@@ -112,6 +116,8 @@ def _plan_cluster_industries(f: Frame) -> Plan | None:
         args: dict = {"industry": f.industries[0]}
         if position:
             args["position"] = position
+        if has_any(f.text, "negation", "words"):
+            args["exclude"] = True
         return Plan("clusters_with_industry", [("clusters_with_industry", args)])
     return None
 
@@ -482,7 +488,17 @@ def _copy(f: Frame) -> Frame:
 
 
 def _parts(question: str) -> list[str]:
-    return [p for p in _SPLIT.split(question) if p.strip()]
+    """The clauses of a question; a clause that only says how to write the result ("保留2位小数",
+    "用百分比") belongs to the clause before it."""
+    parts: list[str] = []
+    for p in _SPLIT.split(question):
+        if not p.strip():
+            continue
+        if parts and _FORMAT_ONLY.fullmatch(normalise(p)):
+            parts[-1] += "，" + p
+        else:
+            parts.append(p)
+    return parts
 
 
 # ---------------------------------------------------------------- running
@@ -559,8 +575,12 @@ def typed_table_plan(q: Query, f: Frame) -> Plan | None:
     cluster = clusters[0] if len(clusters) == 1 else None
     sel = q.selection
     composed = q.selector is not None and q.measure is not None and q.measure != sel.by
-    if cluster and (composed or q.aggregate == "range"):
+    if cluster and (composed or q.aggregate == "range" or sel.kind == "filter"):
         return city_plan(q, cluster)
+    if len(clusters) == 2 and not f.cities and q.aggregate == "difference":
+        stat = next((k for k in ("mean", "sum") if has_any(q.text, "aggregate", k)), None)
+        if stat is not None:
+            return clusters_stat_plan(q, clusters, stat)
     return None
 
 
@@ -602,6 +622,8 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
         if p is None:
             return None
         results = run.execute(p)
+        if p.intent in ("city_at_rank", "top_cities"):  # "…？它的增速呢": a later clause asks about these
+            f.answer_cities = [r["city"] for res in results for r in res.rows if "city" in r]
         if f.count and p.answerable and not p.message and not _COUNTED.search(run.texts[-1]):
             # "有几个？": a listing answers with its count first
             n = len({json.dumps(r, sort_keys=True, default=str) for res in results for r in res.rows})

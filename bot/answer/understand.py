@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tools.names import to_simplified
-from tools.question import Frame, cn_to_int, parse
+from tools.question import DATES, THOUSANDS, Frame, cn_to_int, parse
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.toml")
 
@@ -242,11 +242,9 @@ def _entities(f: Frame) -> Entities:
 def _aggregate(text: str, selection: Selection) -> str:
     if selection.kind == "extremes" or has_any(text, "aggregate", "difference") and selection.kind != "named":
         return "range" if selection.kind == "extremes" else "difference"
-    if has_any(text, "aggregate", "count") and selection.kind == "filter":
+    if has_any(text, "aggregate", "count_re") and selection.kind == "filter":
         return "count"
-    masked = (
-        text.replace("两年同比增速均值", "增速").replace("同比增速均值", "增速").replace("增速均值", "增速")
-    )
+    masked = _mask_growth_label(text, selection)
     if has_any(masked, "aggregate", "mean"):
         return "mean"
     if has_any(masked, "aggregate", "sum"):
@@ -254,17 +252,24 @@ def _aggregate(text: str, selection: Selection) -> str:
     return "value"
 
 
-def _tail_aggregate(tail: str) -> str:
+def _tail_aggregate(tail: str, selection: Selection) -> str:
     """What a clause asks of cities another clause chose: their values, how many, mean or sum."""
-    masked = _mask_growth_label(tail)
-    for key in ("mean", "sum", "count"):
+    masked = _mask_growth_label(tail, selection)
+    for key in ("mean", "sum", "count_re"):
         if has_any(masked, "aggregate", key):
-            return key
+            return key.removesuffix("_re")
     return "value"
 
 
-def _mask_growth_label(text: str) -> str:
-    """'两年同比增速均值' names the growth measure; its 均值 is no aggregate."""
+_SINGLE = ("named", "nth", "top", "bottom")
+_EACH = ("分别", "各自", "各是", "每个", "各个")
+
+
+def _mask_growth_label(text: str, selection: Selection) -> str:
+    """'两年同比增速均值' is the growth measure's label: its 均值 is no aggregate when one city is chosen, or
+    when each city's value is asked ("分别"). Of a set of cities, "增速均值是多少" asks their mean."""
+    if selection.kind not in _SINGLE and not any(w in text for w in _EACH):
+        return text.replace("两年同比增速均值", "增速")
     return (
         text.replace("两年同比增速均值", "增速").replace("同比增速均值", "增速").replace("增速均值", "增速")
     )
@@ -300,8 +305,9 @@ def table_query(text: str, frame: Frame | None = None) -> Query:
             selector=head,
             measure=measure_of(tail),
             selection=sel,
-            aggregate=_tail_aggregate(tail),
+            aggregate=_tail_aggregate(tail, sel),
             scope=scope_issues(text, frame),
+            digits=_digits(text),
         )
     sel = selection_of(text, frame)
     agg = _aggregate(text, sel)
@@ -317,6 +323,7 @@ def table_query(text: str, frame: Frame | None = None) -> Query:
         selection=sel,
         aggregate=agg,
         scope=scope_issues(text, frame),
+        digits=_digits(text),
     )  # type: ignore[arg-type]
 
 
@@ -345,10 +352,46 @@ _LEAD_IN = re.compile(r".*(?:对|给|有|为|只有|包括|是|在|某城市|某
 _COUNTED = re.compile(r"等?[一二两三四五六七八九十\d]+个(?:指标|城市|分指数|地区|层)?$")
 
 
+_LABELLED = re.compile(
+    rf"((?:[\u4e00-\u9fffa-z]{{1,8}}?{_NUM}[、,，；;]\s*)+[\u4e00-\u9fffa-z]{{1,8}}?{_NUM})(?![\d.%])"
+)
+_LABELLED_ITEM = re.compile(rf"([\u4e00-\u9fffa-z]{{1,8}}?)({_NUM})")
+_TOTAL_WORD = re.compile(r"加总|合计|总数|总和|总量")
+_VALUE_WORD = re.compile(r"(原始值|指标值|数值|取值|的值|值|为|是|:|=)+$")
+
+
+def _labelled_list(body: str) -> tuple[list[str], Vector] | None:
+    """'甲市原始值1250、乙市800、丙市450': names each followed by its value -> names and one vector."""
+    for m in _LABELLED.finditer(body):
+        items = [it for it in _LABELLED_ITEM.findall(m.group(1)) if not _TOTAL_WORD.search(it[0])]
+        if len(items) < 2:
+            continue
+        names = [_VALUE_WORD.sub("", name) for name, _ in items]
+        first = _LEAD_IN.split(names[0])[-1]
+        label = items[0][0][len(names[0]) :] or items[0][0]
+        names[0] = _VALUE_WORD.sub("", first) or names[0]
+        if len(items) >= 2 and all(names) and len(set(names)) == len(names):
+            return names, Vector(label=label, values=[float(v) for _, v in items])
+    return None
+
+
+def _asked_name(text: str, names: list[str]) -> str | None:
+    """The one listed name the question's last clause asks about ("……，平台分指数权重为多少")."""
+    clauses = [c for c in re.split(r"[，,。；;？?！!]", text) if c]
+    for clause in reversed(clauses):
+        if re.search(_NUM, clause):
+            break
+        named = [n for n in names if n in clause]
+        if len(named) == 1:
+            return named[0]
+    return None
+
+
 def inline_data(text: str) -> InlineData:
     """Vectors, period values, named scalars, the listed names, a base total and the asked-for name."""
     data = InlineData()
     last = 0
+    text = THOUSANDS.sub(r"\1\2", DATES.sub(" ", text))
     body = _PERIOD_VALUE.sub(" ", text)
     for m in _PERIOD_VALUE.finditer(text):
         quarter = _QUARTER.get(m.group(2) or "", m.group(2) or "")
@@ -391,9 +434,17 @@ def inline_data(text: str) -> InlineData:
         if data.total is not None and float(m.group(2)) == data.total:
             continue
         data.scalars[m.group(1)] = float(m.group(2))
+    if not data.names and len(data.vectors) <= 1:
+        labelled = _labelled_list(body)
+        if labelled is not None:
+            data.names, vector = labelled
+            data.vectors = [v for v in data.vectors if not set(v.values) <= set(vector.values)] + [vector]
+            data.scalars = {}
     focus = _FOCUS.search(text)
     if focus and (focus.group(1) in data.names or re.fullmatch(r"指标\d+", focus.group(1))):
         data.focus = focus.group(1)
+    elif data.names:
+        data.focus = _asked_name(text, data.names)
     return data
 
 

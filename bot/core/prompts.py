@@ -248,11 +248,16 @@ SELECT_UNCHANGED = "2022Q1排名与2021年相同的城市"
 SELECT_ALL = "各城市"
 SELECT_CHANGE = {"rose": SELECT_ROSE, "fell": SELECT_FELL, "unchanged": SELECT_UNCHANGED}
 NONE_SELECTED = "{where}没有{chosen}。"
+MOVES = "（{n}个城市中排名上升{rose}个、下降{fell}个、不变{unchanged}个）"
+ALL_UNCHANGED = "（{n}个城市排名均没有变化）"
 COUNT_RESULT = "{where}{chosen}共{n}个：{cities}。"
 STAT_RESULT = "{where}{chosen}的{label}{stat}为{value}（{items}）。"
 RANGE_RESULT = "{where}{label}最高的是{top}（{top_value}），最低的是{bottom}（{bottom_value}），相差{diff}。"
 DIFF_RESULT = "{a}的{label}为{a_value}，{b}为{b_value}，相差{diff}。"
 DIFF_POINTS = "{value}个百分点"
+GROUPS_DIFF = "{a}比{b}{side}{diff}。"
+HIGHER = "高"
+LOWER = "低"
 DIFF_PLACES = "{value}位"
 SELECTED_CITIES = "{where}{chosen}：{items}。"
 SELECTED_THEN = "{where}{chosen}：{items}。"
@@ -274,6 +279,8 @@ SCOPE_SHARE_VALUE = "报告只给出了排名（各行业省份占比与增速�
 
 # Calculations on numbers typed into the question.
 WEIGHT_ITEM = "{name}：{score}/{total} = {weight}（约{pct}%）"
+WEIGHT_ITEM_PCT = "{name}：{score}/{total} = {pct}%"
+CALC_NORMALISED = "按报告的标准化 t = x ÷ 基期全国加总：{items}。"
 CALC_WEIGHTS = "报告的权重公式 α_j = Σ_i α_ij / Σ_i Σ_j α_ij（某指标得分之和 ÷ 全部得分之和）：{items}。"
 CALC_COMPOSITE = "加权得到综合指数：{terms} = {value}。"
 NORMALISE_ITEM = "{name}：{value_in} ÷ {total} = {result}{also}"
@@ -490,6 +497,13 @@ _EXPECTED_VARS = {
     "LLM_DEADLINE_NOTE": {"seconds"},
     "LLM_FABRICATED_NOTE": {"labels"},
     "LLM_NUMBER_FALLBACK": {"numbers"},
+    "GROUPS_DIFF": {"a", "b", "side", "diff"},
+    "MOVES": {"n", "rose", "fell", "unchanged"},
+    "ALL_UNCHANGED": {"n"},
+    "WEIGHT_ITEM_PCT": {"name", "score", "total", "pct"},
+    "CALC_NORMALISED": {"items"},
+    "HIGHER": set(),
+    "LOWER": set(),
     "LLM_UNSUPPORTED_FALLBACK": {"labels"},
     "LLM_ANSWER_CUT": {"limit"},
     "NOT_IN_CORPUS": set(),
