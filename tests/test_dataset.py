@@ -23,7 +23,12 @@ from evals.dataset import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = {"dev.jsonl": 120, "heldout.jsonl": 40, "blind.jsonl": 80, "blind2.jsonl": 80}  # file -> minimum size
+DATASETS = {
+    "dev.jsonl": 120,
+    "heldout.jsonl": 40,
+    "blind.jsonl": 80,
+    "blind2.jsonl": 80,
+}  # file -> minimum size
 CORPUS = ROOT / "corpus"
 
 REQUIRED_KEYS = {"id", "question", "type", "answer", "accept", "source", "evidence"}

@@ -150,6 +150,70 @@ def test_wording_of_an_empty_selection():
     assert "没有" in word_city_query(q, "关中平原城市群", res)
 
 
+def _cluster(name: str) -> pd.DataFrame:
+    return OVERVIEW[OVERVIEW["cluster"] == name]
+
+
+@pytest.mark.parametrize(
+    ("question", "cluster", "pick", "column"),
+    [
+        (
+            "中原城市群增速高于150%的那些城市，平均增速是多少",
+            "中原城市群",
+            lambda d: d["growth"] > 150,
+            "growth",
+        ),
+        ("长三角排名下降的城市平均降了几位", "长三角城市群", lambda d: d["rank_change"] < 0, "rank_change"),
+        (
+            "长江中游名次上升的城市平均上升多少位？",
+            "长江中游城市群",
+            lambda d: d["rank_change"] > 0,
+            "rank_change",
+        ),
+    ],
+)
+def test_mean_over_a_filtered_set(question, cluster, pick, column):
+    df = _cluster(cluster)
+    expected = df[pick(df)][column].mean()
+    ans = route(question)
+    assert ans is not None and ans.answerable
+    assert f"{expected:.2f}".rstrip("0").rstrip(".") in ans.answer.replace("%", "")
+
+
+def test_the_same_mean_in_two_clusters_and_their_difference():
+    a, b = _cluster("成渝城市群")["growth"].mean(), _cluster("京津冀城市群")["growth"].mean()
+    ans = route("成渝城市群增速的平均值比京津冀城市群高多少个百分点？保留两位小数")
+    assert ans is not None and "共" not in ans.answer.split("。")[0][:4]  # "多少个百分点" is not a count
+    assert f"{abs(round(a, 2) - round(b, 2)):.2f}" in ans.answer
+    assert f"{a:.2f}%" in ans.answer and f"{b:.2f}%" in ans.answer
+
+
+def test_clusters_whose_top3_lack_an_industry():
+    top3 = tables_readonly()["cluster_top3_industries"]
+    lacking = set(top3["cluster"]) - set(top3[top3["industry"] == "工业"]["cluster"])
+    ans = route("行业前三里不含工业的城市群有哪些？")
+    assert ans is not None and f"共{len(lacking)}个" in ans.answer
+    assert all(c in ans.answer for c in lacking)
+    having = set(top3["cluster"]) - lacking
+    assert not any(f"{c}（NO" in ans.answer for c in having)
+
+
+def test_empty_rank_change_filter_says_how_the_cities_moved():
+    unchanged = [c for c, d in OVERVIEW.groupby("cluster") if (d["rank_change"] == 0).all()]
+    assert unchanged, "a cluster whose ranks did not move"
+    ans = route(f"{unchanged[0]}哪些城市名次下降了")
+    assert ans is not None and "没有" in ans.answer and "均没有变化" in ans.answer
+
+
+def test_compound_table_question_keeps_its_subject_and_its_pronoun():
+    row = _cluster("京津冀城市群").sort_values("rank_2022Q1").iloc[1]
+    ans = route("京津冀2022Q1第二名是谁？它的增速呢？")
+    assert ans is not None and row["city"] in ans.answer and f"{row['growth']}%" in ans.answer
+    city = _cluster("成渝城市群").iloc[3]
+    ans = route(f"{city['city']}在成渝排第几？同比增速又是多少？")
+    assert ans is not None and f"{city['growth']}%" in ans.answer
+
+
 # ---------------------------------------------------------------- calculations on typed-in data
 
 
@@ -191,6 +255,32 @@ def test_weighted_average():
     assert "= 230。" in _run("三个分指数分别为100、200、300，权重依次为0.2、0.3、0.5，加权综合指数是多少")
 
 
+def test_thousands_separators_and_name_value_lists():
+    text = _run("某指标全国基期加总为40,000，A市原始值2,000、B市1,000、C市600，求B市的去量纲值")
+    assert "1000 ÷ 40000 = 0.025" in text and "A市" not in text
+
+
+def test_weight_as_a_percentage_of_the_asked_indicator():
+    text = _run(
+        "三位专家给规模、效率、质量打分：甲 5/4/3，乙 4/4/2，丙 3/5/2。效率的权重是多少？百分比，保留1位小数"
+    )
+    assert "效率：13/32 = 40.6%" in text and "规模" not in text
+
+
+def test_weights_then_normalised_values_then_composite():
+    text = _run(
+        "2位专家给3个指标打分，专家A：4、4、2；专家B：2、4、4。某市三项原始值100、50、30，"
+        "对应基期全国加总1000、500、600，先赋权、再标准化、再加权求综合值，保留4位小数"
+    )
+    # weights 0.3 / 0.4 / 0.3; normalised 0.1 / 0.1 / 0.05
+    assert "= 0.0850" in text
+
+
+def test_months_and_days_are_not_calculation_inputs():
+    assert calc_query(normalise("2022年3-6月的同比增速是多少")) is None
+    assert route("2021年1-5月软件业务收入同比增速多少？") is None
+
+
 # ---------------------------------------------------------------- what the tables do not hold
 
 
@@ -218,6 +308,13 @@ def test_city_plan_caveats():
         ("2021年全年的线上GMV是多少", "2021上半年，线上GMV为30亿元。", "period"),
         ("2020年数字经济规模是多少", "2022年数字经济规模为50万亿元。", "year"),
         ("请了多少位专家评审", "每位专家给出1分至5分。", "count"),
+        ("某平台2022年三季度交易额多少", "2022年一季度，某平台交易额为12亿元。", "period"),
+        ("某平台2022Q3交易额多少", "2022年一季度，某平台交易额为12亿元。", "period"),
+        ("某公司2021年全年营收多少", "截至2021年6月底，某公司营收达到3亿元。", "period"),
+        ("某公司2021年全年销售额多少", "2021年，该公司单周销售额突破1亿元。", "period"),
+        ("该市2022年新增了多少个数据中心", "2022年该市累计建成数据中心12个。", "flow"),
+        ("这个项目是哪一年启动的", "该项目由政府与企业共同发起，覆盖三个县。", "date"),
+        ("榜单上排第三的是哪家企业", "位列榜单第一的是甲公司，其次是乙公司。", "ordinal"),
     ],
 )
 def test_unsupported_sentences(question, sentence, reason):
@@ -231,6 +328,10 @@ def test_unsupported_sentences(question, sentence, reason):
         ("腾讯数字生态创造了多少个新职业", "数字生态创造了147个新职业。"),
         ("健康码上线100天后有多少次亮码", "创造亮码260亿次的奇迹。"),
         ("2022年数字经济规模多大", "2022年全国数字经济总规模约50万亿元。"),
+        ("某平台2022Q1交易额多少", "2022年一季度，某平台交易额为12亿元。"),
+        ("这个项目是哪一年启动的", "该项目于2019年3月启动。"),
+        ("榜单上排第三的是哪家企业", "排名第三的是丙公司，交易额12亿元。"),
+        ("该市2022年新增了多少个数据中心", "2022年该市新增数据中心3个，累计12个。"),
     ],
 )
 def test_supported_sentences(question, sentence):
@@ -241,6 +342,11 @@ def test_place_conflict():
     assert verify.place_conflict("深圳2021年核心产业增加值多少", "2021年，江苏核心产业增加值") == "深圳市"
     assert verify.place_conflict("美国2022年数字经济体量", "2022年我国数字经济体量") == "美国"
     assert verify.place_conflict("深圳有多少5G基站", "深圳已累计建成5G基站5.1万个") == ""
+    # a national figure is not a province's
+    assert (
+        verify.place_conflict("我国2020年数字经济增加值多少", "2020年，广东数字经济增加值为5万亿元") == "中国"
+    )
+    assert verify.place_conflict("我国2020年数字经济增加值多少", "2020年我国数字经济增加值39.2万亿元") == ""
 
 
 def test_caveats_travel_with_table_answers(engine):

@@ -77,12 +77,16 @@ def clusters_with_industry(industry: str, position: int | None = None, exclude: 
         order = list(dict.fromkeys(df["cluster"]))
         groups = [(c, sel[sel["cluster"] == c]) for c in order if c in set(sel["cluster"])]
         items = "；".join(
-            f"{c}（" + "、".join(f"NO.{int(r['position'])} {r['industry_source']}" for r in _records(g)) + "）"
+            f"{c}（"
+            + "、".join(f"NO.{int(r['position'])} {r['industry_source']}" for r in _records(g))
+            + "）"
             for c, g in groups
         )
         n = len(groups)
-        text = f"行业指标累计排名{where}中没有{name}的城市群共{n}个" + (f"：{items}" if items else "") + (
-            f"；其余{len(order) - n}个城市群都有（2020Q1-2022Q1）。"
+        text = (
+            f"行业指标累计排名{where}中没有{name}的城市群共{n}个"
+            + (f"：{items}" if items else "")
+            + (f"；其余{len(order) - n}个城市群都有（2020Q1-2022Q1）。")
         )
     else:
         sel = df[at]

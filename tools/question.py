@@ -560,7 +560,9 @@ _NOT_VALUES = re.compile(
 
 
 # Months and days ("1-5月", "3月8日"): dates, not values.
-DATES = re.compile(r"\d{1,2}\s*(?:[-—–~～至到]\s*\d{1,2}\s*)?月(?:\s*\d{1,2}\s*[日号])?|\d{1,2}\s*[日号](?![\d])")
+DATES = re.compile(
+    r"\d{1,2}\s*(?:[-—–~～至到]\s*\d{1,2}\s*)?月(?:\s*\d{1,2}\s*[日号])?|\d{1,2}\s*[日号](?![\d])"
+)
 # "25,000": a thousands separator (one comma, three digits after it), not a list.
 THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?!\d)(?!,\d{3}(?!\d))")
 

@@ -26,6 +26,7 @@ _METRIC = re.compile(r"([A-Za-z]{2,})(?:的)?(?:是|为|有|达到|约)?(?:多�
 _COUNTED = re.compile(r"(?:几|多少)([个项家台座名位次条款种]?)([\u4e00-\u9fff]{0,2})")
 _DATE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"
+    r"|(?:19|20)\d\d\s*[qQ]\s*[1-4]"  # a quarter's label ("2020Q1-2022Q1") is a date too
 )
 # A number: digits, or Chinese numerals with a unit ("三成", "十亿"); a lone "一家/一个" is an article.
 _AMOUNT = re.compile(

@@ -23,7 +23,7 @@ from bot.answer.extract import (
     years_in,
 )
 from bot.answer.route import route
-from bot.answer.understand import has_any, lexicon
+from bot.answer.understand import has_any, lexicon, with_period_words
 from bot.answer.verify import missing_years, place_conflict, unsupported
 from bot.core import prompts
 from bot.core.errors import BotError
@@ -415,9 +415,11 @@ class OfflineEngine:
         # its own words, the subject's at half weight.
         subject = self._subject(question, lead) if lead and query == question else ""
         cfg = self.settings.engine
-        hits = self.retriever.search(f"{query} {subject}".strip(), k=cfg.prose_hits)
+        # "2022Q1" is also searched and matched as prose writes it ("2022年一季度"); support counts the
+        # user's own words only.
+        hits = self.retriever.search(f"{with_period_words(query)} {subject}".strip(), k=cfg.prose_hits)
         content = self._without_source_names(query)
-        scored = self.rank_sentences(content, hits, subject)
+        scored = self.rank_sentences(with_period_words(content), hits, subject)
         support, critical = self.support(hits, content)
         if not scored or critical or support < cfg.refuse_threshold:
             return self._refusal(question, hits)
@@ -426,6 +428,8 @@ class OfflineEngine:
         if computed is not None:
             return computed
         amount = asks_amount(question)
+        if not amount and self._chart_only(scored):
+            return self._refusal(question, hits)
         years = years_in(question)
         # A Latin-lettered metric asked about ("线上GMV是多少") must be named where the number is stated.
         metrics = asked_metrics(question)
@@ -463,7 +467,9 @@ class OfflineEngine:
                 (
                     c
                     for c in scored[1 : cfg.sentence_candidates]
-                    if c[1] >= cfg.numeric_ratio * best[1] and not self._unsupported(question, c)
+                    if c[1] >= cfg.numeric_ratio * best[1]
+                    and (not amount or fits(c[3]))
+                    and not self._unsupported(question, c)
                 ),
                 None,
             )
@@ -472,12 +478,7 @@ class OfflineEngine:
             scored = [alt] + [c for c in scored if c is not alt]
             best = alt
         amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
-        if (
-            _is_caption(best[3])
-            and not amount_line
-            and (len(scored) < 2 or _is_caption(scored[1][3]) or scored[1][1] < cfg.caption_ratio * best[1])
-        ):
-            # The best match is a figure caption whose chart is not in the text: nothing to quote.
+        if not amount_line and self._chart_only(scored):
             return self._refusal(question, hits)
         listed = self._enumeration(question, best)
         if listed is not None:
@@ -493,6 +494,7 @@ class OfflineEngine:
                 cand[3] != best[3]
                 and cand[1] >= cfg.second_quote_ratio * best[1]
                 and not cand[3].endswith(("？", "?"))
+                and not self._unsupported(question, cand)
                 and len(best[3]) + len(cand[3]) <= cfg.max_quote_chars
             ):
                 picks.append(cand)
@@ -506,6 +508,16 @@ class OfflineEngine:
             question=question, answer="\n".join(parts), answerable=True, citations=citations, mode="offline"
         )
 
+    def _chart_only(self, scored: list[tuple[float, float, Hit, str]]) -> bool:
+        """The best match is a figure caption whose chart is not in the text (and no sentence comes close):
+        nothing to quote."""
+        best = scored[0]
+        return _is_caption(best[3]) and (
+            len(scored) < 2
+            or _is_caption(scored[1][3])
+            or scored[1][1] < self.settings.engine.caption_ratio * best[1]
+        )
+
     def _unsupported(self, question: str, cand: tuple[float, float, Hit, str]) -> str:
         """Why a candidate sentence does not answer the question ("" when it does): the asked measure, year,
         part of year or counted thing is missing (bot/answer/verify.py)."""
@@ -516,8 +528,11 @@ class OfflineEngine:
             hit.chunk.title + hit.chunk.section + text[max(0, at - self.settings.engine.heading_chars) : at]
         )
         reason = unsupported(question, sentence, heading, asks_amount(question))
-        if reason.startswith("year") and not missing_years(question, hit.chunk.section + text):
-            reason = ""  # the passage states the year (a section or the paragraph opening "2021年，…")
+        start = text.rfind("\n", 0, at)  # the sentence's paragraph; without line breaks, the text just above
+        start = start + 1 if start >= 0 else max(0, at - self.settings.engine.heading_chars)
+        paragraph = text[start : at + len(sentence)]
+        if reason.startswith("year") and not missing_years(question, hit.chunk.section + paragraph):
+            reason = ""  # the year is stated above it (its section, or the paragraph opening "2021年，…")
         if reason or not asks_amount(question):
             return reason
         # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…").

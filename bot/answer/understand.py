@@ -140,6 +140,16 @@ def normalise(text: str) -> str:
     return _CN_ORDINAL.sub(lambda m: m.group(1) + str(cn_to_int(m.group(2)) or m.group(2)), text)
 
 
+_Q_PERIOD = re.compile(r"(20\d\d|\d\d)\s*年?\s*[qQＱ]\s*([1-4])")
+_CN_QUARTER = {"1": "一季度", "2": "二季度", "3": "三季度", "4": "四季度"}
+
+
+def with_period_words(text: str) -> str:
+    """'2022Q1' also as prose writes it ('2022年一季度'), for searching and matching sentences."""
+    extra = [f"{y if len(y) == 4 else '20' + y}年{_CN_QUARTER[q]}" for y, q in _Q_PERIOD.findall(text)]
+    return " ".join([text, *dict.fromkeys(extra)]) if extra else text
+
+
 # ---------------------------------------------------------------- table questions
 
 

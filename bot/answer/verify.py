@@ -39,15 +39,78 @@ def missing_years(question: str, evidence: str) -> list[str]:
     return [y for y in dict.fromkeys(_YEAR.findall(_norm(question))) if y not in low]
 
 
+_Q = re.compile(r"q([1-4])")
+_CN_Q = {"1": "一季度", "2": "二季度", "3": "三季度", "4": "四季度"}
+
+
+def _quarters(text: str) -> str:
+    """'2022q1' written as '2022一季度', so both spellings compare equal."""
+    return _Q.sub(lambda m: _CN_Q[m.group(1)], text)
+
+
+_DATE = re.compile(r"(?:19|20)\d\d年?|\d{1,2}月|\d{1,2}日")
+
+
 def period_conflict(question: str, sentence: str) -> bool:
-    """The question asks for a whole year and the sentence states only part of one (or the reverse)."""
-    q, s = _norm(question), _norm(sentence)
+    """The question asks for a whole year and the sentence states only part of one (or the reverse), or
+    one part of a year and the sentence another ("二季度" answered by "一季度")."""
+    q, s = _quarters(_norm(question)), _quarters(_norm(sentence))
     periods = lexicon()["prose_period"]
     whole_q = any(w in q for w in periods["whole_year"])
-    part_q = any(w in q for w in periods["part_year"])
-    part_s = any(w in s for w in periods["part_year"])
+    parts_q = {w for w in periods["part_year"] if w in q}
+    parts_s = {w for w in periods["part_year"] if w in s}
+    part_s = bool(parts_s) or any(re.search(p, s) for p in periods["part_year_re"])
     whole_s = any(w in s for w in periods["whole_year"])
-    return (whole_q and part_s and not whole_s) or (part_q and whole_s and not part_s)
+    if parts_q and parts_s and not parts_q & parts_s:
+        return True
+    return (whole_q and part_s and not whole_s) or (bool(parts_q) and whole_s and not part_s)
+
+
+def missing_part(question: str, evidence: str) -> bool:
+    """A part of a year asked ("二季度", "Q3") that the evidence does not name."""
+    q, e = _quarters(_norm(question)), _quarters(_norm(evidence))
+    parts_q = [w for w in lexicon()["prose_period"]["part_year"] if w in q]
+    return bool(parts_q) and not any(w in e for w in parts_q)
+
+
+_ORDINAL = re.compile(r"第([一二两三四五六七八九十]+|\d+)(?:名|位|个|大|季度)?")
+_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+
+
+def _ordinal_value(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    if token == "十":
+        return 10
+    if "十" in token:
+        tens, _, ones = token.partition("十")
+        return (_CN_DIGIT.get(tens, 1) if tens else 1) * 10 + (_CN_DIGIT.get(ones, 0) if ones else 0)
+    return _CN_DIGIT.get(token) if len(token) == 1 else None
+
+
+def missing_ordinal(question: str, evidence: str) -> str:
+    """'排名第五的是哪个' asked and the evidence states no fifth place: the asked position, or ""."""
+    asked = {_ordinal_value(m.group(1)) for m in _ORDINAL.finditer(_norm(question))} - {None}
+    if not asked:
+        return ""
+    stated = {_ordinal_value(m.group(1)) for m in _ORDINAL.finditer(_norm(evidence))}
+    missing = sorted(n for n in asked if n not in stated and n is not None)
+    return str(missing[0]) if missing else ""
+
+
+def flow_conflict(question: str, sentence: str) -> bool:
+    """'新建了多少' answered by a running total ('累计建成'), or the reverse."""
+    q, s = _norm(question), _norm(sentence)
+    periods = lexicon()["prose_period"]
+    flow_q, stock_q = (any(w in q for w in periods[k]) for k in ("flow", "stock"))
+    flow_s, stock_s = (any(w in s for w in periods[k]) for k in ("flow", "stock"))
+    return (flow_q and stock_s and not flow_s) or (stock_q and flow_s and not stock_s)
+
+
+def missing_date(question: str, evidence: str) -> bool:
+    """'哪一年 / 什么时候' asked, and the evidence states no date."""
+    asks = any(w in _norm(question) for w in lexicon()["prose_period"]["when"])
+    return asks and not _DATE.search(_norm(evidence))
 
 
 def missing_count(question: str, sentence: str) -> str | None:
@@ -76,8 +139,15 @@ def unsupported(question: str, sentence: str, context: str, amount: bool) -> str
     years = missing_years(question, sentence + context)
     if years:
         return f"year:{years[0]}"
-    if period_conflict(question, sentence):
+    if period_conflict(question, sentence) or missing_part(question, sentence + context):
         return "period"
+    if flow_conflict(question, sentence):
+        return "flow"
+    ordinal = missing_ordinal(question, sentence)
+    if ordinal:
+        return f"ordinal:{ordinal}"
+    if missing_date(question, sentence + context):
+        return "date"
     counted = missing_count(question, sentence) if amount else None
     if counted:
         return f"count:{counted}"
@@ -106,11 +176,15 @@ def places_in(text: str) -> set[str]:
 
 
 def place_conflict(question: str, evidence: str) -> str:
-    """The question asks about one place and the evidence states figures of another: the asked place."""
-    asked = places_in(question) - {"中国"}
-    if not asked:
-        return ""
+    """The question asks about one place and the evidence states figures of another: the asked place. A
+    national figure asked ("我国…") is not answered by a province's or a city's."""
+    places = places_in(question)
+    asked = places - {"中国"}
     stated = places_in(evidence)
+    if not asked:
+        if "中国" in places and stated and "中国" not in stated:
+            return "中国"
+        return ""
     if stated and not (asked & stated):
         return sorted(asked)[0]
     return ""

@@ -26,7 +26,12 @@ from evals.dataset import BUILTIN, DatasetError, load_dataset, local_datasets, l
 
 UPLOAD = "upload"
 LOCAL = "local:"
-BUILTIN_LABELS = {"dev": "dev（开发集）", "blind": "blind（盲测集）", "heldout": "heldout（留出集）", "blind2": "blind2（第二盲测集）"}
+BUILTIN_LABELS = {
+    "dev": "dev（开发集）",
+    "blind": "blind（盲测集）",
+    "heldout": "heldout（留出集）",
+    "blind2": "blind2（第二盲测集）",
+}
 POLL_S = 0.25
 NO_UPLOAD = "请先上传一个 .jsonl 或 .csv 评测集文件（格式见上方“题集格式与判分规则”）。"
 NO_REPORT = "还没有评测结果：请先运行一次评测，或在“历史运行”里打开一次。"
