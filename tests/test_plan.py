@@ -315,6 +315,7 @@ def test_city_plan_caveats():
         ("该市2022年新增了多少个数据中心", "2022年该市累计建成数据中心12个。", "flow"),
         ("这个项目是哪一年启动的", "该项目由政府与企业共同发起，覆盖三个县。", "date"),
         ("榜单上排第三的是哪家企业", "位列榜单第一的是甲公司，其次是乙公司。", "ordinal"),
+        ("某行业2023年1-6月累计增速多少", "2023年1-4月份累计同比增长3%。", "period"),
     ],
 )
 def test_unsupported_sentences(question, sentence, reason):
@@ -332,6 +333,7 @@ def test_unsupported_sentences(question, sentence, reason):
         ("这个项目是哪一年启动的", "该项目于2019年3月启动。"),
         ("榜单上排第三的是哪家企业", "排名第三的是丙公司，交易额12亿元。"),
         ("该市2022年新增了多少个数据中心", "2022年该市新增数据中心3个，累计12个。"),
+        ("2020年1-5月平台节省了多少成本", "2020 年 1 月至 5月期间，平台节约成本达到 7 亿元。"),
     ],
 )
 def test_supported_sentences(question, sentence):
@@ -366,3 +368,10 @@ def test_caveats_travel_with_table_answers(engine):
 )
 def test_growth_from_listed_periods(question, needle):
     assert needle in _run(question)
+
+
+def test_a_measure_is_searched_by_its_other_words():
+    from bot.answer.offline import measure_synonyms
+
+    assert "节约" in measure_synonyms("上云以后省了多少钱") and "营业收入" in measure_synonyms("去年营收多少")
+    assert measure_synonyms("这个项目在哪里") == ""

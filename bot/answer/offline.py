@@ -24,7 +24,7 @@ from bot.answer.extract import (
 )
 from bot.answer.route import route
 from bot.answer.understand import has_any, lexicon, with_period_words
-from bot.answer.verify import missing_years, place_conflict, unsupported
+from bot.answer.verify import measure_groups, missing_years, place_conflict, unsupported
 from bot.core import prompts
 from bot.core.errors import BotError
 from bot.core.schema import Answer, Chunk, Hit, ToolCall
@@ -162,6 +162,13 @@ def _subquestions(question: str) -> list[str]:
     if len(parts) > 1:
         return parts
     return _split_respectively(question)
+
+
+def measure_synonyms(text: str) -> str:
+    """The other words of each measure a question names ("省了多少钱" -> "节约 节省"): searched too, and
+    counted at the subject's weight when sentences are ranked."""
+    low = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(dict.fromkeys(w for group in measure_groups(text) for w in group[:2] if w not in low))
 
 
 class OfflineEngine:
@@ -417,14 +424,22 @@ class OfflineEngine:
         cfg = self.settings.engine
         # "2022Q1" is also searched and matched as prose writes it ("2022年一季度"); support counts the
         # user's own words only.
-        hits = self.retriever.search(f"{with_period_words(query)} {subject}".strip(), k=cfg.prose_hits)
+        synonyms = measure_synonyms(query)
+        hits = self.retriever.search(
+            f"{with_period_words(query)} {synonyms} {subject}".strip(), k=cfg.prose_hits
+        )
         content = self._without_source_names(query)
-        scored = self.rank_sentences(with_period_words(content), hits, subject)
+        scored = self.rank_sentences(with_period_words(content), hits, f"{subject} {synonyms}".strip())
         support, critical = self.support(hits, content)
         if not scored or critical or support < cfg.refuse_threshold:
             return self._refusal(question, hits)
         best = scored[0]
-        computed = self._share(question, hits, best[3])
+        share_hits = hits
+        if synonyms and share_terms(question):  # a share is computed from the passages of the asked words
+            share_hits = self.retriever.search(
+                f"{with_period_words(query)} {subject}".strip(), k=cfg.prose_hits
+            )
+        computed = self._share(question, share_hits, best[3])
         if computed is not None:
             return computed
         amount = asks_amount(question)
@@ -532,7 +547,8 @@ class OfflineEngine:
         start = start + 1 if start >= 0 else max(0, at - self.settings.engine.heading_chars)
         paragraph = text[start : at + len(sentence)]
         if reason.startswith("year") and not missing_years(question, hit.chunk.section + paragraph):
-            reason = ""  # the year is stated above it (its section, or the paragraph opening "2021年，…")
+            # the year is stated above it (its section, or the paragraph opening "2021年，…"): check the rest
+            reason = unsupported(question, sentence, heading + paragraph, asks_amount(question))
         if reason or not asks_amount(question):
             return reason
         # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…").
@@ -630,8 +646,11 @@ class OfflineEngine:
         total = sum(terms.values())
         covered = sum(w for t, w in terms.items() if t in ctx) / total
         critical = [
-            t for t in terms if t not in ctx and (_YEAR.fullmatch(t) or (t.isascii() and len(t) >= 2))
-        ]
+            t
+            for t in terms
+            if t not in ctx
+            and (_YEAR.fullmatch(t) or (t.isascii() and len(t) >= 2 and any(ch.isalpha() for ch in t)))
+        ]  # years and Latin names; a number range ("1-5") is written many ways
         return covered, critical
 
     def _key_terms(self, question: str) -> dict[str, float]:

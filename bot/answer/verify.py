@@ -98,6 +98,15 @@ def missing_ordinal(question: str, evidence: str) -> str:
     return str(missing[0]) if missing else ""
 
 
+_MONTHS = re.compile(r"(\d{1,2})\s*月?\s*(?:-|—|–|~|～|至|到)\s*(\d{1,2})\s*月")
+
+
+def missing_months(question: str, evidence: str) -> bool:
+    """A span of months asked ("1-5月") that the evidence does not state (it may state "1-4月")."""
+    asked = set(_MONTHS.findall(_norm(question)))
+    return bool(asked) and not asked & set(_MONTHS.findall(_norm(evidence)))
+
+
 def flow_conflict(question: str, sentence: str) -> bool:
     """'新建了多少' answered by a running total ('累计建成'), or the reverse."""
     q, s = _norm(question), _norm(sentence)
@@ -139,7 +148,11 @@ def unsupported(question: str, sentence: str, context: str, amount: bool) -> str
     years = missing_years(question, sentence + context)
     if years:
         return f"year:{years[0]}"
-    if period_conflict(question, sentence) or missing_part(question, sentence + context):
+    if (
+        period_conflict(question, sentence)
+        or missing_part(question, sentence + context)
+        or missing_months(question, sentence + context)
+    ):
         return "period"
     if flow_conflict(question, sentence):
         return "flow"
