@@ -108,7 +108,8 @@ def shot(page, name: str, full_page: bool = True) -> None:
 def test_page_is_chinese_with_tabs_and_mode(page):
     for tab in ("对话", "数据表", "指数计算", "语料"):
         expect(page.get_by_role("tab", name=tab)).to_be_visible()
-    expect(page.locator("#bot-mode-label")).to_have_text("当前模式：离线")
+    # The badge says what an offline answer is (quotes from the sources), not just "离线".
+    expect(page.locator("#bot-mode-label")).to_have_text(prompts.MODE_BADGE.format(mode=prompts.MODE_OFFLINE))
     expect(page.get_by_text("示例问题（点击填入）")).to_be_visible()
     assert page.title() == "数字化转型知识助手"
 
@@ -146,7 +147,7 @@ def test_ranking_question_shows_answer_citation_and_chart(page):
 def test_prose_question_citation_opens_passage_with_highlight(page):
     text = ask(page, "产业互联网的C2B是什么意思？")
     assert "Consumer to Business" in text
-    assert "离线：摘录原文" in text  # the footer says what an offline answer is
+    assert prompts.MODE_OFFLINE in text  # the footer says what an offline answer is
     # Each numbered marker shows its source and quote when the pointer rests on it.
     tip = (
         page.locator("#chatbot .bot-row")
