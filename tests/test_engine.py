@@ -31,6 +31,12 @@ def test_prose_answer_quotes_the_corpus_with_checked_citations(engine):
     assert ans.latency_ms > 0
 
 
+def test_offline_mode_is_named_by_what_its_answers_are(engine):
+    # The page's badge and the CLI banner: offline prose answers quote the sources.
+    assert engine.mode_label() == prompts.MODE_OFFLINE == "离线：摘录原文"
+    assert prompts.MODE_BADGE.format(mode=engine.mode_label()) == "当前模式：离线：摘录原文"
+
+
 def test_answer_object_matches_the_contract(engine):
     data = engine.ask("C2B2B是什么意思？").model_dump()
     for key in ("question", "answer", "answerable", "citations", "tool_calls", "mode", "latency_ms"):

@@ -15,9 +15,10 @@ import pytest
 
 from bot.app.cli import main
 from bot.core.errors import CorpusError, InputError, StoreError
+from bot.core.schema import Chunk, Hit
 from bot.core.settings import Settings
 from bot.index import store as index_mod
-from bot.index.retrieve import Retriever
+from bot.index.retrieve import Retriever, spread_over_documents
 from bot.index.store import (
     CURRENT,
     build_index,
@@ -70,6 +71,46 @@ def test_each_mode_returns_ranked_hits(retriever, mode):
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
+
+
+def _hits(docs: str) -> list[Hit]:
+    """Ranked hits whose documents are the letters of `docs` ("AAB" = ranks 1, 2 from A, rank 3 from B)."""
+    return [
+        Hit(
+            chunk=Chunk(chunk_id=f"{d}:{i}", doc_id=d, title=d, text=f"{d}{i}", start=0, end=1),
+            score=1 / (i + 1),
+            rank=i + 1,
+        )
+        for i, d in enumerate(docs)
+    ]
+
+
+def _ids(hits: list[Hit]) -> list[str]:
+    return [h.chunk.chunk_id for h in hits]
+
+
+def test_spread_over_documents_gives_each_document_its_best_hit_and_keeps_order():
+    ranked = _hits("AAAAAAABAAABAAAAAAAAAAAAAAAAAC")  # B at ranks 8 and 12, C only at rank 30
+    shown = spread_over_documents(ranked, 4)  # window 12: A and B take part, C does not
+    assert _ids(shown) == ["A:0", "B:7", "A:1", "B:11"]
+    # No document takes more than half while another has hits; then the cap yields.
+    assert _ids(spread_over_documents(_hits("AABAAAAAAA"), 6)) == ["A:0", "B:2", "A:1", "A:3", "A:4", "A:5"]
+    # One document in the window (or k = 1): the plain top k.
+    assert _ids(spread_over_documents(_hits("AAAAAAAAAAAAAB"), 4)) == ["A:0", "A:1", "A:2", "A:3"]
+    assert _ids(spread_over_documents(ranked, 1)) == ["A:0"]
+    assert spread_over_documents(ranked, 0) == [] and spread_over_documents([], 5) == []
+
+
+def test_spread_search_shows_the_report_next_to_the_book(retriever):
+    pool = retriever.search("工业互联网", k=80)
+    shown = spread_over_documents(pool, 8)
+    docs = [h.chunk.doc_id for h in shown]
+    assert len(shown) == 8 and {"industrial-internet-book", "tencent-dti-2022"} <= set(docs)
+    assert docs.count("industrial-internet-book") <= 4
+    for doc in set(docs):  # each document's hits keep their rank order
+        ranks = [h.rank for h in shown if h.chunk.doc_id == doc]
+        assert ranks == sorted(ranks)
+        assert ranks[0] == min(h.rank for h in pool if h.chunk.doc_id == doc)  # its best hit is shown
 
 
 def test_noop_rebuild_changes_nothing(settings):

@@ -10,6 +10,7 @@ from bot.core.settings import Settings
 from bot.index.corpus import read_docs
 from bot.index.ingest import chunk_corpus, clean, clean_fragment, squash
 from tests.conftest import CORPUS
+from tools.tables import REPORT_ID, known_names, load_tables
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,34 @@ def test_tables_keep_the_heading_above(chunks):
     tables = [c for c in chunks if c.is_table and "京津冀" in c.section]
     assert len(tables) >= 3  # the 京津冀 tables are mislabelled 珠三角 in the source; the section says 京津冀
     assert any("珠三角城市群" in c.text for c in tables)
+
+
+def test_ranking_tables_are_filed_under_their_own_heading(docs, chunks):
+    """Every ranking-table chunk's section names the cluster (or industry) the tool layer assigns its rows,
+    and no other: a table is never filed under the heading of the table before it."""
+    tables = load_tables(CORPUS)
+    names = known_names(CORPUS)
+    owner: dict[int, tuple[str, str]] = {}  # source line -> (kind, name) of the table the row belongs to
+    for key in ("city_rank_2021", "city_rank_2022Q1", "city_growth"):
+        owner.update({int(r.line): ("cluster", r.cluster) for r in tables[key].itertuples()})
+    owner.update(
+        {int(r.line): ("industry", r.industry) for r in tables["province_industry_rank"].itertuples()}
+    )
+    raw = next(d.text for d in docs if d.meta.id == REPORT_ID)
+    covered: set[int] = set()
+    for c in (c for c in chunks if c.doc_id == REPORT_ID and c.is_table):
+        last = raw.count("\n", 0, c.end) + 1
+        rows = {owner[n] for n in range(c.start_line, last + 1) if n in owner}
+        if not rows:
+            continue
+        assert len(rows) == 1, (c.start_line, rows)  # one ranking table per chunk
+        ((kind, expected),) = rows
+        labels = [seg.split("：", 1)[0] for seg in c.section.split(" > ") if "：" in seg]
+        named = {names[kind].get(label) for label in labels} - {None}
+        assert named == {expected}, (c.start_line, expected, c.section)
+        covered.update(n for n in range(c.start_line, last + 1) if n in owner)
+    assert covered == set(owner)  # every parsed row was checked
+    assert {name for kind, name in owner.values() if kind == "cluster"} >= {"长三角城市群", "京津冀城市群"}
 
 
 def test_cleaning_removes_markup_and_debris(chunks):

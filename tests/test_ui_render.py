@@ -76,3 +76,22 @@ def test_row_header_is_the_nearest_one_when_tables_touch():
     chunk = Chunk(chunk_id="d:1", doc_id="d", title="报告", text=text, start=0, end=len(text), is_table=True)
     cite = Citation(doc_id="d", title="报告", quote="1\t运城市\t132.6%", chunk_id="d:1")
     assert PassageFinder([chunk]).row_label(cite) == "增速排名：1；关中平原城市群：运城市；同比增速：132.6%"
+
+
+def test_corpus_search_spreads_hits_over_documents_and_counts_them(engine, settings):
+    from bot.app.ui.corpus_tab import CorpusTab
+
+    tab = CorpusTab(engine, settings)
+    shown, cites, _, counts = tab.search("工业互联网", 8, "")
+    docs = [c["doc_id"] for c in cites]
+    # The long book no longer fills the list: the report's own case study is there without a filter.
+    assert len(cites) == 8 and {"industrial-internet-book", "tencent-dti-2022"} <= set(docs)
+    assert sum(counts.values()) == 80 and counts["industrial-internet-book"] > counts["tencent-dti-2022"] > 0
+    assert 'id="corpus-spread"' in shown  # where the best matches come from, per document
+    assert f"《数字化转型指数报告 2022》{counts['tencent-dti-2022']}" in shown
+    labels = dict((v, label) for label, v in tab.filter_choices(counts))
+    assert labels["tencent-dti-2022"] == f"数字化转型指数报告 2022（{counts['tencent-dti-2022']}）"
+    # The filter keeps one document's hits, as many as its count allows.
+    _, only, _, deeper = tab.search("工业互联网", 20, "tencent-dti-2022")
+    assert {c["doc_id"] for c in only} == {"tencent-dti-2022"}
+    assert len(only) == min(20, deeper["tencent-dti-2022"])

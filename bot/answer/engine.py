@@ -133,7 +133,10 @@ class Engine:
         return self._llm
 
     def mode_label(self) -> str:
-        return f"LLM（{self.settings.llm.model}）" if self.settings.llm.configured else "离线"
+        """The engine's mode as the page's badge and the CLI name it."""
+        if self.settings.llm.configured:
+            return prompts.MODE_LLM.format(model=self.settings.llm.model)
+        return prompts.MODE_OFFLINE
 
     def _pick(self, use_llm: bool | None) -> ChatModel:
         if use_llm is False:

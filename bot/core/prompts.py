@@ -403,6 +403,12 @@ EVAL_HISTORY_EMPTY = "还没有评测记录：运行一次 python -m bot eval �
 EVAL_HISTORY_NO_RUN = "评测记录中没有编号为 {run} 的运行：用 python -m bot eval --history 查看已有的编号。"
 EVAL_HISTORY_BAD_RUN = "“{run}”不是运行编号：请写 --history 列出的数字编号，或者一个报告 JSON 文件的路径。"
 
+# What the engine's mode is called: the page's badge, the footer under each answer, the CLI banners.
+MODE_OFFLINE = "离线：摘录原文"  # what an offline prose answer is: quotes from the sources
+MODE_OFFLINE_TOOLS = "离线：查表计算"  # an offline answer computed by the tool layer
+MODE_LLM = "LLM（{model}）"
+MODE_BADGE = "当前模式：{mode}"
+
 # How the figures are named on the page, in the CLI and in gate messages.
 METRIC_LABELS = {
     "answer_accuracy": "答案准确率",
@@ -694,6 +700,10 @@ _EXPECTED_VARS = {
     "BRIEF_NEEDS_CHROMIUM": {"path"},
     "BRIEF_PDF_TIMEOUT": {"seconds"},
     "BRIEF_PDF_FAILED": {"detail"},
+    "MODE_OFFLINE": set(),
+    "MODE_OFFLINE_TOOLS": set(),
+    "MODE_LLM": {"model"},
+    "MODE_BADGE": {"mode"},
 }
 
 

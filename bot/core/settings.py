@@ -19,7 +19,7 @@ from pydantic_settings import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Bump when ingestion (cleaning, sectioning, chunking) changes its output, so the index hash changes.
-PARSER_VERSION = "ingest-v5"
+PARSER_VERSION = "ingest-v6"
 
 
 class _Section(BaseModel):

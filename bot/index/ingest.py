@@ -33,6 +33,10 @@ _L1 = re.compile(
 )
 _L2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 _L3 = re.compile(r"^(\d{1,2}[、.．]\D|[\u4e00-\u9fff]{2,6}：)")
+# A longer "topic：title" line (up to 40 characters) is still a heading when its title has at most two
+# clauses and no sentence end ("长三角：上海保持首位，并与…形成数字化“雁阵”方队");
+# "北线：典型是…，…，…" lists facts instead.
+_TOPIC_TITLE = re.compile(r"[\u4e00-\u9fff]{2,6}：[^，,。；;！？!?：:]{2,}(?:[，,][^，,。；;！？!?：:]{2,})?")
 # The note closing a book essay: "陈永伟，《比较》研究部主管。" (a name, then a role).
 _AUTHOR_NOTE = re.compile(
     r"([\u4e00-\u9fff·]{2,4})，([^。\n]{2,60}(?:主管|教授|研究员|主任|总裁|院长|部长|博士|专家|"
@@ -154,7 +158,9 @@ def _heading_level(text: str) -> int:
 
 
 def _is_heading(text: str) -> bool:
-    if len(text) > 32 or "\t" in text or text[-1] in _TERMINAL + "，、,":
+    if "\t" in text or text[-1] in _TERMINAL + "，、,":
+        return False
+    if len(text) > 40 or (len(text) > 32 and not _TOPIC_TITLE.fullmatch(text)):
         return False
     if text.isdigit() or text.startswith(("- ", "（执笔人", "(执笔人", "数据来源")):
         return False
@@ -277,9 +283,16 @@ def chunk_document(
 
     for p in pieces:
         if p.is_table:
-            # Keep the heading/caption just above the table in the same chunk.
+            # Keep the heading/caption just above the table in the same chunk, but only lines of the
+            # table's own section (its headings included): a short line of the section before belongs to
+            # that section, and pulling it in would file the table under the previous heading.
             head: list[_Piece] = []
-            while cur and (cur[-1].is_heading or len(cur[-1].text) < 60) and size(head) < 120:
+            while (
+                cur
+                and (cur[-1].is_heading or len(cur[-1].text) < 60)
+                and size(head) < 120
+                and _within(p.section, cur[-1].section)
+            ):
                 head.insert(0, cur.pop())
             if cur:
                 groups.append(cur)
@@ -328,7 +341,10 @@ def chunk_document(
         cpos = [i for q in g for i in q.pos]
         start = c.src_start[min(cpos)]
         end = c.src_end[max(cpos)]
-        section = next((q.section for q in g if not q.is_heading and q.section), g[-1].section)
+        # A table chunk is filed under the table's own section, never under a caption line above it.
+        section = next((q.section for q in g if q.is_table), "") or next(
+            (q.section for q in g if not q.is_heading and q.section), g[-1].section
+        )
         digest = hashlib.sha1(f"{doc.meta.id}|{text}".encode()).hexdigest()[:12]
         cid = f"{doc.meta.id}:{digest}"
         n = 1
@@ -351,6 +367,11 @@ def chunk_document(
             )
         )
     return chunks
+
+
+def _within(section: str, path: str) -> bool:
+    """`path` is `section` or one of its ancestors (heading paths joined by ' > ')."""
+    return section == path or section.startswith(path + " > ")
 
 
 def _assign_sections(units: list[Unit]) -> None:

@@ -7,7 +7,7 @@ import re
 import sys
 import threading
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -230,6 +230,39 @@ class Retriever:
             )
             for j, i in enumerate(order)
         ]
+
+
+def spread_over_documents(hits: list[Hit], k: int, window: int | None = None) -> list[Hit]:
+    """`k` hits from a ranked list, spread over the documents instead of all from the one with most text.
+
+    Every document with a hit in the top `window` ranks (default 3k) shows its best hit; the remaining places
+    go by rank, no document taking more than half of them while another still has hits. The documents' best
+    hits come first (by rank), then the rest (by rank), so each document's hits keep their order. With one
+    document in the window this is simply the top `k`.
+    """
+    if k < 1:
+        return []
+    window = window or 3 * k
+    docs = list(dict.fromkeys(h.chunk.doc_id for h in hits[:window]))
+    if len(docs) <= 1:
+        return hits[:k]
+    best = [next(h for h in hits if h.chunk.doc_id == d) for d in docs][:k]
+    order = {id(h): i for i, h in enumerate(hits)}
+    taken = {id(h) for h in best}
+    count = Counter(h.chunk.doc_id for h in best)
+    cap = max(1, -(-k // 2))
+    rest: list[Hit] = []
+    for capped in (True, False):  # the cap yields only when every other document has run out of hits
+        for h in hits:
+            if len(best) + len(rest) >= k:
+                break
+            if id(h) in taken or (capped and count[h.chunk.doc_id] >= cap):
+                continue
+            rest.append(h)
+            taken.add(id(h))
+            count[h.chunk.doc_id] += 1
+    rest.sort(key=lambda h: order[id(h)])
+    return best + rest
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

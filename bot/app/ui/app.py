@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import html
 import socket
 import tempfile
 from pathlib import Path
@@ -25,6 +26,7 @@ from bot.app.ui.history import browser_secret
 from bot.app.ui.render import PassageFinder, answer_dict
 from bot.app.ui.style import CSS, LABELS_JS, theme
 from bot.app.ui.tables_tab import TablesTab
+from bot.core import prompts
 from bot.core.errors import BotError
 from bot.core.settings import Settings
 
@@ -93,7 +95,8 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
                 elem_id="bot-title",
             )
             gr.HTML(
-                f'<span class="bot-badge" id="bot-mode-label">当前模式：{engine.mode_label()}</span>',
+                f'<span class="bot-badge" id="bot-mode-label">'
+                f"{html.escape(prompts.MODE_BADGE.format(mode=engine.mode_label()))}</span>",
                 elem_id="bot-mode",
                 js_on_load=None,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from typing import Any
 
 import gradio as gr
@@ -17,13 +18,20 @@ from bot.app.ui.style import CONTEXT_JS, HITS_JS
 from bot.core.schema import Chunk, Citation, Hit
 from bot.core.settings import Settings
 from bot.index.corpus import load_manifest
+from bot.index.retrieve import spread_over_documents
 
 KINDS = {"article": "文章", "report": "报告", "book": "书籍", "document": "文档"}
 ALL_DOCS = "（全部文档）"
 SNIPPET_CHARS = 180
+EMPTY_QUERY = "请输入要搜索的关键词。"
+POOL = 80  # matches a search ranks before spreading them over the documents or filtering one
 _VARIABLE = re.compile(r"^[A-Za-z_\\{}()^0-9αβγδ]{1,12}\s*[:：]\s")  # "k : 样本城市总数" (a formula's legend)
 _NUMBERING = re.compile(r"^\d+(\.\d+)*\s+")
 _SENTENCE_END = "。！？!?\n"
+
+
+def _short(title: str, n: int = 14) -> str:
+    return title if len(title) <= n else title[:n] + "…"
 
 
 def readable_section(section: str) -> str:
@@ -166,7 +174,7 @@ class CorpusTab:
                     go = gr.Button("搜索", elem_id="corpus-go", scale=1, min_width=80)
                 with gr.Row(equal_height=True):
                     only = gr.Dropdown(
-                        [(ALL_DOCS, "")] + choices,
+                        self.filter_choices(),
                         value="",
                         label="只搜索",
                         elem_id="corpus-filter",
@@ -192,7 +200,9 @@ class CorpusTab:
             concurrency_limit=None,
         )
         for trigger in (query.submit, go.click, only.input):
-            trigger(self.search, [query, k, only], [hits, found, hit_context], api_visibility="private")
+            trigger(
+                self.search_page, [query, k, only], [hits, found, hit_context, only], api_visibility="private"
+            )
         hits.click(
             self.open_hit,
             [found],
@@ -208,21 +218,42 @@ class CorpusTab:
         first = secs[0][1] if secs else None
         return gr.Dropdown(choices=secs, value=first), self.section_html(doc_id, first)
 
-    def search(self, query: str, k: float, doc_id: str | None = "") -> tuple[str, list[dict], str]:
-        """Hits (optionally from one document) with the query's words highlighted, plus what 查看原文 needs
-        for each: its citation, the sentence holding the query."""
+    def filter_choices(self, counts: dict[str, int] | None = None) -> list[tuple[str, str]]:
+        """The 只搜索 options; after a search each names how many of the best matches its document holds."""
+        counts = counts or {}
+        docs = load_manifest(self.corpus_dir)
+        if not counts:
+            return [(ALL_DOCS, "")] + [(d.title, d.id) for d in docs]
+        return [(ALL_DOCS, "")] + [(f"{d.title}（{counts.get(d.id, 0)}）", d.id) for d in docs]
+
+    def search_page(self, query: str, k: float, doc_id: str | None = "") -> tuple[str, list[dict], str, Any]:
+        """`search` for the page: also relabels the 只搜索 options with the documents' counts."""
+        shown, cites, context, counts = self.search(query, k, doc_id)
+        return shown, cites, context, gr.Dropdown(choices=self.filter_choices(counts), value=doc_id or "")
+
+    def search(
+        self, query: str, k: float, doc_id: str | None = ""
+    ) -> tuple[str, list[dict], str, dict[str, int]]:
+        """Hits with the query's words highlighted, plus what 查看原文 needs for each (its citation, the
+        sentence holding the query) and, per document, how many of the best matches it holds.
+
+        Without a filter the hits are spread over the documents (a long book would otherwise fill the list);
+        a filter keeps one document's hits in rank order."""
         if not (query or "").strip():
-            return f'<div class="bot-note">{html.escape(notify.warn("请输入要搜索的关键词。"))}</div>', [], ""
+            return f'<div class="bot-note">{html.escape(notify.warn(EMPTY_QUERY))}</div>', [], "", {}
         want = int(k)
         try:
-            # A document filter looks deeper, then keeps that document's hits.
-            found: list[Hit] = self.retriever.search(query, k=max(80, want * 10) if doc_id else want)
+            # Look deeper than the list shown: the spread and the filter pick from these.
+            pool: list[Hit] = self.retriever.search(query, k=max(POOL, want * 10))
         except Exception as exc:  # noqa: BLE001 - page boundary: shown as a sentence, never a traceback
-            return f'<div class="bot-note">{html.escape(notify.warn(exc))}</div>', [], ""
+            return f'<div class="bot-note">{html.escape(notify.warn(exc))}</div>', [], "", {}
+        counts = dict(Counter(h.chunk.doc_id for h in pool))
         if doc_id:
-            found = [h for h in found if h.chunk.doc_id == doc_id][:want]
+            found = [h for h in pool if h.chunk.doc_id == doc_id][:want]
+        else:
+            found = spread_over_documents(pool, want)
         if not found:
-            return '<div class="bot-empty">没有找到相关段落。</div>', [], ""
+            return '<div class="bot-empty">没有找到相关段落。</div>', [], "", counts
         terms = query_terms(query)
         items, cites = [], []
         for n, h in enumerate(found, 1):
@@ -243,7 +274,19 @@ class CorpusTab:
                 f"<div>{highlight(snippet(c.text, terms), terms)}</div>"
                 f'<button class="bot-open" data-hit="{n - 1}">查看原文</button></div>'
             )
-        return f'<div class="bot-hits">{"".join(items)}</div>', cites, ""
+        shown = f'<div class="bot-hits">{self._spread_note(pool, counts)}{"".join(items)}</div>'
+        return shown, cites, "", counts
+
+    def _spread_note(self, pool: list[Hit], counts: dict[str, int]) -> str:
+        """Where the best matches come from, per document (most first), as a hint for the filter."""
+        titles = {h.chunk.doc_id: h.chunk.title for h in pool}
+        parts = " · ".join(
+            f"《{html.escape(_short(titles[d]))}》{n}" for d, n in sorted(counts.items(), key=lambda x: -x[1])
+        )
+        return (
+            f'<div class="bot-src-sec" id="corpus-spread">最相关的 {len(pool)} 个段落来自：{parts}'
+            "（在“只搜索”中选一篇，看它的全部结果）</div>"
+        )
 
     def open_hit(self, found: list[dict], evt: gr.EventData) -> str:
         """查看原文 on a hit: its passage in context, the sentence with the query highlighted."""

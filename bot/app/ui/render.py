@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from bot.core import prompts
 from bot.core.schema import Answer, Chunk, Citation, ToolCall
 
 MAX_TOOL_ROWS = 30
@@ -254,7 +255,7 @@ def answer_markdown(answer: Answer, turn: int, mode_label: str = "") -> str:
         )
         parts.append(f"**相关段落**（仅供参考）：\n{items}")
     footer = (
-        ("离线：查表计算" if answer.tool_calls else "离线：摘录原文")
+        (prompts.MODE_OFFLINE_TOOLS if answer.tool_calls else prompts.MODE_OFFLINE)
         if answer.mode == "offline"
         else f"语言模型{('：' + mode_label) if mode_label else ''}"
     )
