@@ -7,6 +7,7 @@ questions one after another. Prints p50/p95/max latency per question and request
 
     python bench/load_ui.py                          # 50 users × 4 offline table questions (the target load)
     python bench/load_ui.py --client gradio_client   # the same through one gradio_client.Client per user
+    python bench/load_ui.py --route call             # through the queued protocol (POST, then event stream)
     python bench/load_ui.py --users 20 --per-user 2 --questions mixed
     python bench/load_ui.py --url http://127.0.0.1:7860/
 """
@@ -58,9 +59,17 @@ def _client(url: str, auth: tuple[str, str] | None):  # type: ignore[no-untyped-
     return Client(url, auth=auth, verbose=False, analytics_enabled=False)
 
 
-def run_http(url: str, users: int, per_user: int, questions: list[str], auth: tuple[str, str] | None) -> dict:
-    """The same load over Gradio's HTTP API for /ask (POST /gradio_api/call/ask, then its result stream), from
-    one asyncio loop: a light load generator, so the figures are the server's, not gradio_client's."""
+def run_http(
+    url: str,
+    users: int,
+    per_user: int,
+    questions: list[str],
+    auth: tuple[str, str] | None,
+    route: str = "run",
+) -> dict:
+    """The same load over Gradio's HTTP API for /ask from one asyncio loop (a light load generator, so the
+    figures are the server's, not gradio_client's): POST /gradio_api/run/ask (route "run"), or POST
+    /gradio_api/call/ask then its result stream (route "call", the queued protocol)."""
     import asyncio
 
     import httpx
@@ -73,6 +82,12 @@ def run_http(url: str, users: int, per_user: int, questions: list[str], auth: tu
     opened: list[int] = []
 
     async def one(client: httpx.AsyncClient, q: str, session: str) -> bool:
+        if route == "run":  # the unqueued endpoint: one request, the answer in its response
+            r = await client.post(
+                f"{base}/gradio_api/run/ask", json={"data": [q, None], "session_hash": session}
+            )
+            r.raise_for_status()
+            return '"answer"' in r.text
         # A user is one session (as a browser tab or a gradio_client.Client is): Gradio builds a session's
         # state once; a request without a session hash would pay for a fresh one every time.
         r = await client.post(
@@ -241,6 +256,13 @@ def main(argv: list[str] | None = None) -> int:
         "gradio_client: one gradio_client.Client per user (heavy: on a small machine it competes with "
         "the server)",
     )
+    p.add_argument(
+        "--route",
+        choices=["run", "call"],
+        default="run",
+        help="with --client http: run = POST /gradio_api/run/ask, the answer in the response (default; /ask "
+        "is not queued); call = the queued protocol (POST /gradio_api/call/ask, then its event stream)",
+    )
     p.add_argument("--url", help="target a running page instead of starting one here")
     p.add_argument(
         "--server-concurrency",
@@ -263,8 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     cpu0 = _cpu_seconds(server.pid) if server else None
     own0 = _cpu_seconds(os.getpid())
     try:
-        runner = run_http if args.client == "http" else run
-        r = runner(url, args.users, args.per_user, questions, auth)
+        if args.client == "http":
+            r = run_http(url, args.users, args.per_user, questions, auth, args.route)
+        else:
+            r = run(url, args.users, args.per_user, questions, auth)
         cpu = _cpu_seconds(server.pid) - cpu0 if server and cpu0 is not None else None
         own = _cpu_seconds(os.getpid()) - own0 if own0 is not None else None
     finally:
@@ -272,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
     print(
-        f"{r['users']} 个并发用户 × {args.per_user} 个问题（{args.questions}，{args.client}），"
+        f"{r['users']} 个并发用户 × {args.per_user} 个问题（{args.questions}，{args.client}"
+        f"{'，' + args.route if args.client == 'http' else ''}），"
         f"成功 {r['ok']} / {r['requests']}；服务端队列并发 {server_limit}"
     )
     print(f"延迟 p50 {r['p50_s']:.2f} s   p95 {r['p95_s']:.2f} s   max {r['max_s']:.2f} s")

@@ -133,7 +133,9 @@ def build_app(engine: Engine, settings: Settings, store: FeedbackStore | None = 
             api_visibility="private",
             queue=False,
         ).then(briefing.make, briefing.inputs, briefing.outputs, api_visibility="private")
-        gr.api(make_ask(engine), api_name="ask")
+        # Scripts' /ask answers in one HTTP request, beside the queue the page's streaming chat uses: no
+        # event stream to set up per call (the offline engine answers a table question in a few ms).
+        gr.api(make_ask(engine), api_name="ask", queue=False)
     # Queue positions go to waiting users at a fixed interval, not to every waiting user each time a job
     # starts (that is queue length × jobs messages under load).
     app.queue(
