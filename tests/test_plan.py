@@ -375,3 +375,26 @@ def test_a_measure_is_searched_by_its_other_words():
 
     assert "节约" in measure_synonyms("上云以后省了多少钱") and "营业收入" in measure_synonyms("去年营收多少")
     assert measure_synonyms("这个项目在哪里") == ""
+
+
+def test_question_for_a_sentence_asks_its_figure():
+    from bot.answer.offline import question_for
+
+    q, figure = question_for("后来情况平稳——截至2021年3月底，某平台的单日订单已经突破20万单。")
+    assert q == "截至2021年3月底，某平台的单日订单已经突破多少？" and figure == "20万单"
+    assert question_for("这是一个没有数字的句子，只谈方法。") == ("", "")
+
+
+def test_a_refusal_names_the_closest_sentence_and_a_question_the_corpus_answers(engine):
+    from bot.core import prompts
+
+    ans = engine.ask("永辉到家2020年一整年的销售额是多少", use_llm=False)
+    assert not ans.answerable
+    assert "最接近的是《" in ans.answer and "——" in ans.answer
+    suggested = ans.answer.rpartition(prompts.REFUSAL_SUGGEST.format(question=""))[2].strip()
+    assert suggested.endswith("？")
+    follow = engine.ask(suggested, use_llm=False)
+    assert follow.answerable and follow.citations
+    assert ans.related and ans.related[0].quote in ans.answer  # the closest sentence is the first related
+    # a question with nothing near it gets the plain refusal
+    assert engine.ask("月球背面有几家奶茶店？", use_llm=False).answer == prompts.OFFLINE_REFUSAL

@@ -171,6 +171,52 @@ def measure_synonyms(text: str) -> str:
     return " ".join(dict.fromkeys(w for group in measure_groups(text) for w in group[:2] if w not in low))
 
 
+_FIGURE = re.compile(
+    r"(?:约|近|逾)?\d+(?:\.\d+)?\s*(?:%|‰|万亿|千亿|百亿|亿|万|千|百)?"
+    r"(?:元|人次|人|个|家|台|次|辆|座|项|户|名|位|倍|小时|天|秒|分钟|公里|吨|核|件|笔|单)?"
+)
+
+
+def question_for(sentence: str) -> tuple[str, str]:
+    """'截至2020年4月初，某服务单周销售额突破1亿元。' -> ('截至2020年4月初，某服务单周销售额突破多少？',
+    '突破1亿元'): the clause stating the sentence's first figure (with the clauses before it that date it),
+    its figure turned into 多少; ('', '') when the sentence states no figure."""
+    clauses = [c for c in re.split(r"[，,；;。！!]|——", sentence.strip()) if c.strip()]
+    for i, clause in enumerate(clauses):
+        masked = _DATE_IN_CLAUSE.sub(lambda m: "#" * len(m.group(0)), clause)
+        m = next((f for f in _FIGURE.finditer(masked) if re.search(r"\d", f.group(0))), None)
+        if m is None:
+            continue
+        dated = [c for c in clauses[:i] if _DATE_IN_CLAUSE.search(c)]
+        lead = "，".join(dated[-1:] + [clause[: m.start()] + "多少"])
+        if len(squash(lead)) < 10 or len(lead) > 60:
+            return "", ""
+        return lead + "？", clause[m.start() : m.end()]
+    return "", ""
+
+
+_DATE_IN_CLAUSE = re.compile(
+    r"(?:19|20)\d\d\s*年?(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"
+    r"|(?:19|20)\d\d\s*[qQ][1-4]"
+)
+
+
+def _why(reason: str) -> str:
+    """Why the closest sentence does not answer, from verify.unsupported's reason ("year:2021" ...)."""
+    kind, _, value = reason.partition(":")
+    return {
+        "year": prompts.WHY_YEAR.format(year=value),
+        "period": prompts.WHY_PERIOD,
+        "measure": prompts.WHY_MEASURE,
+        "place": prompts.WHY_PLACE,
+        "flow": prompts.WHY_FLOW,
+        "date": prompts.WHY_DATE,
+        "ordinal": prompts.WHY_ORDINAL.format(n=value),
+        "count": prompts.WHY_COUNT,
+        "amount": prompts.WHY_AMOUNT,
+    }.get(kind, "")
+
+
 class OfflineEngine:
     """No LLM: structured questions through the tool layer, prose questions answered by quoting the corpus."""
 
@@ -416,7 +462,8 @@ class OfflineEngine:
         ]
         return " ".join(terms[:2])
 
-    def _prose(self, question: str, previous: list[str], lead: str = "") -> Answer:
+    def _prose(self, question: str, previous: list[str], lead: str = "", helpful: bool = True) -> Answer:
+        """`helpful`: a refusal names the closest sentence and suggests a question the corpus answers."""
         query = self._search_query(question, previous)
         # A later part of a compound question searches with the lead's subject; its sentences are scored on
         # its own words, the subject's at half weight.
@@ -431,8 +478,12 @@ class OfflineEngine:
         content = self._without_source_names(query)
         scored = self.rank_sentences(with_period_words(content), hits, f"{subject} {synonyms}".strip())
         support, critical = self.support(hits, content)
+
+        def refuse(closest: tuple[float, float, Hit, str] | None = None, why: str = "") -> Answer:
+            return self._refusal(question, hits, closest if helpful else None, why)
+
         if not scored or critical or support < cfg.refuse_threshold:
-            return self._refusal(question, hits)
+            return refuse()
         best = scored[0]
         share_hits = hits
         if synonyms and share_terms(question):  # a share is computed from the passages of the asked words
@@ -444,7 +495,7 @@ class OfflineEngine:
             return computed
         amount = asks_amount(question)
         if not amount and self._chart_only(scored):
-            return self._refusal(question, hits)
+            return refuse()
         years = years_in(question)
         # A Latin-lettered metric asked about ("线上GMV是多少") must be named where the number is stated.
         metrics = asked_metrics(question)
@@ -457,7 +508,7 @@ class OfflineEngine:
             # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
             numeric = [c for c in scored[1 : cfg.sentence_candidates] if fits(c[3])]
             if not numeric or numeric[0][1] < cfg.numeric_ratio * best[1]:
-                return self._refusal(question, hits)
+                return refuse(numeric[0] if numeric else best, self._unsupported(question, best) or "amount")
             scored = numeric
             best = scored[0]
         counted = counted_unit(question)
@@ -489,12 +540,12 @@ class OfflineEngine:
                 None,
             )
             if alt is None:
-                return self._refusal(question, hits)
+                return refuse(best, self._unsupported(question, best))
             scored = [alt] + [c for c in scored if c is not alt]
             best = alt
         amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
         if not amount_line and self._chart_only(scored):
-            return self._refusal(question, hits)
+            return refuse()
         listed = self._enumeration(question, best)
         if listed is not None:
             return listed
@@ -668,12 +719,37 @@ class OfflineEngine:
             and (len(t) >= 2 or t.isdigit())
         }
 
-    def _refusal(self, question: str, hits: list[Hit]) -> Answer:
+    def _refusal(
+        self,
+        question: str,
+        hits: list[Hit],
+        closest: tuple[float, float, Hit, str] | None = None,
+        why: str = "",
+    ) -> Answer:
+        """ "Not in the corpus", the related passages, and (given the closest sentence and why it does not
+        answer) that sentence and a question the corpus does answer, checked by answering it."""
         related = [cite(h, h.chunk.text[:120]) for h in hits[:3]]
+        lines = [prompts.OFFLINE_REFUSAL]
+        if closest is not None:
+            _, _, hit, sentence = closest
+            lines.append(prompts.REFUSAL_CLOSEST.format(title=hit.chunk.title, quote=sentence, why=_why(why)))
+            related.insert(0, cite(hit, sentence))
+            suggestion = self._suggestion(sentence)
+            if suggestion:
+                lines.append(prompts.REFUSAL_SUGGEST.format(question=suggestion))
         return Answer(
             question=question,
-            answer=prompts.OFFLINE_REFUSAL,
+            answer="\n".join(lines),
             answerable=False,
-            related=related,
+            related=list({c.chunk_id + c.quote: c for c in related}.values())[:4],
             mode="offline",
         )
+
+    def _suggestion(self, sentence: str) -> str:
+        """A question the sentence answers: its figure asked as "多少", kept only when the engine answers it
+        with that figure."""
+        question, figure = question_for(sentence)
+        if not question:
+            return ""
+        ans = self._prose(question, [], helpful=False)
+        return question if ans.answerable and squash(figure) in squash(ans.answer) else ""

@@ -32,6 +32,18 @@ LOGIN_BACKOFF = "登录失败次数过多，请 {seconds} 秒后再试。"
 # Offline answer templates.
 OFFLINE_QUOTE = "根据《{title}》：“{quote}”"
 OFFLINE_REFUSAL = NOT_IN_CORPUS + "。以下是最接近的段落，仅供参考。"
+# A refusal that helps: the closest sentence, why it does not answer, and a question the corpus answers.
+REFUSAL_CLOSEST = "最接近的是《{title}》：“{quote}”{why}。"
+REFUSAL_SUGGEST = "可以这样问：{question}"
+WHY_YEAR = "——说的不是{year}年"
+WHY_PERIOD = "——时间范围与所问不同"
+WHY_MEASURE = "——没有所问的指标"
+WHY_PLACE = "——说的是别的地区"
+WHY_FLOW = "——新增数与累计数不是一回事"
+WHY_DATE = "——没有说是什么时候"
+WHY_ORDINAL = "——没有第{n}名"
+WHY_COUNT = "——没有给出这个数量"
+WHY_AMOUNT = "——没有给出所问的数字"
 
 # Table answers worded by the router (the tool layer returns rows and its own one-line text).
 NOT_RANKED_CLUSTER = (
@@ -504,6 +516,17 @@ _EXPECTED_VARS = {
     "LLM_FABRICATED_NOTE": {"labels"},
     "LLM_NUMBER_FALLBACK": {"numbers"},
     "GROUPS_DIFF": {"a", "b", "side", "diff"},
+    "REFUSAL_CLOSEST": {"title", "quote", "why"},
+    "REFUSAL_SUGGEST": {"question"},
+    "WHY_YEAR": {"year"},
+    "WHY_PERIOD": set(),
+    "WHY_MEASURE": set(),
+    "WHY_PLACE": set(),
+    "WHY_FLOW": set(),
+    "WHY_DATE": set(),
+    "WHY_ORDINAL": {"n"},
+    "WHY_COUNT": set(),
+    "WHY_AMOUNT": set(),
     "MOVES": {"n", "rose", "fell", "unchanged"},
     "ALL_UNCHANGED": {"n"},
     "WEIGHT_ITEM_PCT": {"name", "score", "total", "pct"},
