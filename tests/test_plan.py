@@ -398,3 +398,20 @@ def test_a_refusal_names_the_closest_sentence_and_a_question_the_corpus_answers(
     assert ans.related and ans.related[0].quote in ans.answer  # the closest sentence is the first related
     # a question with nothing near it gets the plain refusal
     assert engine.ask("月球背面有几家奶茶店？", use_llm=False).answer == prompts.OFFLINE_REFUSAL
+
+
+def test_clauses_keep_brackets_whole():
+    from bot.answer.offline import clauses_of
+
+    assert clauses_of("而B2C（Business to Consumer，企业到消费者）的模式，是一条路径——也是起点。") == [
+        "而B2C（Business to Consumer，企业到消费者）的模式",
+        "是一条路径",
+        "也是起点",
+    ]
+
+
+def test_a_long_quote_opens_with_the_clause_that_answers(engine):
+    ans = engine.ask("在AI质检的帮助下，富驰高科的缺陷检出率能到多少？", use_llm=False)
+    assert ans.answerable
+    first, _, rest = ans.answer.partition("\n")
+    assert "99.9%" in first and len(first) < 30 and rest.startswith("根据《")

@@ -19,6 +19,7 @@ from bot.answer.extract import (
     list_items,
     share_from_passages,
     share_terms,
+    states_amount,
     states_share,
     years_in,
 )
@@ -199,6 +200,33 @@ _DATE_IN_CLAUSE = re.compile(
     r"(?:19|20)\d\d\s*年?(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"
     r"|(?:19|20)\d\d\s*[qQ][1-4]"
 )
+
+
+_OPEN, _CLOSE = "（(《“‘[【", "）)》”’]】"
+_LEAD_WORD = re.compile(
+    r"^(?:而且|而|但是|但|因此|所以|同时|其中|例如|此外|另外|并且|并|也|即)(?=[\u4e00-\u9fffA-Za-z0-9])"
+)
+
+
+def clauses_of(sentence: str) -> list[str]:
+    """The clauses of a sentence, split at commas, semicolons and dashes outside brackets and quotes."""
+    out, depth, start = [], 0, 0
+    text = sentence.strip()
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and (ch in "，,；;。！!" or text.startswith("——", i)):
+            out.append(text[start:i].strip())
+            i += 2 if ch == "—" else 1
+            start = i
+            continue
+        i += 1
+    out.append(text[start:].strip())
+    return [c for c in out if c]
 
 
 def _why(reason: str) -> str:
@@ -565,7 +593,8 @@ class OfflineEngine:
             ):
                 picks.append(cand)
                 break
-        parts = []
+        direct = self._direct(content, best[3], amount)
+        parts = [prompts.DIRECT_ANSWER.format(answer=direct)] if direct else []
         citations = []
         for _, _, h, s in picks:
             parts.append(prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s))
@@ -573,6 +602,32 @@ class OfflineEngine:
         return Answer(
             question=question, answer="\n".join(parts), answerable=True, citations=citations, mode="offline"
         )
+
+    def _direct(self, question: str, sentence: str, amount: bool) -> str:
+        """One line that answers first: the clause of the quoted sentence that covers the question best (for a
+        "多少" question, the one stating the figure, with the clause that dates it); "" when the sentence is
+        short enough to be its own answer."""
+        if len(squash(sentence)) <= self.settings.engine.direct_min_chars:
+            return ""
+        clauses = [_LEAD_WORD.sub("", c) for c in clauses_of(sentence) if len(squash(c)) >= 4]
+        if len(clauses) < 2:
+            return ""
+        terms = self._terms(question)
+
+        def score(clause: str) -> float:
+            low = unicodedata.normalize("NFKC", clause).lower()
+            return sum(w for t, w in terms.items() if t in low)
+
+        pool = [c for c in clauses if states_amount(c)] if amount else clauses
+        if not pool:
+            return ""
+        best = max(pool, key=score)
+        if score(best) <= 0:
+            return ""
+        i = clauses.index(best)
+        dated = [c for c in clauses[:i] if _DATE_IN_CLAUSE.search(c) and not _DATE_IN_CLAUSE.search(best)]
+        line = "，".join(dated[-1:] + [best])
+        return line if len(squash(line)) < 0.8 * len(squash(sentence)) else ""
 
     def _chart_only(self, scored: list[tuple[float, float, Hit, str]]) -> bool:
         """The best match is a figure caption whose chart is not in the text (and no sentence comes close):

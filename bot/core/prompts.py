@@ -31,6 +31,7 @@ LOGIN_BACKOFF = "登录失败次数过多，请 {seconds} 秒后再试。"
 
 # Offline answer templates.
 OFFLINE_QUOTE = "根据《{title}》：“{quote}”"
+DIRECT_ANSWER = "{answer}。"
 OFFLINE_REFUSAL = NOT_IN_CORPUS + "。以下是最接近的段落，仅供参考。"
 # A refusal that helps: the closest sentence, why it does not answer, and a question the corpus answers.
 REFUSAL_CLOSEST = "最接近的是《{title}》：“{quote}”{why}。"
@@ -517,6 +518,7 @@ _EXPECTED_VARS = {
     "LLM_NUMBER_FALLBACK": {"numbers"},
     "GROUPS_DIFF": {"a", "b", "side", "diff"},
     "REFUSAL_CLOSEST": {"title", "quote", "why"},
+    "DIRECT_ANSWER": {"answer"},
     "REFUSAL_SUGGEST": {"question"},
     "WHY_YEAR": {"year"},
     "WHY_PERIOD": set(),

@@ -164,6 +164,13 @@ class EngineSettings(_Section):
         le=1,
         description="Weight of a key term found just above a sentence (a slide's heading) rather than in it.",
     )
+    direct_min_chars: int = Field(
+        40,
+        ge=0,
+        le=400,
+        description="An offline prose answer opens with its best clause when the quoted sentence is longer "
+        "than this (a shorter sentence is its own direct answer).",
+    )
     heading_chars: int = Field(
         60, ge=0, le=400, description="How far above a sentence (characters) heading terms count."
     )
