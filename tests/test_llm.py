@@ -155,10 +155,12 @@ def test_tool_call_ranking_runs_real_tool_and_cites_table_rows(make_engine, retr
     assert [c.line for c in ans.citations] == [p["line"] for p in expected.provenance]
     for c, city in zip(ans.citations, ["上海市", "杭州市", "南京市"]):
         assert c.doc_id == "tencent-dti-2022" and city in c.quote and "长三角" in c.section
-    assert len(ans.tool_calls) == 1
-    call = ans.tool_calls[0]
+    # The offline parse's plan ran first (T1, and T2 its worded answer); then the model's own call (T3).
+    assert [c.label for c in ans.tool_calls] == ["T1", "T3"]
+    planned, call = ans.tool_calls
+    assert planned.name == "top_cities" and planned.result.rows == expected.rows
     assert call.name == "top_cities" and call.arguments == {"cluster": "长三角", "measure": "2022Q1", "k": 3}
-    assert call.label == "T1" and call.result.text == expected.text
+    assert call.result.text == expected.text
     assert call.result.rows == expected.rows and call.result.provenance == expected.provenance
 
     assert len(server.requests) == 2
@@ -180,10 +182,12 @@ def test_tool_call_ranking_runs_real_tool_and_cites_table_rows(make_engine, retr
         msgs[-1]["content"].rstrip().endswith("标注来源。")
         and "长三角城市群2022Q1排名前三" in msgs[-1]["content"]
     )
-    # The tool really ran: its result (labelled T1, delimited) went back to the model.
+    # The plan's results (T1, T2) were in the first message; the model's tool really ran: its result
+    # (labelled T3, delimited) went back to the model.
+    assert "[T1] top_cities" in msgs[-1]["content"] and "[T2] router" in msgs[-1]["content"]
     tool_msg = messages(server, 1)[-1]
     assert tool_msg["role"] == "tool" and tool_msg["tool_call_id"] == "call_rank_1"
-    assert "<tool_results>" in tool_msg["content"] and "[T1]" in tool_msg["content"]
+    assert "<tool_results>" in tool_msg["content"] and "[T3]" in tool_msg["content"]
     assert expected.text in tool_msg["content"]
     assert messages(server, 1)[-2]["tool_calls"][0]["function"]["name"] == "top_cities"
 
@@ -232,11 +236,11 @@ def test_malformed_tool_arguments_are_returned_to_the_model(make_engine):
     assert [m["tool_call_id"] for m in errors] == ["call_bad_1", "call_bad_2"]
     assert "不是有效的 JSON" in errors[0]["content"]
     assert "没有名为“city_ranking”的工具" in errors[1]["content"] and "city_rank" in errors[1]["content"]
-    assert [tc.name for tc in ans.tool_calls] == ["city_rank", "city_ranking", "city_rank"]
-    assert "error" in ans.tool_calls[0].result and ans.tool_calls[0].arguments == {
-        "_raw": "{\"city\": \"东莞\""
-    }
-    assert ans.tool_calls[2].label == "T1"  # errors are not citable results
+    planned, *calls = ans.tool_calls  # the offline parse's plan first (T1, its worded answer T2)
+    assert planned.name == "city_rank" and planned.label == "T1"
+    assert [tc.name for tc in calls] == ["city_rank", "city_ranking", "city_rank"]
+    assert "error" in calls[0].result and calls[0].arguments == {"_raw": "{\"city\": \"东莞\""}
+    assert calls[2].label == "T3"  # errors are not citable results
     expected = call_tool("city_rank", {"city": "东莞", "measure": "2022Q1"})
     assert [c.line for c in ans.citations] == [p["line"] for p in expected.provenance]
     assert "东莞市" in ans.citations[0].quote
@@ -612,3 +616,12 @@ def test_number_check_reads_values_roundings_and_markers() -> None:
     assert unsupported_numbers("约181%，1,234.50亿元，第3名[T7]", sources) == []  # rounding, commas, zeros
     assert unsupported_numbers("增速182%，或181.30%，排第4", sources) == ["182", "4"]
     assert unsupported_numbers("没有数字", []) == []
+
+
+def test_the_model_is_told_what_the_tables_do_not_hold(make_engine):
+    """A measure the tables do not hold (one quarter's growth): the offline plan's refusal, naming the nearest
+    figure under its exact label, reaches the model in its first message as a tool result."""
+    engine, server = make_engine("not_in_corpus")
+    engine.answer("咸阳2022年一季度单季的同比增速是多少？")
+    first = messages(server, 0)[-1]["content"]
+    assert "[T2] router" in first and "两年同比增速" in first and "咸阳市" in first

@@ -302,7 +302,12 @@ class LLMEngine:
     def _tool_loop(
         self, q: str, history: History | None, ledger: _Ledger, first: list[tuple[str, Hit]], streaming: bool
     ) -> Generator[str, None, str]:
-        messages = self._messages(history, prompts.RAG_USER.format(context=passages_block(first), question=q))
+        # The offline parse's plan runs first (the same parse and tools as offline answers): its results
+        # are in the first message, and the model may call more tools.
+        routed = self._routed(q, user_questions(history), ledger)
+        blocks = [prompts.TOOL_RESULTS_BLOCK.format(results="\n".join(routed))] if routed else []
+        blocks.append(passages_block(first))
+        messages = self._messages(history, prompts.RAG_USER.format(context="\n\n".join(blocks), question=q))
         tools = self._tools()
         for round_no in range(self.settings.llm.max_tool_rounds):
             try:
@@ -422,13 +427,10 @@ class LLMEngine:
             label = ledger.add_result(_ToolOutput(name=tc.name, text=text, provenance=list(res.provenance)))
             ledger.tool_calls.append(ToolCall(name=tc.name, arguments=tc.arguments, result=res, label=label))
             items.append(prompts.TOOL_RESULT_ITEM.format(label=label, name=tc.name, text=_data(text)))
-        if not routed.tool_calls and routed.answer:  # a message without a table call (an unknown period …)
-            label = ledger.add_result(
-                _ToolOutput(name="router", text=routed.answer, citations=list(routed.citations))
-            )
-            items.append(
-                prompts.TOOL_RESULT_ITEM.format(label=label, name="router", text=_data(routed.answer))
-            )
+        if routed.answer:  # the plan's worded result: a composed figure, a scope refusal, its caveats
+            text = "".join([routed.answer, *routed.caveats])
+            label = ledger.add_result(_ToolOutput(name="router", text=text, citations=list(routed.citations)))
+            items.append(prompts.TOOL_RESULT_ITEM.format(label=label, name="router", text=_data(text)))
         return items
 
     # -- one model call --------------------------------------------------------------------------------
