@@ -415,3 +415,10 @@ def test_a_long_quote_opens_with_the_clause_that_answers(engine):
     assert ans.answerable
     first, _, rest = ans.answer.partition("\n")
     assert "99.9%" in first and len(first) < 30 and rest.startswith("根据《")
+
+
+def test_an_authors_essay_and_then_their_position(engine):
+    ans = engine.ask("邬贺铨在这本书里写的文章叫什么？", use_llm=False)
+    assert ans.answerable and "《问路产业互联网》" in ans.answer
+    both = engine.ask("汤道生那篇文章的标题是什么，他在哪里工作？", use_llm=False)
+    assert "《产业互联网数字化进程" in both.answer and "腾讯高级执行副总裁" in both.answer

@@ -111,6 +111,10 @@ _AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔
 # An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|" + TEAM_AUTHOR + r")）")
 _WHO_Q = re.compile(r"谁|哪位|什么人")
+_PRONOUN_PART = re.compile(
+    r"[，,；;](?=(?:那么|那)?(?:他|她|它|其|该)[^，,；;]{1,20}(?:什么|哪|谁|多少|几|怎么|如何|吗|呢))"
+)
+_TITLE_Q = re.compile(r"题目|标题|篇名|哪篇|哪一篇|什么文章|文章叫|文章名")
 # Someone speaking: "李三希分析，…" (a speech verb then a comma; "具体来说，" is not one).
 _SPEECH = r"(?:分析|表示|指出|认为|介绍|强调|坦言|谈到|提出|(?<![来而])说)"
 _ATTRIBUTION = re.compile(r"[\u4e00-\u9fff]{2,}" + _SPEECH + r"[，,:：]")
@@ -162,6 +166,10 @@ def _subquestions(question: str) -> list[str]:
     parts = [p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4]
     if len(parts) > 1:
         return parts
+    # "…标题是什么，他在哪个机构任职？": a clause that starts with a pronoun and asks again is a second part
+    m = _PRONOUN_PART.search(question)
+    if m and len(squash(question[: m.start()])) >= 4:
+        return [question[: m.start()].strip() + "？", question[m.start() + 1 :].strip()]
     return _split_respectively(question)
 
 
@@ -282,6 +290,7 @@ class OfflineEngine:
             return routed
         return (
             self._author(question)
+            or self._essay_by(question)
             or self._person_role(question, lead_answer)
             or self._prose(question, previous, lead)
         )
@@ -293,6 +302,8 @@ class OfflineEngine:
         q = unicodedata.normalize("NFKC", question)
         if not has_any(q, "person", "role_question"):
             return None
+        if lead_answer and re.search(r"他|她", q):  # "他在哪里工作": the person the first part named
+            return self._role_of(question, lead_answer) or self._role_of(question, q)
         return self._role_of(question, q) or (self._role_of(question, lead_answer) if lead_answer else None)
 
     def _role_of(self, question: str, q: str) -> Answer | None:
@@ -365,6 +376,31 @@ class OfflineEngine:
                                 citations=[cite(hit, chunk.text[:80])],
                             )
         return None
+
+    def _essay_by(self, question: str) -> Answer | None:
+        """ "X写的文章题目是什么 / X写了哪篇": the essay headings "题目（作者）" that name X as an author."""
+        if not _TITLE_Q.search(question):
+            return None
+        q = squash(unicodedata.normalize("NFKC", question))
+        found: dict[str, Hit] = {}
+        names: list[str] = []
+        for rank, chunk in enumerate(self.retriever.chunks):
+            for part in chunk.section.split(" > "):
+                m = _BYLINE.fullmatch(part)
+                if not m or not m.group(1):
+                    continue
+                authors = m.group(2).split()
+                if any(len(a) >= 2 and a in q for a in authors) and m.group(1) not in found:
+                    found[m.group(1)] = Hit(chunk=chunk, score=1.0, rank=rank + 1)
+                    names.append(m.group(2))
+        if not found or len(found) > 3:
+            return None
+        text = (
+            "；".join(prompts.ESSAY_BY.format(author=a, essay=e) for a, e in zip(names, found, strict=True))
+            + "。"
+        )
+        cites = [cite(h, h.chunk.text[:80]) for h in found.values()]
+        return Answer(question=question, answer=text, answerable=True, mode="offline", citations=cites)
 
     @staticmethod
     def _combine(question: str, answers: list[Answer]) -> Answer:

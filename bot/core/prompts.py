@@ -62,6 +62,7 @@ INDEX_VALUE_NOT_GIVEN = "报告没有给出{city}数字化转型指数的具体�
 WEIGHT_STEP = "指标{indicator}的权重 = {score:g}/{total:g} ≈ {weight:.3f}（约{pct:.1f}%）。{details}"
 
 # Offline prose answers computed or looked up from passages.
+ESSAY_BY = "{author}的文章是《{essay}》"
 ESSAY_AUTHOR = "《{essay}》的作者是{author}。"
 AUTHOR_ONLY = "作者是{author}。"
 SHARE_COMPUTED = "{part}占{total}的比例约为{pct}（{part_text} ÷ {total_text}，按语料中的数字计算）。"
@@ -518,6 +519,7 @@ _EXPECTED_VARS = {
     "LLM_NUMBER_FALLBACK": {"numbers"},
     "GROUPS_DIFF": {"a", "b", "side", "diff"},
     "REFUSAL_CLOSEST": {"title", "quote", "why"},
+    "ESSAY_BY": {"author", "essay"},
     "DIRECT_ANSWER": {"answer"},
     "REFUSAL_SUGGEST": {"question"},
     "WHY_YEAR": {"year"},
