@@ -422,3 +422,34 @@ def test_an_authors_essay_and_then_their_position(engine):
     assert ans.answerable and "《问路产业互联网》" in ans.answer
     both = engine.ask("汤道生那篇文章的标题是什么，他在哪里工作？", use_llm=False)
     assert "《产业互联网数字化进程" in both.answer and "腾讯高级执行副总裁" in both.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("某地两年同比增速均值为90%，2021Q1的同比增速是120%，2022Q1的同比增速是多少？", "= 60%"),
+        ("两年均值口径下某市增速为50%，其2022年一季度同比为30%，那2021年一季度同比是多少", "= 70%"),
+        ("某市同比增速（两年均值）为100%，2020Q1指数为3，2021Q1同比增长50%，推算它2022Q1的指数", "= 11.25"),
+    ],
+)
+def test_one_years_rate_from_the_two_year_mean(question, needle):
+    ans = route(question)
+    assert ans is not None and ans.answerable and needle in ans.answer
+
+
+def test_one_years_rate_from_a_named_citys_mean_in_the_tables():
+    row = OVERVIEW[OVERVIEW["city"] == "洛阳市"].iloc[0]
+    ans = route("洛阳的两年均值增速就是报告里的数字，假设它2021Q1的单年同比为150%，2022Q1单年同比是多少？")
+    assert ans is not None and f"{row['growth']}%" in ans.answer
+    assert f"= {2 * row['growth'] - 150:g}%" in ans.answer
+    assert any(c.line == int(row["line_growth"]) for c in ans.citations)
+
+
+def test_shares_of_two_regions_by_the_reports_definition():
+    ans = route("甲省整体指数为50，其中金融6；乙省整体40、金融6。哪个省的金融占比高？高多少个百分点？")
+    assert ans is not None
+    assert (
+        "6 ÷ 50 = 12%" in ans.answer
+        and "6 ÷ 40 = 15%" in ans.answer
+        and "乙省的金融占比更高，高3个百分点" in ans.answer
+    )

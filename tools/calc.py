@@ -94,6 +94,38 @@ def calc_growth(current: float, previous: float, kind: GrowthKind = "yoy") -> To
     )
 
 
+def calc_other_year_growth(
+    mean: float, known: float, known_year: Literal["first", "second"] = "first", base: float | None = None
+) -> ToolResult:
+    """One year's YoY growth from the report's two-year mean and the other year's rate (percent):
+    other = 2 × mean − known; with the index two years ago (`base`), the index of both later years.
+
+    Args:
+        mean: The two-year mean of YoY growth in percent (the report's 同比增速), e.g. 140.
+        known: The known year's YoY growth in percent, e.g. 200.
+        known_year: "first" when `known` is the first year's rate (2021Q1 vs 2020Q1), "second" otherwise.
+        base: Optional index value two years ago (e.g. 2020Q1), to carry the rates to index values.
+    """
+    for name, v in (("mean", mean), ("known", known)):
+        if not method._is_number(v):
+            raise ToolError(f"{name} 不是有限的数字。")
+    other = 2 * float(mean) - float(known)
+    g1, g2 = (known, other) if known_year == "first" else (other, known)
+    row: dict[str, float] = {"first_rate": float(g1), "second_rate": float(g2)}
+    text = f"另一年同比 = 2 × {_fmt(mean)}% − {_fmt(known)}% = {fmt_number(other, 2)}%"
+    if base is not None:
+        if not method._is_number(base) or base <= 0:
+            raise ToolError("基期指数应为正数。")
+        second = float(base) * (1 + g1 / 100)
+        third = second * (1 + g2 / 100)
+        row.update({"base": float(base), "second": second, "third": third})
+        text += (
+            f"；指数 {_fmt(base)} × (1 + {fmt_number(g1, 2)}%) = {_fmt(second)}，"
+            f"× (1 + {fmt_number(g2, 2)}%) = {_fmt(third)}"
+        )
+    return ToolResult(rows=[row], text=text + "。", columns=list(row))
+
+
 def calc_two_year_growth(first: float, second: float, third: float) -> ToolResult:
     """Two-year mean of YoY growth (the report's 两年同比增速均值), in percent.
 
@@ -245,6 +277,7 @@ CALC_FUNCTIONS: list[Callable[..., ToolResult]] = [
     calc_expert_weights,
     calc_growth,
     calc_two_year_growth,
+    calc_other_year_growth,
     calc_mean_growth,
     calc_change,
     calc_normalise,

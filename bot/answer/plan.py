@@ -469,3 +469,78 @@ def _growth_plan(q: Query) -> Plan | None:
 
         return Plan("calc_growth", [("calc_growth", {"current": v1, "previous": v0})], compose2)
     return None
+
+
+def other_year_plan(q: Query, mean: float) -> Plan:
+    """One year's rate from the two-year mean and the other year's rate; the index, given 2020Q1's."""
+    assert q.inline is not None
+    data = q.inline
+    known, first = data.scalars["known"], data.known_year != "second"
+    args: dict[str, Any] = {"mean": mean, "known": known, "known_year": "first" if first else "second"}
+    if "base" in data.scalars:
+        args["base"] = data.scalars["base"]
+
+    def compose(results: list[ToolResult]) -> str:
+        row = results[-1].rows[0]
+        other = row["second_rate"] if first else row["first_rate"]
+        text = prompts.CALC_OTHER_YEAR.format(
+            other_period="2022Q1" if first else "2021Q1",
+            mean=fmt_number(mean, 4),
+            known=fmt_number(known, 4),
+            known_period="2021Q1" if first else "2022Q1",
+            other=_round(other, q.digits, 2),
+        )
+        if "base" in row:
+            text += prompts.CALC_OTHER_YEAR_INDEX.format(
+                base=fmt_number(row["base"], 4),
+                g1=fmt_number(row["first_rate"], 2),
+                second=fmt_number(row["second"], 4),
+                g2=fmt_number(row["second_rate"], 2),
+                third=_round(row["third"], q.digits, 4),
+            )
+        return text
+
+    return Plan("calc_other_year", [("calc_other_year_growth", args)], compose)
+
+
+def mean_from_table_plan(city: str) -> Plan:
+    """A city's two-year mean growth from the tables, worded, for a calculation that starts from it."""
+
+    def compose(results: list[ToolResult]) -> str:
+        row = results[0].rows[0]
+        return prompts.MEAN_FROM_TABLE.format(city=row["city"], value=say_value("growth", row["growth"]))
+
+    args = {"cities": [city], "select": "named", "by": "growth", "aggregate": "list"}
+    return Plan("city_query", [("city_query", args)], compose, caveats=[prompts.CAVEAT_GROWTH])
+
+
+def shares_plan(shares: list[tuple[str, str, float, float]], digits: int | None) -> Plan:
+    """Each named region's industry share by the report's definition (part ÷ whole), and which is higher."""
+    steps = [
+        ("calc_industry_share", {"industry_value": part, "region_total": whole})
+        for _, _, part, whole in shares
+    ]
+
+    def compose(results: list[ToolResult]) -> str:
+        pcts = [part / whole * 100 for _, _, part, whole in shares]
+        items = "；".join(
+            prompts.SHARE_ITEM.format(
+                name=name,
+                label=label,
+                part=fmt_number(part, 4),
+                whole=fmt_number(whole, 4),
+                pct=_round(p, digits, 2),
+            )
+            for (name, label, part, whole), p in zip(shares, pcts, strict=True)
+        )
+        text = prompts.CALC_SHARES.format(items=items)
+        order = sorted(range(len(shares)), key=lambda i: -pcts[i])
+        if len(shares) == 2 and pcts[order[0]] != pcts[order[1]]:
+            text += prompts.SHARES_COMPARE.format(
+                top=shares[order[0]][0],
+                label=shares[0][1],
+                diff=_round(pcts[order[0]] - pcts[order[1]], digits, 2),
+            )
+        return text
+
+    return Plan("calc_share", steps, compose)

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from bot.answer.plan import Plan, calc_plan, city_plan, clusters_stat_plan, scope_plan
-from bot.answer.understand import Intent, Query, calc_query, has_any, normalise, table_query
+from bot.answer.plan import (
+    Plan,
+    calc_plan,
+    city_plan,
+    clusters_stat_plan,
+    mean_from_table_plan,
+    other_year_plan,
+    scope_plan,
+    shares_plan,
+)
+from bot.answer.understand import (
+    Intent,
+    Query,
+    calc_query,
+    digits_asked,
+    has_any,
+    mean_growth_query,
+    normalise,
+    region_shares,
+    table_query,
+)
 from bot.core import prompts
 from bot.core.schema import Citation, ToolCall
 from tools.errors import ToolError
@@ -595,6 +615,17 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
     if not parts:
         return None
     run = _Run()
+    derived = _other_year(question, run)
+    if derived is not None:
+        return derived
+    norm = normalise(question)
+    shares = region_shares(norm) if has_any(norm, "calc", "share") else []
+    if shares:
+        low = unicodedata.normalize("NFKC", question).lower()
+        # the names as the user wrote them ("B省", not the normalised "b省")
+        named = [(question[i : i + len(n)] if (i := low.find(n)) >= 0 else n, *rest) for n, *rest in shares]
+        run.execute(shares_plan(named, digits_asked(norm)))  # type: ignore[arg-type]
+        return _answer(run)
     typed = calc_query(normalise(question)) if not _names_tables(question) else None
     typed_plan = calc_plan(typed) if typed is not None else None
     if typed_plan is not None:
@@ -630,6 +661,23 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             if n:
                 run.texts[-1] = prompts.COUNT_PREFIX.format(n=n) + run.texts[-1]
         context = f
+    return _answer(run)
+
+
+def _other_year(question: str, run: _Run) -> RoutedAnswer | None:
+    """One year's growth from the two-year mean (typed in, or a named city's from the tables) and the other
+    year's rate."""
+    q = mean_growth_query(normalise(question))
+    if q is None or q.inline is None:
+        return None
+    mean = q.inline.scalars.get("mean")
+    if mean is None:
+        f = parse(question)
+        _resolve_ambiguous(f)
+        if len(f.cities) != 1:
+            return None
+        mean = float(run.execute(mean_from_table_plan(f.cities[0]))[0].rows[0]["growth"])
+    run.execute(other_year_plan(q, mean))
     return _answer(run)
 
 

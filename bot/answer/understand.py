@@ -78,6 +78,12 @@ class InlineData(BaseModel):
     names: list[str] = Field(default_factory=list, description="Names listed for the columns/rows (A、B、C).")
     total: float | None = None
     focus: str | None = Field(None, description="The one name the question asks about ('B', '指标1').")
+    known_year: Literal["first", "second"] | None = Field(
+        None, description="Two-year growth: which year's single rate the question gives."
+    )
+    asks_index: bool = Field(
+        False, description="Two-year growth: the question asks an index value, not a rate."
+    )
 
 
 class Query(BaseModel):
@@ -476,6 +482,11 @@ def calc_operation(text: str) -> str | None:
     return None
 
 
+def digits_asked(text: str) -> int | None:
+    """The decimals a question asks for ("保留2位小数", "两位小数"), or None."""
+    return _digits(text)
+
+
 def _digits(text: str) -> int | None:
     for p in _patterns("calc", "digits_re"):
         m = p.search(text)
@@ -500,3 +511,70 @@ def calc_query(text: str) -> Query | None:
         digits=_digits(text),
         percent=has_any(text, "calc", "percent"),
     )
+
+
+# ---------------------------------------------------------------- one year's rate from the two-year mean
+
+_MEAN_RATE = re.compile(rf"(?:均值|平均值?)[)）]?[^\d%，,。；;]{{0,10}}?({_NUM})%")
+_YEAR_RATE = re.compile(
+    rf"(202[12])年?(?:q1|一季度)?的?(?:单年|单独)?(?:的)?(?:同比)?(?:增速|增长率|增幅|增长)?(?:是|为|:)?({_NUM})%"
+)
+_BASE_INDEX = re.compile(rf"2020年?(?:q1|一季度)?的?指数值?(?:是|为|:)?({_NUM})(?![\d.%])")
+
+
+def mean_growth_query(text: str) -> Query | None:
+    """'两年均值140%，2021Q1同比200%，2022Q1同比（或指数）多少': one year's rate from the report's two-year
+    mean and the other year's rate (and the index, given the 2020Q1 value). The mean may come from the
+    tables instead (a named city): then `scalars` has no "mean". None when the question is not this."""
+    if not has_any(text, "calc", "two_year") and "均值" not in text:
+        return None
+    known = _YEAR_RATE.search(text)
+    if known is None:
+        return None
+    mean = _MEAN_RATE.search(text)
+    data = InlineData(known_year="first" if known.group(1) == "2021" else "second")
+    data.scalars["known"] = float(known.group(2))
+    if mean is not None and mean.start() != known.start() and mean.group(1) != known.group(2):
+        data.scalars["mean"] = float(mean.group(1))
+    base = _BASE_INDEX.search(text)
+    if base is not None:
+        data.scalars["base"] = float(base.group(1))
+    tail = text[known.end() :]
+    data.asks_index = base is not None and "指数" in tail
+    return Query(
+        text=text, intent=Intent.CALCULATION, operation="other_year", inline=data, digits=_digits(text)
+    )
+
+
+# ---------------------------------------------------------------- shares of several named regions
+
+_SEGMENT = re.compile(r"[；;。：:]")
+_REGION = re.compile(
+    r"^(?:其中|而|另外|另|对于)?([a-z甲乙丙丁戊己庚辛]{1,2}(?:省|市|区|地区|城市)?|[\u4e00-\u9fff]{2,4}?(?:省|市))"
+)
+_WHOLE = re.compile(rf"(?:整体|总体|总指数|合计|全部|总值|总)(?:指数|数值|值)?(?:为|是)?({_NUM})(?![\d.%])")
+_PART = re.compile(rf"(?:其中)?([\u4e00-\u9fff]{{1,6}}?)(?:指数|数值|值)?(?:为|是)?({_NUM})(?![\d.%])")
+
+
+def region_shares(text: str) -> list[tuple[str, str, float, float]]:
+    """'A省…整体80、其中工业14.4；B省整体45、工业9.0' -> [(a省, 工业, 14.4, 80), (b省, 工业, 9.0, 45)]:
+    each named region's part and whole, when at least two regions give both."""
+    out: list[tuple[str, str, float, float]] = []
+    for seg in _SEGMENT.split(text):
+        seg = seg.strip("，,、 ")
+        name = _REGION.match(seg)
+        whole = _WHOLE.search(seg)
+        if not name or not whole:
+            continue
+        rest = seg[name.end() : whole.start()] + "，" + seg[whole.end() :]
+        parts = [
+            (m.group(1).removeprefix("其中"), float(m.group(2)))
+            for m in _PART.finditer(rest)
+            if not _WHOLE.fullmatch(m.group(0))
+        ]
+        parts = [(label, v) for label, v in parts if label and not re.search(r"整体|总|指数$", label)]
+        if len(parts) == 1:
+            label, value = parts[0]
+            label = re.sub(r"^.*?(?:、|，|,|其中)", "", label) or label
+            out.append((name.group(1), label, value, float(whole.group(1))))
+    return out if len(out) >= 2 and len({o[1] for o in out}) == 1 else []

@@ -303,6 +303,17 @@ TOTAL_GIVEN = "基期全国加总为题中给出的数"
 TOTAL_SUMMED = "样本即全部城市，基期加总为各值之和"
 CALC_NORMALISE = "报告的标准化 t = x ÷ 该指标基期全国加总（{source}）：{items}。"
 CALC_WEIGHTED = "加权平均（报告的合成方法）：({terms}) ÷ {weight_sum} = {value}。"
+CALC_OTHER_YEAR = (
+    "报告的同比增速是2021Q1与2022Q1两个单年同比增速的均值，所以{other_period}的单年同比增速"
+    " = 2 × {mean}% − {known}%（{known_period}）= {other}%。"
+)
+CALC_OTHER_YEAR_INDEX = (
+    "指数：2021Q1 = {base} × (1 + {g1}%) = {second}；2022Q1 = {second} × (1 + {g2}%) = {third}。"
+)
+MEAN_FROM_TABLE = "{city}在报告中的同比增速（2021Q1&2022Q1两年同比增速均值）为{value}。"
+CALC_SHARES = "按报告的占比定义（某行业在某地区的指数值 ÷ 该地区指数整体数值）：{items}。"
+SHARE_ITEM = "{name}{label}占比 = {part} ÷ {whole} = {pct}%"
+SHARES_COMPARE = "{top}的{label}占比更高，高{diff}个百分点。"
 CALC_GROWTH = "同比增速 = {v1} ÷ {v0} − 1（{p1}相对{p0}）= {value}%。"
 CALC_TWO_YEAR = (
     "{p1}同比增速 = {v1} ÷ {v0} − 1 = {g1}%，{p2}同比增速 = {v2} ÷ {v1} − 1 = {g2}%；"
@@ -519,6 +530,12 @@ _EXPECTED_VARS = {
     "LLM_NUMBER_FALLBACK": {"numbers"},
     "GROUPS_DIFF": {"a", "b", "side", "diff"},
     "REFUSAL_CLOSEST": {"title", "quote", "why"},
+    "CALC_SHARES": {"items"},
+    "SHARE_ITEM": {"name", "label", "part", "whole", "pct"},
+    "SHARES_COMPARE": {"top", "label", "diff"},
+    "CALC_OTHER_YEAR": {"other_period", "mean", "known", "known_period", "other"},
+    "CALC_OTHER_YEAR_INDEX": {"base", "g1", "second", "g2", "third"},
+    "MEAN_FROM_TABLE": {"city", "value"},
     "ESSAY_BY": {"author", "essay"},
     "DIRECT_ANSWER": {"answer"},
     "REFUSAL_SUGGEST": {"question"},
