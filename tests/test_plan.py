@@ -453,3 +453,11 @@ def test_shares_of_two_regions_by_the_reports_definition():
         and "6 ÷ 40 = 15%" in ans.answer
         and "乙省的金融占比更高，高3个百分点" in ans.answer
     )
+
+
+def test_a_sentence_about_another_things_measure_ranks_lower():
+    anchors = verify.measure_anchors("2021年全省数字经济规模是多少")
+    assert ("全省数字经济", "规模") in anchors
+    assert verify.anchor_fit(anchors, "2021年全省数字经济规模达到5万亿元") == 1
+    assert verify.anchor_fit(anchors, "2021年全省产业数字化规模达到4万亿元") == -1
+    assert verify.anchor_fit(anchors, "2021年，全省数字经济增长较快，规模达到5万亿元") == 0

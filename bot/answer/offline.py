@@ -25,7 +25,14 @@ from bot.answer.extract import (
 )
 from bot.answer.route import route
 from bot.answer.understand import has_any, lexicon, with_period_words
-from bot.answer.verify import measure_groups, missing_years, place_conflict, unsupported
+from bot.answer.verify import (
+    anchor_fit,
+    measure_anchors,
+    measure_groups,
+    missing_years,
+    place_conflict,
+    unsupported,
+)
 from bot.core import prompts
 from bot.core.errors import BotError
 from bot.core.schema import Answer, Chunk, Hit, ToolCall
@@ -485,8 +492,11 @@ class OfflineEngine:
         self, query: str, hits: list[Hit], subject: str = ""
     ) -> list[tuple[float, float, Hit, str]]:
         """Sentences of the hits scored by weighted term coverage of the query (terms of a borrowed `subject`
-        at half weight), plus a small rank prior: (score, coverage, hit, sentence), best first."""
+        at half weight), plus a small rank prior, plus or minus `anchor_weight` when the sentence names the
+        asked thing's measure ("产业数字化规模") or the same measure of another thing: (score, coverage, hit,
+        sentence), best first."""
         cfg = self.settings.engine
+        anchors = measure_anchors(query)
         terms = self._terms(query)
         for t, w in self._terms(subject).items():
             terms.setdefault(t, cfg.subject_weight * w)
@@ -510,7 +520,8 @@ class OfflineEngine:
                     / total
                 )
                 penalty = cfg.long_sentence_penalty * max(0, len(s) - cfg.long_sentence_chars)
-                scored.append((cov + cfg.rank_prior * prior - penalty, cov, h, s))
+                anchor = cfg.anchor_weight * anchor_fit(anchors, s) if anchors else 0.0
+                scored.append((cov + cfg.rank_prior * prior - penalty + anchor, cov, h, s))
         scored.sort(key=lambda x: -x[0])
         return scored
 

@@ -201,3 +201,38 @@ def place_conflict(question: str, evidence: str) -> str:
     if stated and not (asked & stated):
         return sorted(asked)[0]
     return ""
+
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+$")
+_NOT_A_MODIFIER = set("的总其该之各均年月日约达为是了与和及或在")
+
+
+def measure_anchors(question: str) -> list[tuple[str, str]]:
+    """(modifier, measure word) pairs the question names: '数字经济规模' -> ('数字经济', '规模'); the
+    modifier is the run of Chinese characters just before a measure word of the lexicon (up to 6)."""
+    q = _norm(question)
+    out = []
+    for words in lexicon()["prose_measure"].values():
+        for w in words:
+            at = q.find(w)
+            if at <= 0:
+                continue
+            run = _CJK_RUN.search(q[:at])
+            if run and len(run.group(0)) >= 2:
+                out.append((run.group(0)[-6:], w))
+    return out
+
+
+def anchor_fit(anchors: list[tuple[str, str]], sentence: str) -> int:
+    """+1 when the sentence names the asked thing's measure ('产业数字化规模'), -1 when it names the same
+    measure of another thing ('产业数字化规模' for an asked '数字经济规模'), else 0."""
+    s = _norm(sentence)
+    verdict = 0
+    for mod, w in anchors:
+        if any(mod[-n:] + w in s for n in range(min(len(mod), 6), 1, -1) if len(mod) >= n):
+            return 1
+        for m in re.finditer(re.escape(w), s):
+            before = s[max(0, m.start() - 2) : m.start()]
+            if len(before) == 2 and _CJK_RUN.fullmatch(before) and not set(before) & _NOT_A_MODIFIER:
+                verdict = -1
+    return verdict

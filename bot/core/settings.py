@@ -192,6 +192,13 @@ class EngineSettings(_Section):
     long_sentence_chars: int = Field(
         120, ge=20, description="Sentences longer than this lose a little score."
     )
+    anchor_weight: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Sentence ranking: added when a sentence names the asked thing's measure "
+        "('产业数字化规模'), subtracted when it names the same measure of another thing.",
+    )
     long_sentence_penalty: float = Field(
         0.0005, ge=0, description="Score lost per character past long_sentence_chars."
     )
