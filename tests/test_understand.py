@@ -153,3 +153,34 @@ def test_two_year_growth_periods():
 def test_no_calculation_without_data_or_operation():
     assert calc_query(normalise("报告用什么方法确定权重？")) is None
     assert calc_query(normalise("郑州排名第几")) is None
+
+
+# ---------------------------------------------------------------- the one entry point
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "operation"),
+    [
+        ("两位专家给甲、乙打分：专家1为4、2，专家2为3、3。权重分别是多少", "calculation", "weights"),
+        ("某地两年均值增速80%，2021Q1同比100%，2022Q1同比是多少", "calculation", "other_year"),
+        ("甲省整体60，其中工业12；乙省整体30，工业9。哪个省工业占比高", "calculation", "shares"),
+        ("德阳在成渝排第几", "table_lookup", None),
+        ("中原增速高于150%的城市有几个", "table_aggregate", None),
+        ("《问路产业互联网》是谁写的", "author", None),
+        ("邬贺铨那篇文章的题目是什么", "author", None),
+        ("产业互联网和消费互联网有什么区别", "prose", None),
+    ],
+)
+def test_understand_types_the_question(question, intent, operation):
+    from bot.answer.understand import understand
+
+    q = understand(question)
+    assert q.intent.value == intent and q.operation == operation
+
+
+def test_understand_parts_of_a_compound_table_question():
+    from bot.answer.understand import split_parts, understand
+
+    q = understand("洛阳在中原城市群排第几？它的增速是多少？")
+    assert len(q.parts) == 2 and q.parts[1].measure == "growth"
+    assert split_parts("长三角增速前五的平均值？保留1位小数") == ["长三角增速前五的平均值，保留1位小数"]

@@ -24,7 +24,7 @@ from bot.answer.extract import (
     years_in,
 )
 from bot.answer.route import route
-from bot.answer.understand import has_any, lexicon, with_period_words
+from bot.answer.understand import Intent, has_any, lexicon, normalise, understand, with_period_words
 from bot.answer.verify import (
     anchor_fit,
     measure_anchors,
@@ -114,14 +114,12 @@ _QWORD = re.compile(
     r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
     r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$"
 )
-_AUTHOR_Q = re.compile(r"谁写|作者是谁|作者是哪位|谁撰写|谁执笔|是谁的文章")
 # An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
 _BYLINE = re.compile(r"(.*)（([\u4e00-\u9fff·]{2,5}(?:\s[\u4e00-\u9fff·]{2,5})*|" + TEAM_AUTHOR + r")）")
 _WHO_Q = re.compile(r"谁|哪位|什么人")
 _PRONOUN_PART = re.compile(
     r"[，,；;](?=(?:那么|那)?(?:他|她|它|其|该)[^，,；;]{1,20}(?:什么|哪|谁|多少|几|怎么|如何|吗|呢))"
 )
-_TITLE_Q = re.compile(r"题目|标题|篇名|哪篇|哪一篇|什么文章|文章叫|文章名")
 # Someone speaking: "李三希分析，…" (a speech verb then a comma; "具体来说，" is not one).
 _SPEECH = r"(?:分析|表示|指出|认为|介绍|强调|坦言|谈到|提出|(?<![来而])说)"
 _ATTRIBUTION = re.compile(r"[\u4e00-\u9fff]{2,}" + _SPEECH + r"[，,:：]")
@@ -295,12 +293,11 @@ class OfflineEngine:
         routed = self._route(question, previous)
         if routed is not None:
             return routed
-        return (
-            self._author(question)
-            or self._essay_by(question)
-            or self._person_role(question, lead_answer)
-            or self._prose(question, previous, lead)
-        )
+        if understand(question).intent == Intent.AUTHOR:
+            found = self._author(question) or self._essay_by(question)
+            if found is not None:
+                return found
+        return self._person_role(question, lead_answer) or self._prose(question, previous, lead)
 
     def _person_role(self, question: str, lead_answer: str = "") -> Answer | None:
         """ "X是什么身份 / 在哪个机构任职": the corpus sentence that puts the name X next to a role word
@@ -342,7 +339,7 @@ class OfflineEngine:
     def _author(self, question: str) -> Answer | None:
         """ "《题目》是谁写的？" / "序言一的作者是谁？": from the essay headings "题目（作者）" found at
         ingestion."""
-        if not _AUTHOR_Q.search(question):
+        if not has_any(normalise(question), "author", "asks_author_re"):
             return None
         doc_titles = [squash(c.title) for c in self.retriever.chunks[:1]] + [
             squash(t) for names in self.retriever.aliases.values() for t in names
@@ -386,7 +383,7 @@ class OfflineEngine:
 
     def _essay_by(self, question: str) -> Answer | None:
         """ "X写的文章题目是什么 / X写了哪篇": the essay headings "题目（作者）" that name X as an author."""
-        if not _TITLE_Q.search(question):
+        if not has_any(normalise(question), "author", "asks_title_re"):
             return None
         q = squash(unicodedata.normalize("NFKC", question))
         found: dict[str, Hit] = {}

@@ -22,13 +22,12 @@ from bot.answer.plan import (
 from bot.answer.understand import (
     Intent,
     Query,
-    calc_query,
-    digits_asked,
     has_any,
-    mean_growth_query,
+    names_tables,
     normalise,
-    region_shares,
+    split_parts,
     table_query,
+    understand,
 )
 from bot.core import prompts
 from bot.core.schema import Citation, ToolCall
@@ -41,10 +40,6 @@ from tools.tables import report_source, source_line, tables_readonly
 MAX_HISTORY = 4
 _COUNTED = re.compile(r"共\d+")
 _SPLIT = re.compile(r"[？?；;。！!]+")
-_FORMAT_ONLY = re.compile(
-    r"[（(]?(?:请|并|结果|答案)?(?:保留|精确到|四舍五入到?|取)?[\d一二两三四五六]+位小数[)）]?"
-    r"|[（(]?(?:请)?(?:用|以)(?:百分比|百分数|%)(?:表示)?[)）]?"
-)
 _CHAIN = re.compile(
     r"^(?P<head>.+?(?:最快|最慢|最高|最低|第一|倒数第[\d一二三四五六七八九十]+|第[\d一二三四五六七八九十]+|"
     r"前[\d一二三四五六七八九十]+|后[\d一二三四五六七八九十]+)[^，,]{0,8}?的(?:[\d一二两三四五六七八九十]+个)?城市)"
@@ -474,7 +469,7 @@ def _context(history: list[str] | None) -> Frame | None:
     """The frame the latest previous questions leave behind (None after a prose question)."""
     context: Frame | None = None
     for q in (history or [])[-MAX_HISTORY:]:
-        for part in _parts(q):
+        for part in split_parts(q):
             if parse_calc(part) is not None and not _names_tables(part):
                 context = None
                 continue
@@ -505,20 +500,6 @@ def _copy(f: Frame) -> Frame:
     from dataclasses import replace
 
     return replace(f, cities=list(f.cities), provinces=list(f.provinces), ambiguous=list(f.ambiguous))
-
-
-def _parts(question: str) -> list[str]:
-    """The clauses of a question; a clause that only says how to write the result ("保留2位小数",
-    "用百分比") belongs to the clause before it."""
-    parts: list[str] = []
-    for p in _SPLIT.split(question):
-        if not p.strip():
-            continue
-        if parts and _FORMAT_ONLY.fullmatch(normalise(p)):
-            parts[-1] += "，" + p
-        else:
-            parts.append(p)
-    return parts
 
 
 # ---------------------------------------------------------------- running
@@ -611,26 +592,15 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
     ("那2021年呢？", "第六呢？") takes it from them. Raises ToolError for a table question naming something
     the tables do not know (the message lists the closest names).
     """
-    parts = _parts(question)
+    parts = split_parts(question)
     if not parts:
         return None
     run = _Run()
-    derived = _other_year(question, run)
-    if derived is not None:
-        return derived
-    norm = normalise(question)
-    shares = region_shares(norm) if has_any(norm, "calc", "share") else []
-    if shares:
-        low = unicodedata.normalize("NFKC", question).lower()
-        # the names as the user wrote them ("B省", not the normalised "b省")
-        named = [(question[i : i + len(n)] if (i := low.find(n)) >= 0 else n, *rest) for n, *rest in shares]
-        run.execute(shares_plan(named, digits_asked(norm)))  # type: ignore[arg-type]
-        return _answer(run)
-    typed = calc_query(normalise(question)) if not _names_tables(question) else None
-    typed_plan = calc_plan(typed) if typed is not None else None
-    if typed_plan is not None:
-        run.execute(typed_plan)
-        return _answer(run)
+    q = understand(question)
+    if q.intent == Intent.CALCULATION:
+        planned = _calculation(question, q, run)
+        if planned is not None:
+            return planned
     whole = parse_calc(question)
     if whole is not None and not _names_tables(question):
         run.execute(_calc_plan(whole))
@@ -664,28 +634,38 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
     return _answer(run)
 
 
-def _other_year(question: str, run: _Run) -> RoutedAnswer | None:
-    """One year's growth from the two-year mean (typed in, or a named city's from the tables) and the other
-    year's rate."""
-    q = mean_growth_query(normalise(question))
-    if q is None or q.inline is None:
+def _calculation(question: str, q: Query, run: _Run) -> RoutedAnswer | None:
+    """A calculation on data typed into the question, planned from its typed parse; None when the data does
+    not fit a plan (the older calculation parser may still read it)."""
+    assert q.inline is not None
+    if q.operation == "other_year":
+        mean = q.inline.scalars.get("mean")
+        if mean is None:  # "its mean in the report": the named city's from the tables
+            f = parse(question)
+            _resolve_ambiguous(f)
+            if len(f.cities) != 1:
+                return None
+            mean = float(run.execute(mean_from_table_plan(f.cities[0]))[0].rows[0]["growth"])
+        run.execute(other_year_plan(q, mean))
+        return _answer(run)
+    if q.operation == "shares":
+        low = unicodedata.normalize("NFKC", question).lower()
+        # the names as the user wrote them ("B省", not the normalised "b省")
+        named = [
+            (question[i : i + len(n)] if (i := low.find(n)) >= 0 else n, label, part, whole)
+            for n, label, part, whole in q.inline.shares
+        ]
+        run.execute(shares_plan(named, q.digits))
+        return _answer(run)
+    typed_plan = calc_plan(q)
+    if typed_plan is None:
         return None
-    mean = q.inline.scalars.get("mean")
-    if mean is None:
-        f = parse(question)
-        _resolve_ambiguous(f)
-        if len(f.cities) != 1:
-            return None
-        mean = float(run.execute(mean_from_table_plan(f.cities[0]))[0].rows[0]["growth"])
-    run.execute(other_year_plan(q, mean))
+    run.execute(typed_plan)
     return _answer(run)
 
 
 def _names_tables(text: str) -> bool:
-    """Whether a question names a city or cluster (then numbers in it are thresholds, not calculation
-    inputs)."""
-    f = parse(text)
-    return bool(f.cities or f.clusters or f.ambiguous and not f.industries)
+    return names_tables(parse(text))
 
 
 def _answer(run: _Run) -> RoutedAnswer:

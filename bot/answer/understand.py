@@ -84,6 +84,9 @@ class InlineData(BaseModel):
     asks_index: bool = Field(
         False, description="Two-year growth: the question asks an index value, not a rate."
     )
+    shares: list[tuple[str, str, float, float]] = Field(
+        default_factory=list, description="Regions' (name, industry, part, whole) for shares by definition."
+    )
 
 
 class Query(BaseModel):
@@ -578,3 +581,61 @@ def region_shares(text: str) -> list[tuple[str, str, float, float]]:
             label = re.sub(r"^.*?(?:、|，|,|其中)", "", label) or label
             out.append((name.group(1), label, value, float(whole.group(1))))
     return out if len(out) >= 2 and len({o[1] for o in out}) == 1 else []
+
+
+# ---------------------------------------------------------------- the one entry point
+
+_FORMAT_ONLY = re.compile(
+    r"[（(]?(?:请|并|结果|答案)?(?:保留|精确到|四舍五入到?|取)?[\d一二两三四五六]+位小数[)）]?"
+    r"|[（(]?(?:请)?(?:用|以)(?:百分比|百分数|%)(?:表示)?[)）]?"
+)
+_CLAUSE_END = re.compile(r"[？?；;。！!]+")
+
+
+def split_parts(question: str) -> list[str]:
+    """The clauses of a question, as written; a clause that only says how to write the result ("保留2位小数",
+    "用百分比") belongs to the clause before it."""
+    parts: list[str] = []
+    for p in _CLAUSE_END.split(question):
+        if not p.strip():
+            continue
+        if parts and _FORMAT_ONLY.fullmatch(normalise(p)):
+            parts[-1] += "，" + p
+        else:
+            parts.append(p)
+    return parts
+
+
+def names_tables(frame: Frame) -> bool:
+    """The question names a city or cluster of the tables (then its numbers are thresholds, not data)."""
+    return bool(frame.cities or frame.clusters or frame.ambiguous and not frame.industries)
+
+
+def understand(question: str) -> Query:
+    """The typed parse of a question: a calculation on data typed into it, a table question (with its parts
+    when it has several clauses), a question about an author or an essay, or a prose question."""
+    text = normalise(question)
+    derived = mean_growth_query(text)
+    if derived is not None:
+        return derived
+    if has_any(text, "calc", "share"):
+        shares = region_shares(text)
+        if shares:
+            data = InlineData(shares=shares)
+            return Query(
+                text=text, intent=Intent.CALCULATION, operation="shares", inline=data, digits=_digits(text)
+            )
+    frame = parse(question)
+    if not names_tables(frame):
+        calc = calc_query(text)
+        if calc is not None:
+            return calc
+    if has_any(text, "author", "asks_author_re") or has_any(text, "author", "asks_title_re"):
+        return Query(text=text, intent=Intent.AUTHOR, entities=_entities(frame))
+    if names_tables(frame) or frame.provinces or frame.industries:
+        parts = split_parts(question)
+        if len(parts) > 1:
+            subs = [table_query(normalise(p)) for p in parts]
+            return subs[0].model_copy(update={"text": text, "parts": subs})
+        return table_query(text, frame)
+    return Query(text=text, intent=Intent.PROSE, entities=_entities(frame))
