@@ -28,6 +28,7 @@ DATASETS = {
     "heldout.jsonl": 40,
     "blind.jsonl": 80,
     "blind2.jsonl": 80,
+    "blind3.jsonl": 80,
 }  # file -> minimum size
 CORPUS = ROOT / "corpus"
 
