@@ -461,3 +461,67 @@ def test_a_sentence_about_another_things_measure_ranks_lower():
     assert verify.anchor_fit(anchors, "2021年全省数字经济规模达到5万亿元") == 1
     assert verify.anchor_fit(anchors, "2021年全省产业数字化规模达到4万亿元") == -1
     assert verify.anchor_fit(anchors, "2021年，全省数字经济增长较快，规模达到5万亿元") == 0
+
+
+def test_score_rows_typed_with_spaces_one_row_per_indicator():
+    text = _run("打分表（每行一个指标，依次为专家1~3）：规模 5 4 3；效率 3 3 2。效率的权重是多少")
+    assert "效率：8/20 = 0.4" in text and "规模" not in text
+
+
+def test_weights_then_composite_without_a_then_word():
+    text = _run("两位专家给X、Y打分：甲是4,2；乙是2,4。分指数为100、200，按专家赋权加权后的综合指数是多少")
+    assert "= 150" in text
+
+
+def test_a_weight_from_two_sums():
+    text = _run("4位专家打分，效率这一项总共得了12分，所有得分总分是40，效率的权重？")
+    assert "效率：12/40 = 0.3" in text
+
+
+def test_last_k_and_a_position_past_the_top3():
+    df = _cluster("京津冀城市群").sort_values("growth")
+    ans = route("京津冀增速最后两名的平均增速")
+    assert ans is not None and f"{df['growth'].head(2).mean():.2f}".rstrip("0").rstrip(".") in ans.answer
+    ans = route("北部湾城市群行业累计排名第5是哪个行业")
+    assert ans is not None and not ans.answerable and "Top3" in ans.answer
+
+
+def test_a_later_clause_compares_the_answer_with_a_named_city():
+    df = _cluster("长三角城市群")
+    top = df.sort_values("growth").iloc[-1]
+    other = df[df["city"] == "南京市"].iloc[0]
+    ans = route("长三角增速第一的是哪座城市？它比南京的增速高多少个百分点？")
+    assert ans is not None and f"{round(top['growth'] - other['growth'], 1):g}个百分点" in ans.answer
+
+
+def test_a_pronoun_in_a_clause_naming_the_cluster_is_the_answered_city():
+    df = _cluster("中原城市群")
+    first = df[df["rank_2022Q1"] == 1].iloc[0]
+    ans = route("中原2022Q1排名第一的是谁？它在中原增速榜上排第几？")
+    assert ans is not None and f"排名第{int(first['growth_rank'])}" in ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "reason"),
+    [
+        ("甲市已建成基站2.3万个，那乙市呢？", "目前甲市已累计建成基站2.3万个。", "premise"),
+        ("这本书是哪家出版社出的", "编辑们为本书的出版做了大量工作。", "kind"),
+    ],
+)
+def test_premise_and_kind(question, sentence, reason):
+    assert verify.unsupported(question, sentence, "", amount=True).startswith(reason)
+
+
+def test_the_asked_clause_decides_the_place():
+    assert (
+        verify.place_conflict("深圳已有5G基站5.1万个，广州有多少个", "深圳已累计建成5G基站5.1万个")
+        == "广州市"
+    )
+    assert not verify.restates_premise("上线100天后，一共亮码多少次？", "上线100天，亮码260亿次")
+
+
+def test_how_many_days_is_an_amount_and_a_rank_label_is_not():
+    from bot.answer.extract import asks_amount, states_amount
+
+    assert asks_amount("交付时间缩短了几天？") and asks_amount("要花几小时")
+    assert not states_amount("2021全年基础设施指数TOP10省份")

@@ -170,6 +170,7 @@ TOP_K = (
 )
 BOTTOM_K = (
     re.compile(r"(?<![之以然最])后(\d+)"),
+    re.compile(r"最后(\d+)(?=名|个|位|座)"),
     re.compile(r"倒数(\d+)个"),
     re.compile(r"末(\d+)"),
     re.compile(r"(最慢|最低|靠后|垫底|最靠后)的?(\d+)个"),

@@ -20,13 +20,16 @@ _YEARS = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=\s*(?:年|上半年|下半年|
 _LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?")
 # "多少 / 多大 / 几个…" asks for an amount; "哪几个方面" and "多大程度" do not.
 _HOW_MANY = re.compile(
-    r"多少|多长时间|多久|多大(?!程度|影响|作用|意义|区别|差别|差异)|(?<!哪)几[个项家台座名次位万亿倍成]|百分之几"
+    r"多少|多长时间|多久|多大(?!程度|影响|作用|意义|区别|差别|差异)"
+    r"|(?<!哪)几[个项家台座名次位万亿倍成天年周月]|几小时|几分钟|百分之几"
 )
 _METRIC = re.compile(r"([A-Za-z]{2,})(?:的)?(?:是|为|有|达到|约)?(?:多少|几)")
 _COUNTED = re.compile(r"(?:几|多少)([个项家台座名位次条款种]?)([\u4e00-\u9fff]{0,2})")
 _DATE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"
     r"|(?:19|20)\d\d\s*[qQ]\s*[1-4]"  # a quarter's label ("2020Q1-2022Q1") is a date too
+    r"|(?:19|20)\d\d(?=全年|上半年|下半年|年度)"
+    r"|(?:top|TOP|Top|前|第|NO\.?|No\.?)\s*\d+"  # a rank label ("TOP10省份") states no amount
 )
 # A number: digits, or Chinese numerals with a unit ("三成", "十亿"); a lone "一家/一个" is an article.
 _AMOUNT = re.compile(

@@ -255,6 +255,8 @@ def _why(reason: str) -> str:
         "ordinal": prompts.WHY_ORDINAL.format(n=value),
         "count": prompts.WHY_COUNT,
         "amount": prompts.WHY_AMOUNT,
+        "premise": prompts.WHY_PREMISE,
+        "kind": prompts.WHY_KIND.format(kind=value),
     }.get(kind, "")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answer.understand import Query
+from bot.answer.understand import Query, asked_name, has_any
 from bot.core import prompts
 from tools.queries import change_text, pct
 from tools.result import ToolResult, fmt_number
@@ -281,6 +281,11 @@ def _score_vectors(q: Query) -> tuple[list[list[float]], list[str]] | None:
     vectors = [v for v in vectors if all(1 <= x <= 5 for x in v.values)]
     if len(vectors) < 2 or len({len(v.values) for v in vectors}) != 1:
         return None
+    by_indicator = has_any(q.text, "calc", "indicator_rows")
+    if by_indicator and not all("指标" in v.label for v in vectors):
+        # "云计算 5 4 5 3；人工智能 4 4 5 5": each row an indicator named by its label
+        names = [v.label.split("：")[-1].split(":")[-1] or f"指标{j + 1}" for j, v in enumerate(vectors)]
+        return [list(col) for col in zip(*(v.values for v in vectors), strict=True)], names
     if all("指标" in v.label and "专家" not in v.label for v in vectors):
         # one row per indicator ("指标甲的得分分别为5、4"): turn it into one row per expert
         names = [v.label.split("指标", 1)[1] or v.label for v in vectors]
@@ -298,7 +303,7 @@ _TOTAL_LABEL = re.compile(r"加总|合计|总数|总和|总量|全国")
 def _weights_plan(q: Query) -> Plan | None:
     got = _score_vectors(q)
     if got is None:
-        return None
+        return _weight_from_sums(q)
     rows, names = got
     scores = {name: [r[j] for r in rows] for j, name in enumerate(names)}
     values = totals = None
@@ -307,9 +312,11 @@ def _weights_plan(q: Query) -> Plan | None:
         rest = [v for v in q.inline.vectors if v.values not in rows and len(v.values) == len(names)]
         totals = next((v.values for v in rest if _TOTAL_LABEL.search(v.label)), None)
         values = next((v.values for v in rest if v.values is not totals), None)
-        if values is None or (totals is not None and not all(totals)):
+        if totals is not None and not all(totals):
             return None
-    focus = q.inline.focus if q.inline and q.inline.focus in names else None
+        if values is None:  # no values to weight: the weights alone
+            totals = None
+    focus = q.inline.focus if q.inline and q.inline.focus in names else asked_name(q.text, names)
     total = sum(sum(r) for r in rows)
     sums = {n: sum(scores[n]) for n in names}
     weights = {n: sums[n] / total for n in names}
@@ -372,6 +379,43 @@ def _weights_plan(q: Query) -> Plan | None:
         return text
 
     return Plan("calc_weights", steps, compose)
+
+
+def _weight_from_sums(q: Query) -> Plan | None:
+    """'该指标得分加起来22，全部得分总分60，权重？': the report's weight is the one sum over the other."""
+    data = q.inline
+    if data is None or data.total is None or data.total <= 0:
+        return None
+    body = _COUNT.sub(" ", q.text)
+    others = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", body) if float(x) != data.total]
+    if len(others) != 1 or not 0 < others[0] <= data.total:
+        return None
+    part, total = others[0], data.total
+    named = re.search(r"([\u4e00-\u9fff]{1,6}?)(?:指数|分指数)?的?权重", q.text)
+    name = data.focus or (named.group(1) if named else prompts.THIS_INDICATOR)
+
+    def compose(results: list[ToolResult]) -> str:
+        if q.percent:
+            item = prompts.WEIGHT_ITEM_PCT.format(
+                name=name,
+                score=fmt_number(part, 4),
+                total=fmt_number(total, 4),
+                pct=_round(part / total * 100, q.digits, 2),
+            )
+        else:
+            item = prompts.WEIGHT_ITEM.format(
+                name=name,
+                score=fmt_number(part, 4),
+                total=fmt_number(total, 4),
+                weight=_round(part / total, q.digits),
+                pct=fmt_number(part / total * 100, 2),
+            )
+        return prompts.CALC_WEIGHTS.format(items=item)
+
+    return Plan("calc_weights", [], compose)
+
+
+_COUNT = re.compile(r"\d+\s*(?:位|名|个)(?:专家|指标)")
 
 
 def _normalise_plan(q: Query) -> Plan | None:

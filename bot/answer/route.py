@@ -110,6 +110,14 @@ def _plan_cluster_industries(f: Frame) -> Plan | None:
     ):
         return None
     position = f.ordinal if f.ordinal and f.ordinal <= 3 else None
+    if f.ordinal and f.ordinal > 3 and f.clusters and not f.cities and not f.provinces:
+        # the report lists each cluster's industry Top3 only: say so, with the Top3
+        return Plan(
+            "cluster_industries",
+            [("cluster_top_industries", {"cluster": c}) for c in f.clusters],
+            lambda results: prompts.ONLY_TOP3.format(n=f.ordinal) + "".join(r.text for r in results),
+            answerable=False,
+        )
     if f.clusters and not f.cities and not f.provinces:
         steps = [("cluster_top_industries", {"cluster": c}) for c in f.clusters]
         if position is None:
@@ -457,6 +465,10 @@ def _standalone(f: Frame) -> bool:
 def _frame(question: str, context: Frame | None, same_question: bool = False) -> Frame:
     """Parse; a follow-up (or a later clause of the same question) without its own subject borrows it."""
     f = parse(question)
+    if context is not None and f.refers_back and not f.cities and context.answer_cities:
+        # "它在长三角增速榜上排第几": the city the previous clause answered, in the cluster it names
+        f.cities = list(context.answer_cities)
+        return f
     if context is not None and not _standalone(f) and (f.is_follow_up or same_question):
         own = f
         f = f.merged_into(context)
@@ -612,6 +624,11 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             run.execute(_calc_plan(req))
             context = None
             continue
+        if i and context is not None and len(context.answer_cities) == 1:
+            compared = _compare_with_answer(part, context.answer_cities[0])
+            if compared is not None:  # "…最快的是哪个？比深圳高多少": the answer against the named city
+                run.execute(compared)
+                continue
         f = _frame(part, context, same_question=i > 0)
         p = typed_table_plan(table_query(normalise(part), f), f)
         if p is None:
@@ -632,6 +649,18 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
                 run.texts[-1] = prompts.COUNT_PREFIX.format(n=n) + run.texts[-1]
         context = f
     return _answer(run)
+
+
+def _compare_with_answer(part: str, answered: str) -> Plan | None:
+    """A later clause comparing the city an earlier clause answered with one it names ("比深圳高多少")."""
+    f = parse(part)
+    text = normalise(part)
+    if len(f.cities) != 1 or f.cities[0] == answered:
+        return None
+    if not (has_any(text, "aggregate", "difference") or re.search(r"比.{1,12}(?:高|低|多|少|快|慢)", text)):
+        return None
+    args = {"city_a": answered, "city_b": f.cities[0], "measure": _measure(f)}
+    return Plan("compare_cities", [("compare_cities", args)])
 
 
 def _calculation(question: str, q: Query, run: _Run) -> RoutedAnswer | None:

@@ -136,6 +136,7 @@ def has_any(text: str, section: str, key: str) -> bool:
 
 
 _SPACE = re.compile(r"\s+")
+_DIGIT_GAP = re.compile(r"(?<=\d)[ \t]+(?=\d)")
 _CN_ORDINAL = re.compile(
     r"(第|前|后|倒数第|倒数)([一二两三四五六七八九十]+)(?=名|位|个|座|大|$|的|城|[，,？?。])"
 )
@@ -144,7 +145,8 @@ _CN_ORDINAL = re.compile(
 def normalise(text: str) -> str:
     """The one normaliser of the answer path: NFKC (full-width digits and letters), traditional ->
     simplified, no white space, lower case, 第三/前五 -> 第3/前5, 第一季度/1季度 -> 一季度."""
-    text = _SPACE.sub("", to_simplified(unicodedata.normalize("NFKC", text or ""))).lower()
+    text = _DIGIT_GAP.sub("、", to_simplified(unicodedata.normalize("NFKC", text or "")))  # "5 4 3": a list
+    text = _SPACE.sub("", text).lower()
     text = text.replace("第一季度", "一季度").replace("1季度", "一季度")
     return _CN_ORDINAL.sub(lambda m: m.group(1) + str(cn_to_int(m.group(2)) or m.group(2)), text)
 
@@ -394,7 +396,7 @@ def _labelled_list(body: str) -> tuple[list[str], Vector] | None:
     return None
 
 
-def _asked_name(text: str, names: list[str]) -> str | None:
+def asked_name(text: str, names: list[str]) -> str | None:
     """The one listed name the question's last clause asks about ("……，平台分指数权重为多少")."""
     clauses = [c for c in re.split(r"[，,。；;？?！!]", text) if c]
     for clause in reversed(clauses):
@@ -463,14 +465,14 @@ def inline_data(text: str) -> InlineData:
     if focus and (focus.group(1) in data.names or re.fullmatch(r"指标\d+", focus.group(1))):
         data.focus = focus.group(1)
     elif data.names:
-        data.focus = _asked_name(text, data.names)
+        data.focus = asked_name(text, data.names)
     return data
 
 
 def calc_operation(text: str) -> str | None:
     """Which of the report's calculations a question with typed-in data asks for."""
     weights = has_any(text, "calc", "weights") and has_any(text, "calc", "scores")
-    if weights and has_any(text, "calc", "weighted") and ("再" in text or "然后" in text):
+    if weights and has_any(text, "calc", "weighted"):  # weights, then the composite (plan checks the values)
         return "weights_then_weighted"
     if weights:
         return "weights"
@@ -504,7 +506,7 @@ def calc_query(text: str) -> Query | None:
     if op is None:
         return None
     data = inline_data(text)
-    if not (data.vectors or data.periods or data.scalars):
+    if not (data.vectors or data.periods or data.scalars or data.total is not None):
         return None
     return Query(
         text=text,

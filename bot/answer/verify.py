@@ -159,6 +159,11 @@ def unsupported(question: str, sentence: str, context: str, amount: bool) -> str
     ordinal = missing_ordinal(question, sentence)
     if ordinal:
         return f"ordinal:{ordinal}"
+    if restates_premise(question, sentence):
+        return "premise"
+    kind = missing_kind(question, sentence)
+    if kind:
+        return f"kind:{kind}"
     if missing_date(question, sentence + context):
         return "date"
     counted = missing_count(question, sentence) if amount else None
@@ -191,7 +196,7 @@ def places_in(text: str) -> set[str]:
 def place_conflict(question: str, evidence: str) -> str:
     """The question asks about one place and the evidence states figures of another: the asked place. A
     national figure asked ("我国…") is not answered by a province's or a city's."""
-    places = places_in(question)
+    places = places_in(asked_clause(question)) or places_in(question)
     asked = places - {"中国"}
     stated = places_in(evidence)
     if not asked:
@@ -236,3 +241,41 @@ def anchor_fit(anchors: list[tuple[str, str]], sentence: str) -> int:
             if len(before) == 2 and _CJK_RUN.fullmatch(before) and not set(before) & _NOT_A_MODIFIER:
                 verdict = -1
     return verdict
+
+
+_PREMISE_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万亿|亿|万|千|百)?")
+_ASKED_CLAUSE = re.compile(r"[，,；;]\s*(?:那么?|而|但)?[^，,；;]*(?:多少|几|哪|什么|谁|呢)[^，,；;]*$")
+_FOLLOW_UP = re.compile(r"^[，,；;]\s*(?:那么?|而|但|可|相比之下|相比)|呢[？?]?$")
+
+
+def asked_clause(question: str) -> str:
+    """The clause a question asks, after a premise that states a figure ("深圳已建成5.1万个，广州建了多少个"
+    -> "广州建了多少个"); the whole question when there is no such premise."""
+    q = _norm(question)
+    asked = _ASKED_CLAUSE.search(q)
+    if asked is None or not _PREMISE_NUMBER.search(q[: asked.start()]):
+        return question
+    return q[asked.start() + 1 :]
+
+
+def restates_premise(question: str, sentence: str) -> bool:
+    """'微信支付日均超过10亿，那支付宝呢？': the question states a figure, then asks a follow-up ("那…",
+    "…呢"), and the sentence states that same figure: it repeats what the user already knows."""
+    q = _norm(question)
+    asked = _ASKED_CLAUSE.search(q)
+    if asked is None or not _FOLLOW_UP.search(asked.group(0)):
+        return False
+    premise = q[: asked.start()]
+    figures = {m.group(0) for m in _PREMISE_NUMBER.finditer(premise) if not _YEAR.fullmatch(m.group(0))}
+    figures = {f for f in figures if len(f) >= 2 or not f.isdigit()}
+    s = _norm(sentence)
+    return any(f in s for f in figures)
+
+
+def missing_kind(question: str, sentence: str) -> str:
+    """'哪家出版社出的': the kind of named thing asked for, when the sentence names none ("" otherwise)."""
+    q, s = _norm(question), _norm(sentence)
+    for kind in lexicon()["kinds"]["named_suffix"]:
+        if re.search(rf"(?:哪|什么)[家个所位座间]?{kind}", q) and kind not in s:
+            return kind
+    return ""

@@ -45,12 +45,15 @@ WHY_DATE = "——没有说是什么时候"
 WHY_ORDINAL = "——没有第{n}名"
 WHY_COUNT = "——没有给出这个数量"
 WHY_AMOUNT = "——没有给出所问的数字"
+WHY_KIND = "——没有说是哪{kind}"
+WHY_PREMISE = "——这是问题里已经给出的数字，没有所问对象的"
 
 # Table answers worded by the router (the tool layer returns rows and its own one-line text).
 NOT_RANKED_CLUSTER = (
     "报告只给出了{clusters}七个城市群内的城市排名和增速，没有{name}的城市排名或增速数据，"
     "所以无法回答这个问题。"
 )
+ONLY_TOP3 = "报告只给出各城市群行业指标累计排名的Top3，没有第{n}名。"
 CLUSTER_INDUSTRY_AT = "{cluster}2020Q1-2022Q1行业指标累计排名第{position}（NO.{position}）的行业是{industry}"
 RANK_ONLY_NO_VALUE = "报告只给出了排名，没有给出具体的比重或指数数值。已知排名：{ranks}"
 BOTH_RANKS_SAME = "{industry}2021年占比排名和增速排名（{growth_note}）都是第{n}的省份是{province}。"
@@ -293,6 +296,7 @@ SCOPE_SHARE_VALUE = "报告只给出了排名（各行业省份占比与增速�
 
 # Calculations on numbers typed into the question.
 WEIGHT_ITEM = "{name}：{score}/{total} = {weight}（约{pct}%）"
+THIS_INDICATOR = "该指标"
 WEIGHT_ITEM_PCT = "{name}：{score}/{total} = {pct}%"
 CALC_NORMALISED = "按报告的标准化 t = x ÷ 基期全国加总：{items}。"
 CALC_WEIGHTS = "报告的权重公式 α_j = Σ_i α_ij / Σ_i Σ_j α_ij（某指标得分之和 ÷ 全部得分之和）：{items}。"
@@ -550,6 +554,10 @@ _EXPECTED_VARS = {
     "WHY_ORDINAL": {"n"},
     "WHY_COUNT": set(),
     "WHY_AMOUNT": set(),
+    "WHY_PREMISE": set(),
+    "WHY_KIND": {"kind"},
+    "ONLY_TOP3": {"n"},
+    "THIS_INDICATOR": set(),
     "MOVES": {"n", "rose", "fell", "unchanged"},
     "ALL_UNCHANGED": {"n"},
     "WEIGHT_ITEM_PCT": {"name", "score", "total", "pct"},
