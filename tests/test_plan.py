@@ -525,3 +525,14 @@ def test_how_many_days_is_an_amount_and_a_rank_label_is_not():
 
     assert asks_amount("交付时间缩短了几天？") and asks_amount("要花几小时")
     assert not states_amount("2021全年基础设施指数TOP10省份")
+
+
+def test_a_follow_up_about_a_new_subject_needs_that_subject(engine):
+    ans = engine.ask("移动支付方面微信支付日均交易超过10亿笔，那银联云闪付呢？", use_llm=False)
+    assert not ans.answerable and "最接近的是《" in ans.answer
+
+
+def test_the_direct_line_states_a_new_figure_not_the_users(engine):
+    ans = engine.ask("健康码推出100天以后，累计亮码次数是多少？", use_llm=False)
+    first = ans.answer.partition("\n")[0]
+    assert ans.answerable and "亿" in first and "100天" not in first

@@ -27,6 +27,7 @@ from bot.answer.route import route
 from bot.answer.understand import Intent, has_any, lexicon, normalise, understand, with_period_words
 from bot.answer.verify import (
     anchor_fit,
+    asked_clause,
     measure_anchors,
     measure_groups,
     missing_years,
@@ -173,7 +174,7 @@ def _subquestions(question: str) -> list[str]:
         return parts
     # "…标题是什么，他在哪个机构任职？": a clause that starts with a pronoun and asks again is a second part
     m = _PRONOUN_PART.search(question)
-    if m and len(squash(question[: m.start()])) >= 4:
+    if m and len(squash(question[: m.start()])) >= 4 and _ASKS.search(question[: m.start()]):
         return [question[: m.start()].strip() + "？", question[m.start() + 1 :].strip()]
     return _split_respectively(question)
 
@@ -256,8 +257,13 @@ def _why(reason: str) -> str:
         "count": prompts.WHY_COUNT,
         "amount": prompts.WHY_AMOUNT,
         "premise": prompts.WHY_PREMISE,
+        "subject": prompts.WHY_SUBJECT,
         "kind": prompts.WHY_KIND.format(kind=value),
     }.get(kind, "")
+
+
+_ASKS = re.compile(r"什么|哪|谁|多少|几|是否|吗|如何|怎么|怎样|为何|为什么|啥")
+_FOLLOW_UP_CLAUSE = re.compile(r"^(?:那么?|而|但|可|相比之下|相比)|呢[？?]?$")
 
 
 class OfflineEngine:
@@ -664,7 +670,13 @@ class OfflineEngine:
             low = unicodedata.normalize("NFKC", clause).lower()
             return sum(w for t, w in terms.items() if t in low)
 
-        pool = [c for c in clauses if states_amount(c)] if amount else clauses
+        asked = set(re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", question)))
+
+        def new_figure(clause: str) -> bool:  # states a figure the question did not already give
+            found = set(re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", clause)))
+            return states_amount(clause) and not found <= asked
+
+        pool = [c for c in clauses if new_figure(c)] if amount else clauses
         if not pool:
             return ""
         best = max(pool, key=score)
@@ -674,6 +686,17 @@ class OfflineEngine:
         dated = [c for c in clauses[:i] if _DATE_IN_CLAUSE.search(c) and not _DATE_IN_CLAUSE.search(best)]
         line = "，".join(dated[-1:] + [best])
         return line if len(squash(line)) < 0.8 * len(squash(sentence)) else ""
+
+    def _new_subject_missing(self, question: str, evidence: str) -> bool:
+        """'…被欧美日垄断，那高端芯片呢？': a follow-up clause ("那…", "…呢") brings new key terms; the
+        evidence must name at least one of them, not only restate the premise."""
+        asked = asked_clause(question)
+        if asked is question or not _FOLLOW_UP_CLAUSE.search(asked):
+            return False
+        premise = question[: max(0, len(question) - len(asked))]
+        new = [t for t in self._key_terms(asked) if t not in self._key_terms(premise) and not t.isdigit()]
+        low = unicodedata.normalize("NFKC", evidence).lower()
+        return bool(new) and not any(t in low for t in new)
 
     def _chart_only(self, scored: list[tuple[float, float, Hit, str]]) -> bool:
         """The best match is a figure caption whose chart is not in the text (and no sentence comes close):
@@ -701,6 +724,8 @@ class OfflineEngine:
         if reason.startswith("year") and not missing_years(question, hit.chunk.section + paragraph):
             # the year is stated above it (its section, or the paragraph opening "2021年，…"): check the rest
             reason = unsupported(question, sentence, heading + paragraph, asks_amount(question))
+        if not reason and self._new_subject_missing(question, heading + sentence):
+            reason = "subject"
         if reason or not asks_amount(question):
             return reason
         # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…").

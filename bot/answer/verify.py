@@ -249,11 +249,11 @@ _FOLLOW_UP = re.compile(r"^[，,；;]\s*(?:那么?|而|但|可|相比之下|相�
 
 
 def asked_clause(question: str) -> str:
-    """The clause a question asks, after a premise that states a figure ("深圳已建成5.1万个，广州建了多少个"
-    -> "广州建了多少个"); the whole question when there is no such premise."""
+    """The clause a question asks after a premise that states a figure, or a follow-up clause
+    ("深圳已建成5.1万个，广州建了多少个" -> "广州建了多少个"; "…，那高端芯片呢"); else the whole question."""
     q = _norm(question)
     asked = _ASKED_CLAUSE.search(q)
-    if asked is None or not _PREMISE_NUMBER.search(q[: asked.start()]):
+    if asked is None or not (_PREMISE_NUMBER.search(q[: asked.start()]) or _FOLLOW_UP.search(asked.group(0))):
         return question
     return q[asked.start() + 1 :]
 
