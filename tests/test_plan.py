@@ -536,3 +536,9 @@ def test_the_direct_line_states_a_new_figure_not_the_users(engine):
     ans = engine.ask("健康码推出100天以后，累计亮码次数是多少？", use_llm=False)
     first = ans.answer.partition("\n")[0]
     assert ans.answerable and "亿" in first and "100天" not in first
+
+
+def test_except_a_which_other_b():
+    q = "除了甲事业部，公司当年还成立了哪个事业部？"
+    assert verify.only_the_excepted(q, "公司当年成立了全新的事业部——甲事业部。")
+    assert not verify.only_the_excepted(q, "公司当年成立了乙事业部和甲事业部。")

@@ -164,6 +164,8 @@ def unsupported(question: str, sentence: str, context: str, amount: bool) -> str
     kind = missing_kind(question, sentence)
     if kind:
         return f"kind:{kind}"
+    if only_the_excepted(question, sentence):
+        return "excepted"
     if missing_date(question, sentence + context):
         return "date"
     counted = missing_count(question, sentence) if amount else None
@@ -279,3 +281,22 @@ def missing_kind(question: str, sentence: str) -> str:
         if re.search(rf"(?:哪|什么)[家个所位座间]?{kind}", q) and kind not in s:
             return kind
     return ""
+
+
+_EXCEPT = re.compile(r"除了?([^，,；;。？?]{2,24}?)(?:之外|以外|外)?[，,]")
+_ASKED_KIND = re.compile(r"(?:哪个|哪些|哪家|哪几个|哪一个|什么)([\u4e00-\u9fff]{2,4})")
+
+
+def only_the_excepted(question: str, sentence: str) -> bool:
+    """'除了A，还有哪个B': the sentence names a B only as A itself, the one the question already excludes."""
+    q = _norm(question)
+    excepted, kind = _EXCEPT.search(q), _ASKED_KIND.search(q)
+    if excepted is None or kind is None:
+        return False
+    a, b = excepted.group(1), kind.group(1)
+    s = _norm(sentence)
+    if a not in s:
+        return False
+    rest = s.replace(a, "|")
+    # another B by name ("平台与内容事业群"), not a description ("全新的事业群")
+    return not any(not m.group(1).endswith("的") for m in re.finditer(rf"([\u4e00-\u9fff]{{2,8}}){b}", rest))
