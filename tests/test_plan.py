@@ -542,3 +542,13 @@ def test_except_a_which_other_b():
     q = "除了甲事业部，公司当年还成立了哪个事业部？"
     assert verify.only_the_excepted(q, "公司当年成立了全新的事业部——甲事业部。")
     assert not verify.only_the_excepted(q, "公司当年成立了乙事业部和甲事业部。")
+
+
+def test_one_character_province_names_are_expanded_before_splitting():
+    from bot.answer.offline import _subquestions, expand_abbreviations
+
+    assert expand_abbreviations("沪苏浙三省市的数字经济规模") == "上海、江苏和浙江的数字经济规模"
+    assert _subquestions("粤闽两省的核心产业增加值分别是多少") == [
+        "广东的核心产业增加值是多少",
+        "福建的核心产业增加值是多少",
+    ]

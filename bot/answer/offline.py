@@ -167,8 +167,21 @@ def _split_respectively(question: str) -> list[str]:
     return [head + left + tail, head + right + tail]
 
 
+def expand_abbreviations(question: str) -> str:
+    """'京津两地…' -> '北京和天津…': one-character province names before 两地/三地/两省/两市/三省市."""
+    names = lexicon()["places"]["abbreviations"]
+    chars = "".join(names)
+
+    def expand(m: re.Match[str]) -> str:
+        full = [names[c] for c in m.group(1)]
+        return "、".join(full[:-1]) + "和" + full[-1]
+
+    return re.sub(rf"([{chars}]{{2,4}})(?:两地|三地|四地|两省市?|三省市?|两市|三市)", expand, question)
+
+
 def _subquestions(question: str) -> list[str]:
     """A compound question ("…？…？", "A和B…分别…") split into its parts; a single question stays whole."""
+    question = expand_abbreviations(question)
     parts = [p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4]
     if len(parts) > 1:
         return parts
