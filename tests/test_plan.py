@@ -552,3 +552,59 @@ def test_one_character_province_names_are_expanded_before_splitting():
         "广东的核心产业增加值是多少",
         "福建的核心产业增加值是多少",
     ]
+
+
+# ---------------------------------------------------------------- the province x industry tables
+
+PROVINCE_TABLE = tables_readonly()["province_industry_rank"]
+PROVINCE_INDUSTRIES = sorted(PROVINCE_TABLE["industry"].unique())
+PROVINCE_NAMES = sorted(PROVINCE_TABLE["province"].unique())
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    industry=st.one_of(st.none(), st.sampled_from(PROVINCE_INDUSTRIES)),
+    measure=st.one_of(st.none(), st.sampled_from(["share", "growth"])),
+    provinces=st.one_of(st.none(), st.lists(st.sampled_from(PROVINCE_NAMES), min_size=1, max_size=3)),
+    select=st.sampled_from(["all", "nth", "top_k", "both"]),
+    n=st.integers(1, 10),
+    aggregate=st.sampled_from(["list", "count"]),
+)
+def test_province_query_matches_pandas(industry, measure, provinces, select, n, aggregate):
+    from tools.compose import province_query
+
+    df = PROVINCE_TABLE
+    if industry:
+        df = df[df["industry"] == industry]
+    if provinces:
+        df = df[df["province"].isin(provinces)]
+    if select == "both":
+        pairs = df.groupby(["industry", "province"])["measure"].nunique()
+        both = {k for k, v in pairs.items() if v == 2}
+        mask = [(i, p) in both for i, p in zip(df["industry"], df["province"], strict=True)]
+        df = df[pd.Series(mask, index=df.index, dtype=bool)]
+    if measure:
+        df = df[df["measure"] == measure]
+    if select == "nth":
+        df = df[df["rank"] == n]
+    elif select == "top_k":
+        df = df[df["rank"] <= n]
+    res = province_query(
+        industry=industry, measure=measure, provinces=provinces, select=select, n=n, aggregate=aggregate
+    )
+    got = {(r["industry"], r["measure"], r["rank"], r["province"]) for r in res.rows}
+    expected = set(zip(df["industry"], df["measure"], df["rank"], df["province"], strict=True))
+    assert got == expected and len(res.rows) == len(df)
+    assert sorted(p["line"] for p in res.provenance) == sorted(int(x) for x in df["line"])
+    assert res.data["value"] == (len(df) if aggregate == "count" else None)
+
+
+def test_a_provinces_industries_by_measure_and_their_count():
+    df = PROVINCE_TABLE[(PROVINCE_TABLE["province"] == "浙江") & (PROVINCE_TABLE["measure"] == "growth")]
+    ans = route("浙江一共在几个行业的增速TOP10里？")
+    assert ans is not None and f"共{df['industry'].nunique()}个" in ans.answer
+    assert all(f"{i}第{r}" in ans.answer for i, r in zip(df["industry"], df["rank"], strict=True))
+    share = PROVINCE_TABLE[(PROVINCE_TABLE["province"] == "广东") & (PROVINCE_TABLE["measure"] == "share")]
+    ans = route("广东进了哪些行业的占比前十？")
+    assert ans is not None and "增速" not in ans.answer.split("：")[1]
+    assert all(i in ans.answer for i in share["industry"])

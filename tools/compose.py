@@ -11,9 +11,10 @@ from typing import Any, Literal
 import pandas as pd
 
 from tools.errors import ToolError
-from tools.queries import _city, _cluster, _note_inconsistent, _overview, _result
+from tools.names import RANKED_INDUSTRIES
+from tools.queries import _city, _cluster, _industry, _note_inconsistent, _overview, _result, _vocab
 from tools.result import ToolResult, fmt_number
-from tools.tables import table_title
+from tools.tables import table_title, tables_readonly
 
 CityMeasure = Literal["rank_2021", "rank_2022Q1", "rank_change", "growth", "growth_rank"]
 Select = Literal["all", "named", "nth", "top", "bottom", "top_k", "bottom_k", "filter", "extremes"]
@@ -155,4 +156,76 @@ def city_query(
     text = f"{len(rows)} 行" if result is None else fmt_number(float(result), 2)
     res = _result(rows, _note_inconsistent(text, chosen), prov, ["cluster", "city"] + measures)
     res.data = data
+    return res
+
+
+ProvinceMeasure = Literal["share", "growth"]
+ProvinceSelect = Literal["all", "nth", "top_k", "both"]
+
+
+def province_query(
+    industry: str | None = None,
+    measure: ProvinceMeasure | None = None,
+    provinces: list[str] | None = None,
+    select: ProvinceSelect = "all",
+    n: int | None = None,
+    aggregate: Literal["list", "count"] = "list",
+) -> ToolResult:
+    """Choose rows of the province x industry TOP10 tables (2021 share rank, growth rank): by industry,
+    measure and province, then all / the nth place / the top k / provinces in both lists; list or count.
+
+    Args:
+        industry: One of 工业, 文体娱, 电商, 行业工具, 金融, 零售, 医疗; omit for all seven.
+        measure: "share" (2021 share rank) or "growth" (two-year mean growth rank); omit for both.
+        provinces: Provinces to keep, e.g. ["广东", "浙江"]; omit for all.
+        select: all | nth (rank n) | top_k (rank <= n) | both (provinces in the share and the growth TOP10
+            of the same industry).
+        n: The rank for nth, or k for top_k (1-10).
+        aggregate: list (the rows) or count (how many rows).
+    """
+    df = tables_readonly()["province_industry_rank"]
+    if industry:
+        df = df[df["industry"] == _industry(industry)]
+    if provinces:
+        names = [_vocab("province").resolve(p) for p in provinces]
+        df = df[df["province"].isin(names)]
+    if select == "both":
+        share, growth = df[df["measure"] == "share"], df[df["measure"] == "growth"]
+        keys = set(zip(share["industry"], share["province"], strict=True)) & set(
+            zip(growth["industry"], growth["province"], strict=True)
+        )
+        mask = [(i, p) in keys for i, p in zip(df["industry"], df["province"], strict=True)]
+        df = df[pd.Series(mask, index=df.index, dtype=bool)]
+    if measure:
+        if measure not in ("share", "growth"):
+            raise ToolError(f"指标“{measure}”无效，可选：share（占比）、growth（增速）。")
+        df = df[df["measure"] == measure]
+    if select in ("nth", "top_k"):
+        if n is None or not 1 <= n <= 10:
+            raise ToolError("名次应在 1 到 10 之间：报告的省份行业表只列出前 10 名。")
+        df = df[df["rank"] == n] if select == "nth" else df[df["rank"] <= n]
+    order = {name: i for i, name in enumerate(RANKED_INDUSTRIES)}
+    df = df.sort_values(
+        ["industry", "measure", "rank"],
+        key=lambda s: s.map(order) if s.name == "industry" else s,
+        kind="stable",
+    )
+    rows = [
+        {
+            "industry": r["industry"],
+            "measure": r["measure"],
+            "rank": int(r["rank"]),
+            "province": r["province"],
+            "line": int(r["line"]),
+        }
+        for _, r in df.iterrows()
+    ]
+    prov = [{"file": r["file"], "line": int(r["line"]), "table": r["table"]} for _, r in df.iterrows()]
+    res = ToolResult(
+        rows=rows,
+        text=f"{len(rows)} 行",
+        columns=["industry", "measure", "rank", "province"],
+        provenance=prov,
+    )
+    res.data = {"aggregate": aggregate, "value": len(rows) if aggregate == "count" else None}
     return res

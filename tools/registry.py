@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tools.calc import CALC_FUNCTIONS
-from tools.compose import city_query
+from tools.compose import city_query, province_query
 from tools.errors import ToolError
 from tools.industries import INDUSTRY_QUERIES
 from tools.queries import CITY_QUERIES
@@ -99,7 +99,8 @@ def _drop_titles(node: Any) -> None:
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, ToolSpec]:
     specs: dict[str, ToolSpec] = {}
-    for fn in [*CITY_QUERIES, city_query, *INDUSTRY_QUERIES, *CALC_FUNCTIONS]:
+    composed: list[Callable[..., ToolResult]] = [city_query, province_query]
+    for fn in [*CITY_QUERIES, *INDUSTRY_QUERIES, *composed, *CALC_FUNCTIONS]:
         spec = _spec(fn)
         if spec.name in specs:  # pragma: no cover - a programming error
             raise RuntimeError(f"tool {spec.name} registered twice")

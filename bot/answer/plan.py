@@ -588,3 +588,35 @@ def shares_plan(shares: list[tuple[str, str, float, float]], digits: int | None)
         return text
 
     return Plan("calc_share", steps, compose)
+
+
+def province_industries_plan(provinces: list[str], measure: str | None, count: bool) -> Plan:
+    """The industries in whose TOP10 tables (2021 share, growth) each named province appears; how many."""
+    label = {"share": prompts.LABEL_SHARE_TOP10, "growth": prompts.LABEL_GROWTH_TOP10}.get(measure or "", "")
+    steps = [
+        ("province_query", {"provinces": [p], "measure": measure, "aggregate": "count" if count else "list"})
+        for p in provinces
+    ]
+
+    def compose(results: list[ToolResult]) -> str:
+        parts = []
+        for res in results:
+            rows = res.rows
+            if not rows:
+                parts.append(prompts.PROVINCE_IN_NONE.format(label=label or prompts.LABEL_ANY_TOP10))
+                continue
+            items = "、".join(
+                f"{r['industry']}{'' if measure else MEASURE_WORD[r['measure']]}第{r['rank']}" for r in rows
+            )
+            n = len({r["industry"] for r in rows})
+            parts.append(
+                prompts.PROVINCE_IN_INDUSTRIES.format(
+                    province=rows[0]["province"], label=label or prompts.LABEL_ANY_TOP10, n=n, items=items
+                )
+            )
+        return "".join(parts) + prompts.TOP10_ONLY
+
+    return Plan("province_query", steps, compose)
+
+
+MEASURE_WORD = {"share": prompts.WORD_SHARE, "growth": prompts.WORD_GROWTH}

@@ -16,6 +16,7 @@ from bot.answer.plan import (
     clusters_stat_plan,
     mean_from_table_plan,
     other_year_plan,
+    province_industries_plan,
     scope_plan,
     shares_plan,
 )
@@ -145,10 +146,21 @@ def _plan_cluster_industries(f: Frame) -> Plan | None:
     return None
 
 
+def _province_measure(f: Frame) -> str | None:
+    """The province table a question asks: share (占比) or growth (增速); None for both."""
+    return "share" if f.share and not f.growth else ("growth" if f.growth and not f.share else None)
+
+
 def _plan_provinces(f: Frame) -> Plan | None:
     inds = [i for i in f.industries if i in RANKED_INDUSTRIES]
-    if not inds and f.provinces and not f.cities and not f.clusters and _WHICH_INDUSTRY.search(f.text):
-        return Plan("province_rank", [("province_rank", {"province": p}) for p in f.provinces])
+    if (
+        not inds
+        and f.provinces
+        and not f.cities
+        and not f.clusters
+        and (_WHICH_INDUSTRY.search(f.text) or (f.count and "行业" in f.text))
+    ):
+        return province_industries_plan(f.provinces, _province_measure(f), f.count)
     if (
         not inds
         or f.cities
@@ -168,7 +180,7 @@ def _plan_provinces(f: Frame) -> Plan | None:
     ):
         return None
     ind = inds[0]
-    measure = "share" if f.share and not f.growth else ("growth" if f.growth and not f.share else None)
+    measure = _province_measure(f)
     both = "双高" in f.text or (f.share and f.growth and f.both)
     n = f.ordinal or (1 if f.superlative == "top" else None)
     if len(f.provinces) >= 2:

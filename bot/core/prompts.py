@@ -55,6 +55,14 @@ NOT_RANKED_CLUSTER = (
     "所以无法回答这个问题。"
 )
 ONLY_TOP3 = "报告只给出各城市群行业指标累计排名的Top3，没有第{n}名。"
+PROVINCE_IN_INDUSTRIES = "{province}进入{label}的行业共{n}个：{items}。"
+PROVINCE_IN_NONE = "没有进入任何行业的{label}。"
+TOP10_ONLY = "（报告的省份行业表只列出前10名，没有具体数值）"
+LABEL_SHARE_TOP10 = "2021年占比TOP10"
+LABEL_GROWTH_TOP10 = "增速TOP10（2021Q1&2022Q1两年同比增速均值）"
+LABEL_ANY_TOP10 = "占比或增速TOP10"
+WORD_SHARE = "占比"
+WORD_GROWTH = "增速"
 CLUSTER_INDUSTRY_AT = "{cluster}2020Q1-2022Q1行业指标累计排名第{position}（NO.{position}）的行业是{industry}"
 RANK_ONLY_NO_VALUE = "报告只给出了排名，没有给出具体的比重或指数数值。已知排名：{ranks}"
 BOTH_RANKS_SAME = "{industry}2021年占比排名和增速排名（{growth_note}）都是第{n}的省份是{province}。"
@@ -559,6 +567,14 @@ _EXPECTED_VARS = {
     "WHY_KIND": {"kind"},
     "WHY_SUBJECT": set(),
     "ONLY_TOP3": {"n"},
+    "PROVINCE_IN_INDUSTRIES": {"province", "label", "n", "items"},
+    "PROVINCE_IN_NONE": {"label"},
+    "TOP10_ONLY": set(),
+    "LABEL_SHARE_TOP10": set(),
+    "LABEL_GROWTH_TOP10": set(),
+    "LABEL_ANY_TOP10": set(),
+    "WORD_SHARE": set(),
+    "WORD_GROWTH": set(),
     "THIS_INDICATOR": set(),
     "MOVES": {"n", "rose", "fell", "unchanged"},
     "ALL_UNCHANGED": {"n"},
