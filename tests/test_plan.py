@@ -608,3 +608,15 @@ def test_a_provinces_industries_by_measure_and_their_count():
     ans = route("广东进了哪些行业的占比前十？")
     assert ans is not None and "增速" not in ans.answer.split("：")[1]
     assert all(i in ans.answer for i in share["industry"])
+
+
+def test_a_later_clause_asks_about_the_industry_an_earlier_one_answered():
+    top3 = tables_readonly()["cluster_top3_industries"]
+    first = top3[(top3["cluster"] == "长三角城市群") & (top3["position"] == 1)].iloc[0]["industry"]
+    best = PROVINCE_TABLE[
+        (PROVINCE_TABLE["industry"] == first)
+        & (PROVINCE_TABLE["measure"] == "share")
+        & (PROVINCE_TABLE["rank"] == 1)
+    ].iloc[0]["province"]
+    ans = route("长三角城市群行业Top3的NO.1是什么？该行业占比排名第一的省份是哪个？")
+    assert ans is not None and first in ans.answer and best in ans.answer

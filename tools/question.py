@@ -148,6 +148,7 @@ VALUE_WORD = re.compile(
 )
 PART_WORD = re.compile(r"占|比重|份额|规模|增加值|gdp", re.IGNORECASE)
 EACH_WORD = re.compile(r"分别|各自|各是|各为")
+REFERS_INDUSTRY = re.compile(r"这个行业|该行业|此行业|这一行业|这些行业|上述行业")
 REFERS_BACK = re.compile(r"它|其|该城市|这个城市|这座城市|他们|这些城市|这几个城市|这两个城市|上述城市")
 PRONOUN = re.compile(
     r"^(那|那么|那末|还有|再问|另外)|它|其|该城市|这个城市|这座城市|他们|它们|这些城市|这几个|呢[?？]?$"
@@ -221,6 +222,8 @@ class Frame:
     pronoun: bool = False
     refers_back: bool = False
     answer_cities: list[str] = field(default_factory=list)  # cities the answer to this question selected
+    refers_industry: bool = False  # "这个行业": the industry an earlier clause answered
+    answer_industries: list[str] = field(default_factory=list)  # industries the answer selected
     text: str = ""
 
     ENTITY_FIELDS = (
@@ -275,7 +278,13 @@ class Frame:
         selected (e.g. 它 after 增速最快的城市).
         """
         out = replace(
-            previous, text=self.text, pronoun=self.pronoun, refers_back=self.refers_back, answer_cities=[]
+            previous,
+            text=self.text,
+            pronoun=self.pronoun,
+            refers_back=self.refers_back,
+            answer_cities=[],
+            refers_industry=self.refers_industry,
+            answer_industries=[],
         )
         subject = ("cities", "clusters", "provinces", "ambiguous", "unknown_clusters", "unknown_cities")
         if any(getattr(self, name) for name in subject):
@@ -330,6 +339,8 @@ class Frame:
                 "pronoun",
                 "refers_back",
                 "answer_cities",
+                "refers_industry",
+                "answer_industries",
             ):
                 continue
             value = getattr(self, f.name)
@@ -521,6 +532,7 @@ def parse(question: str) -> Frame:
     frame.each = bool(EACH_WORD.search(low))
     frame.pronoun = bool(PRONOUN.search(low))
     frame.refers_back = bool(REFERS_BACK.search(low))
+    frame.refers_industry = bool(REFERS_INDUSTRY.search(low))
     return frame
 
 

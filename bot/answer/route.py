@@ -477,6 +477,10 @@ def _standalone(f: Frame) -> bool:
 def _frame(question: str, context: Frame | None, same_question: bool = False) -> Frame:
     """Parse; a follow-up (or a later clause of the same question) without its own subject borrows it."""
     f = parse(question)
+    if context is not None and f.refers_industry and not f.industries and context.answer_industries:
+        # "这个行业在…占比榜上第一是哪个省": the industry the previous clause answered
+        f.industries = list(context.answer_industries)
+        return f
     if context is not None and f.refers_back and not f.cities and context.answer_cities:
         # "它在长三角增速榜上排第几": the city the previous clause answered, in the cluster it names
         f.cities = list(context.answer_cities)
@@ -654,6 +658,10 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
         results = run.execute(p)
         if p.intent in ("city_at_rank", "top_cities"):  # "…？它的增速呢": a later clause asks about these
             f.answer_cities = [r["city"] for res in results for r in res.rows if "city" in r]
+        if p.intent == "cluster_industries" and f.ordinal:  # "…NO.1的行业？这个行业…"
+            f.answer_industries = [
+                r["industry"] for res in results for r in res.rows if r.get("position") == f.ordinal
+            ]
         if f.count and p.answerable and not p.message and not _COUNTED.search(run.texts[-1]):
             # "有几个？": a listing answers with its count first
             n = len({json.dumps(r, sort_keys=True, default=str) for res in results for r in res.rows})
