@@ -620,3 +620,14 @@ def test_a_later_clause_asks_about_the_industry_an_earlier_one_answered():
     ].iloc[0]["province"]
     ans = route("长三角城市群行业Top3的NO.1是什么？该行业占比排名第一的省份是哪个？")
     assert ans is not None and first in ans.answer and best in ans.answer
+
+
+def test_an_overall_figure_is_a_figure_not_a_count_of_quarters(engine):
+    ans = engine.ask("腾讯研究院的数字化转型指数在２０２２年Ｑ１达到了多少？", use_llm=False)
+    assert ans.answerable and "299.2" in ans.answer.partition("\n")[0]
+
+
+def test_figures_in_words_still_count_as_figures():
+    from bot.answer.extract import states_amount
+
+    assert states_amount("占比约三成", digits_only=True) and not states_amount("九个季度中", digits_only=True)

@@ -32,6 +32,9 @@ _DATE = re.compile(
     r"|(?:top|TOP|Top|前|第|NO\.?|No\.?)\s*\d+"  # a rank label ("TOP10省份") states no amount
 )
 # A number: digits, or Chinese numerals with a unit ("三成", "十亿"); a lone "一家/一个" is an article.
+_WORD_FIGURE = re.compile(
+    r"(?:[二两三四五六七八九十百千万亿]|一[十百千万亿])[一二两三四五六七八九十百千万亿]*\s*[倍成%万亿]"
+)
 _AMOUNT = re.compile(
     r"\d|(?:[二两三四五六七八九十百千万亿]|一[十百千万亿])[一二两三四五六七八九十百千万亿]*\s*[个项家台座名倍成%万亿]"
 )
@@ -71,9 +74,13 @@ def asks_amount(question: str) -> bool:
     return bool(_HOW_MANY.search(question))
 
 
-def states_amount(sentence: str) -> bool:
-    """The sentence states a number other than a date ("1月5日" answers no "多少")."""
-    return bool(_AMOUNT.search(_DATE.sub("", _norm(sentence))))
+def states_amount(sentence: str, digits_only: bool = False) -> bool:
+    """The sentence states a number other than a date ("1月5日" answers no "多少"); `digits_only`: a figure
+    ("299.2", "5.1万", "三成"), not a count in words ("九个季度")."""
+    text = _DATE.sub("", _norm(sentence))
+    if digits_only:
+        return bool(re.search(r"\d", text) or _WORD_FIGURE.search(text))
+    return bool(_AMOUNT.search(text))
 
 
 def asked_metrics(question: str) -> list[str]:
@@ -98,11 +105,11 @@ def years_in(text: str) -> set[str]:
     return set(_YEARS.findall(_norm(text)))
 
 
-def answers_amount(sentence: str, years: set[str]) -> bool:
-    """The sentence can answer a "多少" question about these years: it states a number, and when it names
-    years, one of them is asked about."""
+def answers_amount(sentence: str, years: set[str], digits_only: bool = False) -> bool:
+    """The sentence can answer a "多少" question about these years: it states a number (in digits, when
+    `digits_only`), and when it names years, one of them is asked about."""
     stated = years_in(sentence)
-    return states_amount(sentence) and not (years and stated and not stated & years)
+    return states_amount(sentence, digits_only) and not (years and stated and not stated & years)
 
 
 def share_terms(question: str) -> tuple[str, str] | None:

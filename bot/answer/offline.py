@@ -32,6 +32,7 @@ from bot.answer.verify import (
     measure_groups,
     missing_years,
     place_conflict,
+    places_in,
     unsupported,
 )
 from bot.core import prompts
@@ -515,6 +516,9 @@ class OfflineEngine:
         sentence), best first."""
         cfg = self.settings.engine
         anchors = measure_anchors(query)
+        # A question that names no place asks an overall figure: a sentence about one city or province is
+        # a weaker match for it.
+        placeless = asks_amount(query) and not places_in(query)
         terms = self._terms(query)
         for t, w in self._terms(subject).items():
             terms.setdefault(t, cfg.subject_weight * w)
@@ -539,6 +543,8 @@ class OfflineEngine:
                 )
                 penalty = cfg.long_sentence_penalty * max(0, len(s) - cfg.long_sentence_chars)
                 anchor = cfg.anchor_weight * anchor_fit(anchors, s) if anchors else 0.0
+                if placeless and places_in(s) - {"中国"}:
+                    anchor -= cfg.anchor_weight
                 scored.append((cov + cfg.rank_prior * prior - penalty + anchor, cov, h, s))
         scored.sort(key=lambda x: -x[0])
         return scored
@@ -557,7 +563,7 @@ class OfflineEngine:
 
     def _prose(self, question: str, previous: list[str], lead: str = "", helpful: bool = True) -> Answer:
         """`helpful`: a refusal names the closest sentence and suggests a question the corpus answers."""
-        query = self._search_query(question, previous)
+        query = unicodedata.normalize("NFKC", self._search_query(question, previous))  # "２０２２" = "2022"
         # A later part of a compound question searches with the lead's subject; its sentences are scored on
         # its own words, the subject's at half weight.
         subject = self._subject(question, lead) if lead and query == question else ""
@@ -593,9 +599,12 @@ class OfflineEngine:
         # A Latin-lettered metric asked about ("线上GMV是多少") must be named where the number is stated.
         metrics = asked_metrics(question)
 
+        # "多少" without a counted unit asks a figure: a count in words ("九个季度") does not state it
+        figure_only = not counted_unit(question)
+
         def fits(sentence: str) -> bool:
             low = unicodedata.normalize("NFKC", sentence).lower()
-            return answers_amount(sentence, years) and all(t in low for t in metrics)
+            return answers_amount(sentence, years, figure_only) and all(t in low for t in metrics)
 
         if amount and not fits(best[3]):
             # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
@@ -685,9 +694,10 @@ class OfflineEngine:
 
         asked = set(re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", question)))
 
-        def new_figure(clause: str) -> bool:  # states a figure the question did not already give
-            found = set(re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", clause)))
-            return states_amount(clause) and not found <= asked
+        def new_figure(clause: str) -> bool:  # states a figure (not a date) the question did not already give
+            undated = _DATE_IN_CLAUSE.sub(" ", unicodedata.normalize("NFKC", clause))
+            found = set(re.findall(r"\d+(?:\.\d+)?", undated))
+            return states_amount(clause) and bool(found) and not found <= asked
 
         pool = [c for c in clauses if new_figure(c)] if amount else clauses
         if not pool:

@@ -157,7 +157,8 @@ _CN_QUARTER = {"1": "一季度", "2": "二季度", "3": "三季度", "4": "四�
 
 def with_period_words(text: str) -> str:
     """'2022Q1' also as prose writes it ('2022年一季度'), for searching and matching sentences."""
-    extra = [f"{y if len(y) == 4 else '20' + y}年{_CN_QUARTER[q]}" for y, q in _Q_PERIOD.findall(text)]
+    found = _Q_PERIOD.findall(unicodedata.normalize("NFKC", text))
+    extra = [f"{y if len(y) == 4 else '20' + y}年{_CN_QUARTER[q]}" for y, q in found]
     return " ".join([text, *dict.fromkeys(extra)]) if extra else text
 
 
