@@ -631,3 +631,12 @@ def test_figures_in_words_still_count_as_figures():
     from bot.answer.extract import states_amount
 
     assert states_amount("占比约三成", digits_only=True) and not states_amount("九个季度中", digits_only=True)
+
+
+def test_another_b_after_a_part_that_named_one():
+    lead, part = "公司哪年成立了甲事业部？", "同时成立的另一个事业部是什么？"
+    excepted = verify.excepted_by_lead(part, lead)
+    assert excepted.endswith("甲事业部")
+    assert verify.only_the_excepted(part, "那一年公司成立了全新的事业部——甲事业部。", excepted)
+    assert not verify.only_the_excepted(part, "那一年公司成立了乙事业部和甲事业部。", excepted)
+    assert verify.only_the_excepted(part, "那一年公司成立了研究院。", excepted)

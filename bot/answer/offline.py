@@ -28,9 +28,11 @@ from bot.answer.understand import Intent, has_any, lexicon, normalise, understan
 from bot.answer.verify import (
     anchor_fit,
     asked_clause,
+    excepted_by_lead,
     measure_anchors,
     measure_groups,
     missing_years,
+    only_the_excepted,
     place_conflict,
     places_in,
     unsupported,
@@ -567,6 +569,7 @@ class OfflineEngine:
         # A later part of a compound question searches with the lead's subject; its sentences are scored on
         # its own words, the subject's at half weight.
         subject = self._subject(question, lead) if lead and query == question else ""
+        excepted = excepted_by_lead(question, lead) if lead else ""  # "同时成立的另一个事业群"
         cfg = self.settings.engine
         # "2022Q1" is also searched and matched as prose writes it ("2022年一季度"); support counts the
         # user's own words only.
@@ -610,7 +613,9 @@ class OfflineEngine:
             # "多少" is answered by a sentence that states a number (for the year asked about), or not at all.
             numeric = [c for c in scored[1 : cfg.sentence_candidates] if fits(c[3])]
             if not numeric or numeric[0][1] < cfg.numeric_ratio * best[1]:
-                return refuse(numeric[0] if numeric else best, self._unsupported(question, best) or "amount")
+                return refuse(
+                    numeric[0] if numeric else best, self._unsupported(question, best, excepted) or "amount"
+                )
             scored = numeric
             best = scored[0]
         counted = counted_unit(question)
@@ -628,7 +633,7 @@ class OfflineEngine:
             if exact is not None:
                 scored = [exact] + [c for c in scored if c is not exact]
                 best = exact
-        if self._unsupported(question, best):
+        if self._unsupported(question, best, excepted):
             # The best sentence is about the subject but not the asked measure, period or count: quote the
             # next one that is, if it is nearly as relevant, else say the corpus does not answer.
             alt = next(
@@ -637,12 +642,12 @@ class OfflineEngine:
                     for c in scored[1 : cfg.sentence_candidates]
                     if c[1] >= cfg.numeric_ratio * best[1]
                     and (not amount or fits(c[3]))
-                    and not self._unsupported(question, c)
+                    and not self._unsupported(question, c, excepted)
                 ),
                 None,
             )
             if alt is None:
-                return refuse(best, self._unsupported(question, best))
+                return refuse(best, self._unsupported(question, best, excepted))
             scored = [alt] + [c for c in scored if c is not alt]
             best = alt
         amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
@@ -662,7 +667,7 @@ class OfflineEngine:
                 cand[3] != best[3]
                 and cand[1] >= cfg.second_quote_ratio * best[1]
                 and not cand[3].endswith(("？", "?"))
-                and not self._unsupported(question, cand)
+                and not self._unsupported(question, cand, excepted)
                 and len(best[3]) + len(cand[3]) <= cfg.max_quote_chars
             ):
                 picks.append(cand)
@@ -731,7 +736,7 @@ class OfflineEngine:
             or scored[1][1] < self.settings.engine.caption_ratio * best[1]
         )
 
-    def _unsupported(self, question: str, cand: tuple[float, float, Hit, str]) -> str:
+    def _unsupported(self, question: str, cand: tuple[float, float, Hit, str], excepted: str = "") -> str:
         """Why a candidate sentence does not answer the question ("" when it does): the asked measure, year,
         part of year or counted thing is missing (bot/answer/verify.py)."""
         _, _, hit, sentence = cand
@@ -749,6 +754,8 @@ class OfflineEngine:
             reason = unsupported(question, sentence, heading + paragraph, asks_amount(question))
         if not reason and self._new_subject_missing(question, heading + sentence):
             reason = "subject"
+        if not reason and excepted and only_the_excepted(question, sentence, excepted):
+            reason = "excepted"
         if reason or not asks_amount(question):
             return reason
         # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…").

@@ -287,16 +287,39 @@ _EXCEPT = re.compile(r"除了?([^，,；;。？?]{2,24}?)(?:之外|以外|外)?[
 _ASKED_KIND = re.compile(r"(?:哪个|哪些|哪家|哪几个|哪一个|什么)([\u4e00-\u9fff]{2,4})")
 
 
-def only_the_excepted(question: str, sentence: str) -> bool:
-    """'除了A，还有哪个B': the sentence names a B only as A itself, the one the question already excludes."""
+_OTHER_KIND = re.compile(
+    r"(?:另一个|另外一个|另一家|另外一家|另一|其他|其它|另外的)([\u4e00-\u9fff]{2,4}?)(?:是|叫|有|呢|[？?，,]|$)"
+)
+
+
+def excepted_by_lead(question: str, lead: str) -> str:
+    """'…成立了A事业群？同时成立的另一个事业群是什么？': the B the first part named (A事业群), which the asked
+    "another B" excludes; "" when the question asks no "another"."""
+    m = _OTHER_KIND.search(_norm(question))
+    if m is None:
+        return ""
+    kind = m.group(1)
+    named = re.findall(rf"([\u4e00-\u9fff]{{2,10}}?{kind})", _norm(lead))
+    return named[-1] if named else ""
+
+
+def only_the_excepted(question: str, sentence: str, excepted: str = "") -> bool:
+    """'除了A，还有哪个B' (or "另一个B" after a part that named A): the sentence names no B by name other than
+    A, the one the question already excludes."""
     q = _norm(question)
-    excepted, kind = _EXCEPT.search(q), _ASKED_KIND.search(q)
-    if excepted is None or kind is None:
-        return False
-    a, b = excepted.group(1), kind.group(1)
+    if excepted:
+        other = _OTHER_KIND.search(q)
+        if other is None:
+            return False
+        a, b = excepted, other.group(1)
+    else:
+        found, kind = _EXCEPT.search(q), _ASKED_KIND.search(q)
+        if found is None or kind is None:
+            return False
+        a, b = found.group(1), kind.group(1)
     s = _norm(sentence)
-    if a not in s:
-        return False
+    # the lead's words before the name ("宣布成立云与智慧产业事业群"): the longest tail the sentence has
+    a = next((a[i:] for i in range(len(a) - len(b) - 1) if a[i:] in s), a)
     rest = s.replace(a, "|")
     # another B by name ("平台与内容事业群"), not a description ("全新的事业群")
     return not any(not m.group(1).endswith("的") for m in re.finditer(rf"([\u4e00-\u9fff]{{2,8}}){b}", rest))
