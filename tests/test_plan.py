@@ -640,3 +640,9 @@ def test_another_b_after_a_part_that_named_one():
     assert verify.only_the_excepted(part, "那一年公司成立了全新的事业部——甲事业部。", excepted)
     assert not verify.only_the_excepted(part, "那一年公司成立了乙事业部和甲事业部。", excepted)
     assert verify.only_the_excepted(part, "那一年公司成立了研究院。", excepted)
+
+
+def test_this_book_is_the_book_the_question_names(engine):
+    docs = engine.retriever.named_docs("《一本别的书》这本书讲了什么")
+    assert docs == []
+    assert engine.retriever.named_docs("这本书讲了什么") != []  # the corpus book, when no other book is named

@@ -41,6 +41,10 @@ def clean_query(query: str, max_chars: int) -> str:
     return q[:max_chars]
 
 
+_BOOK_TITLE = re.compile(r"《([^》]+)》")
+_DEICTIC = re.compile(r"^(?:这|本|该|此|书中|文集)")  # aliases that point at "the book" being talked about
+
+
 class Retriever:
     """Opens the current index once; `search` is then cheap (one embedding + two lookups)."""
 
@@ -69,8 +73,20 @@ class Retriever:
         self._vectors_lock = threading.Lock()
 
     def named_docs(self, query: str) -> list[str]:
-        """Documents the query names by title or alias ("科技日报提到…", "书中…"); empty when none or all."""
-        found = [doc for doc, names in self.aliases.items() if any(n in query for n in names)]
+        """Documents the query names by title or alias ("科技日报提到…", "书中…"); empty when none or all. A
+        question about another book (《…》 that is no document's title) uses "这本书" for that book."""
+        foreign = [
+            t
+            for t in _BOOK_TITLE.findall(query)
+            if not any(t in name or name in t for names in self.aliases.values() for name in names)
+        ]
+        if foreign:
+            query = _BOOK_TITLE.sub(" ", query)
+        found = [
+            doc
+            for doc, names in self.aliases.items()
+            if any(n in query and not (foreign and _DEICTIC.match(n)) for n in names)
+        ]
         return found if len(found) < len(self.aliases) else []
 
     def without_names(self, query: str, docs: list[str]) -> str:
