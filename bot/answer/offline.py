@@ -274,6 +274,7 @@ def _why(reason: str) -> str:
         "amount": prompts.WHY_AMOUNT,
         "premise": prompts.WHY_PREMISE,
         "subject": prompts.WHY_SUBJECT,
+        "target": prompts.WHY_TARGET,
         "kind": prompts.WHY_KIND.format(kind=value),
     }.get(kind, "")
 

@@ -116,6 +116,14 @@ def flow_conflict(question: str, sentence: str) -> bool:
     return (flow_q and stock_s and not flow_s) or (stock_q and flow_s and not stock_s)
 
 
+def target_conflict(question: str, sentence: str) -> bool:
+    """A planned figure ('到2020年要达到60%') for a question about what the figure was."""
+    periods = lexicon()["prose_period"]
+    q, s = _norm(question), _norm(sentence)
+    plans = any(re.search(p, s) for p in periods["target_re"])
+    return plans and not any(re.search(p, q) for p in periods["asks_target_re"])
+
+
 def missing_date(question: str, evidence: str) -> bool:
     """'哪一年 / 什么时候' asked, and the evidence states no date."""
     asks = any(w in _norm(question) for w in lexicon()["prose_period"]["when"])
@@ -156,6 +164,8 @@ def unsupported(question: str, sentence: str, context: str, amount: bool) -> str
         return "period"
     if flow_conflict(question, sentence):
         return "flow"
+    if amount and target_conflict(question, sentence):
+        return "target"
     ordinal = missing_ordinal(question, sentence)
     if ordinal:
         return f"ordinal:{ordinal}"

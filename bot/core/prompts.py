@@ -45,6 +45,7 @@ WHY_DATE = "——没有说是什么时候"
 WHY_ORDINAL = "——没有第{n}名"
 WHY_COUNT = "——没有给出这个数量"
 WHY_AMOUNT = "——没有给出所问的数字"
+WHY_TARGET = "——这是规划目标，不是实际数字"
 WHY_SUBJECT = "——说的不是所问的对象"
 WHY_KIND = "——没有说是哪{kind}"
 WHY_PREMISE = "——这是问题里已经给出的数字，没有所问对象的"
@@ -566,6 +567,7 @@ _EXPECTED_VARS = {
     "WHY_PREMISE": set(),
     "WHY_KIND": {"kind"},
     "WHY_SUBJECT": set(),
+    "WHY_TARGET": set(),
     "ONLY_TOP3": {"n"},
     "PROVINCE_IN_INDUSTRIES": {"province", "label", "n", "items"},
     "PROVINCE_IN_NONE": {"label"},
