@@ -648,3 +648,10 @@ def test_this_book_is_the_book_the_question_names(engine):
     docs = engine.retriever.named_docs("《一本别的书》这本书讲了什么")
     assert docs == []
     assert engine.retriever.named_docs("这本书讲了什么") != []  # the corpus book, when no other book is named
+
+
+def test_a_question_about_a_named_work_needs_that_work(engine):
+    ans = engine.ask("《从连接到激活：数字化与中国产业新循环》的出版社是哪家？", use_llm=False)
+    assert not ans.answerable
+    ans = engine.ask("《问路产业互联网》一文提到了哪些问题？", use_llm=False)
+    assert ans.answerable

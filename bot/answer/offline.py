@@ -716,6 +716,15 @@ class OfflineEngine:
         line = "，".join(dated[-1:] + [best])
         return line if len(squash(line)) < 0.8 * len(squash(sentence)) else ""
 
+    def _title_missing(self, question: str, hit: Hit, evidence: str) -> bool:
+        """A question about a work named in 《》 that is not the passage's own document: the evidence must
+        name that work (a sentence about some other book's publisher does not answer)."""
+        titles = [t for t in re.findall(r"《([^》]{2,})》", question) if t not in hit.chunk.title]
+        if not titles:
+            return False
+        low = squash(unicodedata.normalize("NFKC", evidence + hit.chunk.section))
+        return not any(squash(unicodedata.normalize("NFKC", t))[:6] in low for t in titles)
+
     def _new_subject_missing(self, question: str, evidence: str) -> bool:
         """'…被欧美日垄断，那高端芯片呢？': a follow-up clause ("那…", "…呢") brings new key terms; the
         evidence must name at least one of them, not only restate the premise."""
@@ -754,6 +763,8 @@ class OfflineEngine:
             # the year is stated above it (its section, or the paragraph opening "2021年，…"): check the rest
             reason = unsupported(question, sentence, heading + paragraph, asks_amount(question))
         if not reason and self._new_subject_missing(question, heading + sentence):
+            reason = "subject"
+        if not reason and self._title_missing(question, hit, heading + sentence):
             reason = "subject"
         if not reason and excepted and only_the_excepted(question, sentence, excepted):
             reason = "excepted"

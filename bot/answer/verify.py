@@ -288,7 +288,8 @@ def missing_kind(question: str, sentence: str) -> str:
     """'哪家出版社出的': the kind of named thing asked for, when the sentence names none ("" otherwise)."""
     q, s = _norm(question), _norm(sentence)
     for kind in lexicon()["kinds"]["named_suffix"]:
-        if re.search(rf"(?:哪|什么)[家个所位座间]?{kind}", q) and kind not in s:
+        asked = re.search(rf"(?:哪|什么)[家个所位座间]?{kind}|{kind}(?:是|为|叫)?(?:哪|什么)", q)
+        if asked and kind not in s:
             return kind
     return ""
 
