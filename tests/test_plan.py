@@ -655,3 +655,39 @@ def test_a_question_about_a_named_work_needs_that_work(engine):
     assert not ans.answerable
     ans = engine.ask("《问路产业互联网》一文提到了哪些问题？", use_llm=False)
     assert ans.answerable
+
+
+# ---------------------------------------------------------------- the 11 clusters' industry Top3 table
+
+TOP3 = tables_readonly()["cluster_top3_industries"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    industry=st.sampled_from(sorted(TOP3["industry"].unique())),
+    position=st.one_of(st.none(), st.integers(1, 3)),
+    exclude=st.booleans(),
+)
+def test_clusters_with_industry_matches_pandas(industry, position, exclude):
+    from tools.industries import clusters_with_industry
+
+    at = TOP3["industry"] == industry
+    if position is not None:
+        at &= TOP3["position"] == position
+    having = set(TOP3[at]["cluster"])
+    expected = set(TOP3["cluster"]) - having if exclude else having
+    res = clusters_with_industry(industry, position=position, exclude=exclude)
+    assert {r["cluster"] for r in res.rows} == expected
+    if exclude:  # each excluded cluster comes with its whole Top3
+        assert len(res.rows) == 3 * len(expected)
+    assert {p["line"] for p in res.provenance} == {r["line"] for r in res.rows}
+
+
+@settings(max_examples=30, deadline=None)
+@given(cluster=st.sampled_from(sorted(TOP3["cluster"].unique())))
+def test_cluster_top_industries_matches_pandas(cluster):
+    from tools.industries import cluster_top_industries
+
+    res = cluster_top_industries(cluster)
+    expected = TOP3[TOP3["cluster"] == cluster].sort_values("position")
+    assert [r["industry"] for r in res.rows] == list(expected["industry"])

@@ -169,6 +169,7 @@ def test_no_calculation_without_data_or_operation():
         ("《问路产业互联网》是谁写的", "author", None),
         ("邬贺铨那篇文章的题目是什么", "author", None),
         ("产业互联网和消费互联网有什么区别", "prose", None),
+        ("南阳在全国排第几", "out_of_scope", None),
     ],
 )
 def test_understand_types_the_question(question, intent, operation):

@@ -320,31 +320,33 @@ def table_query(text: str, frame: Frame | None = None) -> Query:
         head, tail = selector
         head_frame = parse(head)
         sel = selection_of(head, head_frame)
+        scope = scope_issues(text, frame)
         return Query(
             text=text,
-            intent=Intent.TABLE_AGGREGATE,
+            intent=Intent.OUT_OF_SCOPE if scope else Intent.TABLE_AGGREGATE,
             entities=_entities(frame),
             selector=head,
             measure=measure_of(tail),
             selection=sel,
             aggregate=_tail_aggregate(tail, sel),
-            scope=scope_issues(text, frame),
+            scope=scope,
             digits=_digits(text),
         )
     sel = selection_of(text, frame)
     agg = _aggregate(text, sel)
     measure = measure_of(text) or (sel.by if sel.kind in ("extremes",) else None)
+    scope = scope_issues(text, frame)
     intent = (
         Intent.TABLE_AGGREGATE if agg != "value" or sel.kind not in ("named", "all") else Intent.TABLE_LOOKUP
     )
     return Query(
         text=text,
-        intent=intent,
+        intent=Intent.OUT_OF_SCOPE if scope else intent,  # a measure the tables do not hold (see `scope`)
         entities=_entities(frame),
         measure=measure,
         selection=sel,
         aggregate=agg,
-        scope=scope_issues(text, frame),
+        scope=scope,
         digits=_digits(text),
     )  # type: ignore[arg-type]
 
