@@ -186,7 +186,7 @@ def calc_normalise(values: dict[str, float], base_total: float | None = None) ->
         f"（即{fmt_number(r['normalised'], 4)}%）"
         for r in rows
     )
-    text = f"去量纲值（原始值 ÷ 该指标基期全国加总）：{items}。"
+    text = f"去量纲值（原始值 ÷ 该指标的基期全国加总）：{items}。"
     return ToolResult(
         rows=rows,
         text=text,

@@ -602,7 +602,7 @@ def _after(text: str, words: str) -> float | None:
 def _expert_scores(text: str) -> dict[str, list[float]] | None:
     """Scores as indicator -> list (one per expert), from the three usual phrasings."""
     n_experts = re.search(r"(\d+)(?:位|名|个)专家", text)
-    # 1) 给指标X都打2分、给指标Y都打4分 (every expert gives the same score)
+    # 1) "对指标X都打2分" for each indicator (every expert gives the same score)
     uniform = re.findall(rf"(?:给|对)指标?({_NAME})(?:都|均|各|一律)打了?({_NUM})分", text)
     if uniform and n_experts:
         n = int(n_experts.group(1))

@@ -570,7 +570,7 @@ class OfflineEngine:
         # A later part of a compound question searches with the lead's subject; its sentences are scored on
         # its own words, the subject's at half weight.
         subject = self._subject(question, lead) if lead and query == question else ""
-        excepted = excepted_by_lead(question, lead) if lead else ""  # "同时成立的另一个事业群"
+        excepted = excepted_by_lead(question, lead) if lead else ""  # "另设的一个部叫什么"
         cfg = self.settings.engine
         # "2022Q1" is also searched and matched as prose writes it ("2022年一季度"); support counts the
         # user's own words only.
@@ -726,7 +726,7 @@ class OfflineEngine:
         return not any(squash(unicodedata.normalize("NFKC", t))[:6] in low for t in titles)
 
     def _new_subject_missing(self, question: str, evidence: str) -> bool:
-        """'…被欧美日垄断，那高端芯片呢？': a follow-up clause ("那…", "…呢") brings new key terms; the
+        """'甲和乙多由外企生产，那丙呢？': a follow-up clause ("那…", "…呢") brings new key terms; the
         evidence must name at least one of them, not only restate the premise."""
         asked = asked_clause(question)
         if asked is question or not _FOLLOW_UP_CLAUSE.search(asked):

@@ -478,11 +478,11 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
     """Parse; a follow-up (or a later clause of the same question) without its own subject borrows it."""
     f = parse(question)
     if context is not None and f.refers_industry and not f.industries and context.answer_industries:
-        # "这个行业在…占比榜上第一是哪个省": the industry the previous clause answered
+        # "这个行业的省份榜首是谁": the industry the previous clause answered
         f.industries = list(context.answer_industries)
         return f
     if context is not None and f.refers_back and not f.cities and context.answer_cities:
-        # "它在长三角增速榜上排第几": the city the previous clause answered, in the cluster it names
+        # "它在本群增速表上第几": the city the previous clause answered, in the cluster it names
         f.cities = list(context.answer_cities)
         return f
     if context is not None and not _standalone(f) and (f.is_follow_up or same_question):

@@ -400,7 +400,7 @@ def _labelled_list(body: str) -> tuple[list[str], Vector] | None:
 
 
 def asked_name(text: str, names: list[str]) -> str | None:
-    """The one listed name the question's last clause asks about ("……，平台分指数权重为多少")."""
+    """The one listed name the question's last clause asks about ("……，效率的权重为多少")."""
     clauses = [c for c in re.split(r"[，,。；;？?！!]", text) if c]
     for clause in reversed(clauses):
         if re.search(_NUM, clause):
@@ -565,7 +565,7 @@ _PART = re.compile(rf"(?:其中)?([\u4e00-\u9fff]{{1,6}}?)(?:指数|数值|值)?
 
 
 def region_shares(text: str) -> list[tuple[str, str, float, float]]:
-    """'A省…整体80、其中工业14.4；B省整体45、工业9.0' -> [(a省, 工业, 14.4, 80), (b省, 工业, 9.0, 45)]:
+    """'甲省整体60、金融9；乙省整体30、金融6' -> [(甲省, 金融, 9, 60), (乙省, 金融, 6, 30)]:
     each named region's part and whole, when at least two regions give both."""
     out: list[tuple[str, str, float, float]] = []
     for seg in _SEGMENT.split(text):

@@ -304,7 +304,7 @@ _OTHER_KIND = re.compile(
 
 
 def excepted_by_lead(question: str, lead: str) -> str:
-    """'…成立了A事业群？同时成立的另一个事业群是什么？': the B the first part named (A事业群), which the asked
+    """'公司哪年设立了甲部？另设的一个部叫什么？': the B the first part named (甲部), which the asked
     "another B" excludes; "" when the question asks no "another"."""
     m = _OTHER_KIND.search(_norm(question))
     if m is None:
@@ -329,7 +329,7 @@ def only_the_excepted(question: str, sentence: str, excepted: str = "") -> bool:
             return False
         a, b = found.group(1), kind.group(1)
     s = _norm(sentence)
-    # the lead's words before the name ("宣布成立云与智慧产业事业群"): the longest tail the sentence has
+    # the lead's words before the name ("宣布设立甲部"): the longest tail the sentence has
     a = next((a[i:] for i in range(len(a) - len(b) - 1) if a[i:] in s), a)
     rest = s.replace(a, "|")
     # another B by name ("平台与内容事业群"), not a description ("全新的事业群")

@@ -55,7 +55,7 @@ NOT_RANKED_CLUSTER = (
     "报告只给出了{clusters}七个城市群内的城市排名和增速，没有{name}的城市排名或增速数据，"
     "所以无法回答这个问题。"
 )
-ONLY_TOP3 = "报告只给出各城市群行业指标累计排名的Top3，没有第{n}名。"
+ONLY_TOP3 = "报告对每个城市群只列出行业累计排名的前三名（Top3），没有第{n}名。"
 PROVINCE_IN_INDUSTRIES = "{province}进入{label}的行业共{n}个：{items}。"
 PROVINCE_IN_NONE = "没有进入任何行业的{label}。"
 TOP10_ONLY = "（报告的省份行业表只列出前10名，没有具体数值）"
@@ -66,12 +66,12 @@ WORD_SHARE = "占比"
 WORD_GROWTH = "增速"
 CLUSTER_INDUSTRY_AT = "{cluster}2020Q1-2022Q1行业指标累计排名第{position}（NO.{position}）的行业是{industry}"
 RANK_ONLY_NO_VALUE = "报告只给出了排名，没有给出具体的比重或指数数值。已知排名：{ranks}"
-BOTH_RANKS_SAME = "{industry}2021年占比排名和增速排名（{growth_note}）都是第{n}的省份是{province}。"
+BOTH_RANKS_SAME = "{industry}的2021年占比与增速（{growth_note}）都排第{n}的省份是{province}。"
 BOTH_RANKS_DIFFER = "{industry}占比排名第{n}的是{a}，增速排名第{n}的是{b}，没有两项都排第{n}的省份。"
 CITY_NOT_IN_CLUSTER = "{membership}，不在{cluster}的排名表中。"
 PERIOD_NOT_IN_TABLES = "报告的城市排名只有{periods}这几期（增速为{growth_note}），没有{period}的排名。"
 CITY_NOT_IN_TABLES = "报告的城市排名表（{clusters}七个城市群）中没有{city}，无法给出它的排名或增速。"
-INDEX_VALUE_NOT_GIVEN = "报告没有给出{city}数字化转型指数的具体数值，只给出了排名：{ranks}"
+INDEX_VALUE_NOT_GIVEN = "报告没有公布{city}的指数数值（具体数值不在报告中），只给出了排名：{ranks}"
 WEIGHT_STEP = "指标{indicator}的权重 = {score:g}/{total:g} ≈ {weight:.3f}（约{pct:.1f}%）。{details}"
 
 # Offline prose answers computed or looked up from passages.
@@ -150,7 +150,7 @@ BRIEF_CLUSTER_FASTEST = (
 BRIEF_CLUSTER_UNRANKED = (
     "{cluster}是报告的11大城市群之一；报告没有给出它的城市排名和增速，只给出了行业指标累计排名。"
 )
-BRIEF_CLUSTER_INDUSTRIES = "行业指标累计排名前三的行业依次为{industries}。"
+BRIEF_CLUSTER_INDUSTRIES = "按累计的行业指标排名，前三位依次为{industries}。"
 BRIEF_COMPARE_CLUSTER = (
     "{cluster}排名表共{n}个城市，2022Q1排名第一的是{first}，城市增速均值为{mean}，在七大城市群中居第{rank}。"
 )
@@ -301,7 +301,7 @@ CAVEAT_RANK_IN_CLUSTER = "排名是城市在所属城市群内的名次，不是
 # Refusals for measures the report's tables do not hold.
 SCOPE_SINGLE_QUARTER = "报告没有给出单个季度的同比增速，只给出2021Q1与2022Q1两年同比增速的均值。{nearest}"
 SCOPE_NATIONAL_RANK = "报告的城市排名是城市群内的名次，正文没有给出全国名次表。{nearest}"
-SCOPE_INDEX_VALUE = "报告没有给出城市数字化转型指数的具体数值，只给出了排名。{nearest}"
+SCOPE_INDEX_VALUE = "报告没有公布各城市的指数数值（具体数值不在报告中），只给出了排名。{nearest}"
 SCOPE_SHARE_VALUE = "报告只给出了排名（各行业省份占比与增速的前10名），没有给出占比的具体数值。{nearest}"
 
 # Calculations on numbers typed into the question.
