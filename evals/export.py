@@ -94,7 +94,6 @@ table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #e2
 def to_html(report: dict, title: str = "评测报告") -> str:
     """A self-contained one-page HTML summary: figures, per-type accuracy, and every item (failures first)."""
     agg = report["aggregate"]
-    ds = report.get("dataset", {})
     esc = html.escape
     cards = [
         ("answer_accuracy", agg.get("answer_accuracy")),
@@ -130,15 +129,7 @@ def to_html(report: dict, title: str = "评测报告") -> str:
         f"<td>{esc(citations_text(r))}</td></tr>"
         for r in rows
     )
-    settings = report.get("settings", {})
-    meta = (
-        f"评测集 {esc(str(ds.get('name', '')))}（{ds.get('n', len(rows))} 题，"
-        f"哈希 {esc(str(ds.get('hash', '')))}）"
-        f" · 时间 {esc(str(report.get('started', '')))} · 代码版本 {esc(str(report.get('code_version', '')))}"
-        f" · 模式 {esc(str(settings.get('mode', '')))}"
-        + (f"（{esc(str(settings.get('model')))}）" if settings.get("model") else "")
-        + (f" · 运行编号 #{report['run_id']}" if report.get("run_id") else "")
-    )
+    meta = run_meta(report)
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{esc(title)}</title><style>{_STYLE}</style></head>
 <body><h1>{esc(title)}</h1><div class="meta">{meta}</div>
@@ -148,3 +139,19 @@ def to_html(report: dict, title: str = "评测报告") -> str:
 <table><tr><th>编号</th><th>类型</th><th>问题</th><th>期望答案</th><th>回答</th><th>正确</th><th>出处</th></tr>{items}</table>
 </body></html>
 """
+
+
+def run_meta(report: dict) -> str:
+    """One escaped line that says what a run was: the set (size, hash), when, which code, which engine, how
+    long, its number in the history."""
+    esc = html.escape
+    ds, settings = report.get("dataset", {}), report.get("settings", {})
+    return (
+        f"评测集 {esc(str(ds.get('name', '')))}（{ds.get('n', len(report.get('items', [])))} 题，"
+        f"哈希 {esc(str(ds.get('hash', '')))}）"
+        f" · 时间 {esc(str(report.get('started', '')))} · 代码版本 {esc(str(report.get('code_version', '')))}"
+        f" · 模式 {esc(str(settings.get('mode', '')))}"
+        + (f"（{esc(str(settings.get('model')))}）" if settings.get("model") else "")
+        + f" · 用时 {float(report.get('duration_s', 0) or 0):.1f} 秒"
+        + (f" · 运行编号 #{report['run_id']}" if report.get("run_id") else "")
+    )

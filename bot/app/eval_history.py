@@ -38,27 +38,19 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5, check=True
+    ).stdout.strip()
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """The git commit (with -dirty when the work tree has changes) when there is a repository, else the
     package version."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short=10", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        head = _git("rev-parse", "--short=10", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
         if head:
             return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

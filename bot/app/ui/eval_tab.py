@@ -23,6 +23,7 @@ from bot.core import prompts
 from bot.core.errors import InputError
 from bot.core.settings import Settings
 from evals.dataset import BUILTIN, DatasetError, load_dataset, local_datasets, local_dir, parse_dataset
+from evals.export import run_meta
 
 UPLOAD = "upload"
 LOCAL = "local:"
@@ -116,15 +117,7 @@ def figures_html(report: dict) -> str:
         f"<small>{html.escape(sub)}</small></div>"
         for key, label, value, sub in cards
     )
-    ds = report.get("dataset", {})
-    s = report.get("settings", {})
-    meta = (
-        f"评测集 {html.escape(str(ds.get('name', '')))}（{len(report['items'])} 题，"
-        f"哈希 {ds.get('hash', '')}）· "
-        f"模式 {s.get('mode', '')}{'（' + html.escape(str(s['model'])) + '）' if s.get('model') else ''} · "
-        f"代码 {html.escape(str(report.get('code_version', '')))} · 用时 {report.get('duration_s', 0):.1f} 秒"
-        + (f" · 运行 #{report['run_id']}" if report.get("run_id") else "")
-    )
+    meta = run_meta(report)
     return f'<div class="bot-figures">{body}</div><div class="bot-fig-meta">{meta}</div>'
 
 
