@@ -613,7 +613,7 @@ def _expert_scores(text: str) -> dict[str, list[float]] | None:
     )
     if len(per_ind) >= 2:
         return {name: _numbers(scores) for name, scores in per_ind}
-    # 3) 专家1为5、3、2，专家2为4、4、2 (per expert, in indicator order)
+    # 3) "专家1为3、1，专家2为2、4" (per expert, in indicator order)
     per_exp = re.findall(
         rf"专家({_NUM}|[A-Za-z甲乙丙丁戊己])?(?:的评分|打分|给出|评分|的打分)?(?:分别)?(?:为|是|:|给出)"
         rf"((?:{_NUM}分?[、,，/]?)+)",

@@ -283,7 +283,7 @@ def _score_vectors(q: Query) -> tuple[list[list[float]], list[str]] | None:
         return None
     by_indicator = has_any(q.text, "calc", "indicator_rows")
     if by_indicator and not all("指标" in v.label for v in vectors):
-        # "云计算 5 4 5 3；人工智能 4 4 5 5": each row an indicator named by its label
+        # "规模 3 4 2；效率 5 2 4": each row an indicator named by its label
         names = [v.label.split("：")[-1].split(":")[-1] or f"指标{j + 1}" for j, v in enumerate(vectors)]
         return [list(col) for col in zip(*(v.values for v in vectors), strict=True)], names
     if all("指标" in v.label and "专家" not in v.label for v in vectors):

@@ -559,7 +559,7 @@ class _Run:
 
 
 def _chain(part: str, context: Frame | None, run: _Run) -> Frame | None:
-    """`X增速最快的城市，其2022Q1排名…` / `…最快的城市与上海相差…`: select cities, then ask about them."""
+    """`X里最快的那座城，它去年第几…` / `…最快的城与某市差多少…`: select cities, then ask about them."""
     m = _CHAIN.match(clean(part))
     if not m:
         return None

@@ -234,7 +234,7 @@ _TAIL_LEAD = re.compile(r"^(?:[，,]|的|在|其|它们?的?|那么)+")
 
 
 def split_selector(text: str) -> tuple[str, str] | None:
-    """'增速最高的那个城市，2022Q1排第几' -> ('增速最高的那个城市', '2022Q1排第几'): a clause that chooses
+    """'增速最慢的那座城，去年排第几' -> ('增速最慢的那座城', '去年排第几'): a clause that chooses
     cities by one measure, and a clause that asks another measure of them. None when there is no such
     split (a plain lookup)."""
     for m in _CITY_NOUN.finditer(text):
@@ -385,7 +385,7 @@ _VALUE_WORD = re.compile(r"(原始值|指标值|数值|取值|的值|值|为|是
 
 
 def _labelled_list(body: str) -> tuple[list[str], Vector] | None:
-    """'甲市原始值1250、乙市800、丙市450': names each followed by its value -> names and one vector."""
+    """'丁市原始值3100、戊市620、己市75': names each followed by its value -> names and one vector."""
     for m in _LABELLED.finditer(body):
         items = [it for it in _LABELLED_ITEM.findall(m.group(1)) if not _TOTAL_WORD.search(it[0])]
         if len(items) < 2:
@@ -433,13 +433,13 @@ def inline_data(text: str) -> InlineData:
         if all(names) and not all(re.fullmatch(_NUM, n) for n in names):
             data.names = names
             break
-    if not data.names:  # "依次为指标1、2、3": a numbered list of names
+    if not data.names:  # "指标编号1、2": a numbered list of names
         for v in data.vectors:
             if v.label.endswith("指标") and v.values == list(range(1, len(v.values) + 1)):
                 data.names = [f"指标{int(x)}" for x in v.values]
                 data.vectors.remove(v)
                 break
-    if not data.periods:  # "2020Q1、2021Q1、2022Q1的指数分别为100、200、260": periods listed, then values
+    if not data.periods:  # "三期（2020Q1 / 2021Q1 / 2022Q1）依次是7、9、13": periods listed, then values
         listed = [
             (m.group(1) + _QUARTER.get(m.group(2) or "", m.group(2) or "")).upper()
             for m in _PERIOD_NAME.finditer(text)
@@ -531,7 +531,7 @@ _BASE_INDEX = re.compile(rf"2020年?(?:q1|一季度)?的?指数值?(?:是|为|:)
 
 
 def mean_growth_query(text: str) -> Query | None:
-    """'两年均值140%，2021Q1同比200%，2022Q1同比（或指数）多少': one year's rate from the report's two-year
+    """'均值口径下为70%，其中一年是90%，另一年是多少': one year's rate from the report's two-year
     mean and the other year's rate (and the index, given the 2020Q1 value). The mean may come from the
     tables instead (a named city): then `scalars` has no "mean". None when the question is not this."""
     if not has_any(text, "calc", "two_year") and "均值" not in text:

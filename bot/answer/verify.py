@@ -262,7 +262,7 @@ _FOLLOW_UP = re.compile(r"^[，,；;]\s*(?:那么?|而|但|可|相比之下|相�
 
 def asked_clause(question: str) -> str:
     """The clause a question asks after a premise that states a figure, or a follow-up clause
-    ("深圳已建成5.1万个，广州建了多少个" -> "广州建了多少个"; "…，那高端芯片呢"); else the whole question."""
+    ("甲市已有站点3千座，乙市有几座" -> "乙市有几座"; "…，那丙呢"); else the whole question."""
     q = _norm(question)
     asked = _ASKED_CLAUSE.search(q)
     if asked is None or not (_PREMISE_NUMBER.search(q[: asked.start()]) or _FOLLOW_UP.search(asked.group(0))):
@@ -271,7 +271,7 @@ def asked_clause(question: str) -> str:
 
 
 def restates_premise(question: str, sentence: str) -> bool:
-    """'微信支付日均超过10亿，那支付宝呢？': the question states a figure, then asks a follow-up ("那…",
+    """'甲平台日均订单过2万，那乙平台呢？': the question states a figure, then asks a follow-up ("那…",
     "…呢"), and the sentence states that same figure: it repeats what the user already knows."""
     q = _norm(question)
     asked = _ASKED_CLAUSE.search(q)
