@@ -29,6 +29,7 @@ DATASETS = {
     "blind.jsonl": 80,
     "blind2.jsonl": 80,
     "blind3.jsonl": 80,
+    "blind4.jsonl": 80,
 }  # file -> minimum size
 CORPUS = ROOT / "corpus"
 
