@@ -103,8 +103,8 @@ def _with_note(answer: Answer, note: str) -> Answer:
 class _PassagesOnly(OfflineEngine):
     """The offline engine with the tool layer switched off (engine.table_tools = false)."""
 
-    def _route(self, question: str, previous: list[str]) -> Answer | None:
-        return None
+    def _route(self, question: str, previous: list[str]) -> tuple[Answer | None, list[str]]:
+        return None, []
 
 
 class Engine:

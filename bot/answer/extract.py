@@ -1,5 +1,6 @@
-"""Structure read from passages: part-of-whole shares computed from their numbers ("A占B的比重"), and the
-items of an enumeration announced by a sentence ("可以归纳为以下三点。")."""
+"""Structure read from passages: part-of-whole shares, ratios, differences and changes computed from their
+numbers ("A占B的比重", "A是B的几倍", "从X降到Y"), and the items of an enumeration announced by a sentence
+("可以归纳为以下三点。")."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from dataclasses import dataclass
 from bot.core.schema import Hit
 
 _UNITS = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "": 1.0}
-_NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)?\s*(个|家|人|元|次|台|户|座|项|名|位)?")
+_NUM = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(万亿|亿|万|千)?\s*(美元|港元|欧元|个|家|人|元|次|台|户|座|项|名|位|吨)?"
+)
 # "A占B的比重/比例/占比", "B中（的）A（的）占比/比例/比重".
 _A_OF_B = re.compile(r"(?P<a>[^，,。？?]{2,20}?)占(?P<b>[^，,。？?]{2,20}?)的?(?:比重|比例|占比|份额)")
 _B_THEN_A = re.compile(
     r"(?P<b>[^，,。？?]{2,30}?)中[，,]?(?:的)?(?P<a>[^，,。？?]{2,20}?)的?(?:占比|比例|比重|份额)"
 )
 _YEARS = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?=\s*(?:年|上半年|下半年|全年|[Qq]\d|第))")
-_LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?")
+_LEAD = re.compile(r"^(据.{0,10}[，,])?(\d{4}\s*年)?(我国|中国|全国)?(整个|整体|全部)?")
 # "多少 / 多大 / 几个…" asks for an amount; "哪几个方面" and "多大程度" do not.
 _HOW_MANY = re.compile(
     r"多少|多长时间|多久|多大(?!程度|影响|作用|意义|区别|差别|差异)"
@@ -61,7 +64,8 @@ class Share:
 
 
 def _norm(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(" ", "")
+    """NFKC, lower case, without spaces ("1 038" is 1038) and the corpus' bold markers."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace("**", "").lower()
 
 
 def _quantity(m: re.Match[str]) -> tuple[float, str]:
@@ -156,11 +160,17 @@ def _anchors(term: str, text: str) -> tuple[int, list[tuple[int, int]]]:
 
 
 def _find(
-    term: str, hits: list[Hit], avoid: float | None, unit: str | None, years: set[str] | None = None
+    term: str,
+    hits: list[Hit],
+    avoid: float | None,
+    unit: str | None,
+    years: set[str] | None = None,
+    percent: bool = False,
 ) -> Quantity | None:
     """The number nearest to the term in the passages (within a short window), preferring literal matches
     and better-ranked hits; ties go to the number after the term (Chinese lists put counts after names).
-    When the question names years, a sentence about other years only is passed over."""
+    When the question names years, a sentence about other years only is passed over. `percent`: only
+    percentages count (otherwise they never do)."""
     best: tuple[float, Quantity] | None = None
     for h in hits:
         for sent in re.split(r"(?<=[。；;！!？?])", h.chunk.text):
@@ -171,9 +181,18 @@ def _find(
             quality, spans = _anchors(term, s)
             if not spans:
                 continue
+            paired = _respectively(term, s, percent)
+            if paired is not None:  # "A和B的市值分别为x和y": A's is x
+                value, text = paired
+                if value != avoid and (unit is None or _scale_unit(text)[1] == unit):
+                    key = 40 * (h.rank - 1)
+                    if best is None or key < best[0]:
+                        best = (key, Quantity(value, text, h, sent.strip()))
+                    continue
             for m in _NUM.finditer(s):
-                if s[m.end() : m.end() + 1] in ("%", "％", "年", "月", "日", "."):
-                    continue  # percentages, years and dates are not counts
+                after = s[m.end() : m.end() + 1]
+                if after in ("年", "月", "日", ".") or (after in ("%", "％")) != percent:
+                    continue  # years and dates are not counts; percentages only when asked
                 value, u = _quantity(m)
                 if (avoid is not None and value == avoid) or (unit is not None and u != unit):
                     continue
@@ -183,8 +202,42 @@ def _find(
                 before = all(m.start() < a for a, _ in spans)
                 key = 100 * quality + 2 * max(dist, 0) + before + 40 * (h.rank - 1)
                 if best is None or key < best[0]:
-                    best = (key, Quantity(value, m.group(0).strip(), h, sent.strip()))
+                    text = m.group(0).strip() + ("%" if percent else "")
+                    best = (key, Quantity(value, text, h, sent.strip()))
     return best[1] if best else None
+
+
+_RESPECTIVELY = re.compile(
+    r"(?P<names>[^，,。；;：:]{2,40}?)分别(?:为|是|达到|达|有|约为|占)?(?P<values>[^。；;，,]{2,60})"
+)
+
+
+def _respectively(term: str, sentence: str, percent: bool) -> tuple[float, str] | None:
+    """The value paired with the term in "A和B（的X）分别为x和y"; None when the sentence pairs none."""
+    m = _RESPECTIVELY.search(sentence)
+    if not m:
+        return None
+    names = [n for n in re.split(r"和|与|及|、", re.sub(r"的[^和与及、]*$", "", m.group("names"))) if n]
+    values = [
+        v
+        for v in _NUM.finditer(m.group("values"))
+        if (m.group("values")[v.end() : v.end() + 1] == "%") == percent
+        and m.group("values")[v.end() : v.end() + 1] not in ("年", "月", "日")
+    ]
+    if len(names) < 2 or len(values) != len(names):
+        return None
+    overlap = [_common(name, term) for name in names]
+    best = max(overlap)
+    if best < 2 or overlap.count(best) > 1:
+        return None  # the term names none of them, or cannot tell them apart
+    v = values[overlap.index(best)]
+    value, _ = _quantity(v)
+    return value, v.group(0).strip() + ("%" if percent else "")
+
+
+def _common(a: str, b: str) -> int:
+    """Length of the longest common substring."""
+    return max((k for i in range(len(a)) for k in range(1, len(a) - i + 1) if a[i : i + k] in b), default=0)
 
 
 def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
@@ -209,6 +262,169 @@ def share_from_passages(question: str, hits: list[Hit]) -> Share | None:
     if not part or total.value <= 0 or part.value >= total.value:
         return None
     return Share(part=part, total=total, part_term=part_term, total_term=total_term)
+
+
+# -- ratios, differences and changes of figures stated in prose ------------------------------------------
+_DATES_OUT = re.compile(
+    r"(?:19|20)?\d{2}年(?:\d{1,2}月)?(?:\d{1,2}[日号])?(?:q[1-4]|[一二三四]季度)?|(?:(?:19|20)\d\d)?q[1-4]"
+)
+_FROM_TO = re.compile(
+    r"从[^\d，,。；;]{0,12}?(?P<x>\d+(?:\.\d+)?)(?P<xs>万亿|亿|万|千)?(?P<mid>[^\d，,。；;]{0,14}?)"
+    r"(?:到|至)[^\d，,。；;]{0,12}?(?P<y>\d+(?:\.\d+)?)(?P<ys>万亿|亿|万|千)?"
+)
+_UNIT_WORD = re.compile(
+    r"%|[a-z]+(?:[\u4e00-\u9fff]{0,3}/[\u4e00-\u9fff])?|美元|港元|欧元|元|吨|个|家|人|台|户|次|项"
+)
+
+
+@dataclass
+class Derived:
+    """A figure computed from two the prose states: `a` and `b` (for a change, from `a` to `b`)."""
+
+    op: str
+    a: Quantity
+    b: Quantity
+    a_term: str
+    b_term: str
+    value: float
+    unit: str  # the result's: 倍, %, 个百分点, or the figures' own ("亿美元")
+
+
+def _words(term: str) -> list[str]:
+    import rjieba
+
+    return [w for w in rjieba.cut(term) if len(w) >= 2 and not _DATES_OUT.fullmatch(w)]
+
+
+def coverage(term: str, text: str) -> float:
+    """The share of the term's words the text contains."""
+    words = _words(term)
+    text = _norm(text)
+    return sum(w in text for w in words) / len(words) if words else 0.0
+
+
+def _decimals(*texts: str) -> int:
+    return max((len(m.group(1)) for t in texts if (m := re.search(r"\.(\d+)", t))), default=0)
+
+
+def _located(
+    term: str, hits: list[Hit], avoid: float | None, unit: str | None, years: set[str]
+) -> Quantity | None:
+    """`_find`, and when the whole term is not in one sentence, its tail ("线上GMV" of "某公司线上GMV") in a
+    passage that names the head too."""
+    for percent in (False, True):
+        found = _find(term, hits, avoid, unit, years, percent)
+        if found:
+            return found
+    words = _words(term)
+    for k in range(1, len(words)):
+        head, tail = words[:k], "".join(words[k:])
+        for percent in (False, True):
+            found = _find(tail, hits, avoid, unit, years, percent)
+            if found and found.hit is not None and all(w in _norm(found.hit.chunk.text) for w in head):
+                return found
+    return None
+
+
+def _scale_unit(text: str) -> tuple[float, str]:
+    m = re.match(r"[\d.]+(万亿|亿|万|千)?(.*)", text)
+    return (_UNITS[m.group(1) or ""], (m.group(1) or "") + m.group(2)) if m else (1.0, "")
+
+
+def _two_figures(op: str, a_term: str, b_term: str, hits: list[Hit], years: set[str]) -> Derived | None:
+    a = _located(a_term, hits, None, None, years)
+    if a is None or a.hit is None:
+        return None
+    same_first = [a.hit] + [h for h in hits if h is not a.hit]  # the second figure: same passage first
+    b = _located(b_term, same_first, a.value, _scale_unit(a.text)[1].rstrip("%") or None, years)
+    if b is None or ("%" in a.text) != ("%" in b.text) or b.value == 0:
+        return None
+    if op == "ratio":
+        return Derived(op, a, b, a_term, b_term, a.value / b.value, "倍")
+    scale, unit = _scale_unit(a.text)
+    if "%" in a.text:
+        return Derived(op, a, b, a_term, b_term, a.value - b.value, "个百分点")
+    return Derived(op, a, b, a_term, b_term, (a.value - b.value) / scale, unit)
+
+
+def _from_to(op: str, term: str, hits: list[Hit]) -> Derived | None:
+    """The sentence stating how the term changed ("从90kg…减少到35kg…"): the change it asks about."""
+    best: tuple[float, int, Derived] | None = None
+    for h in hits:
+        text = _norm(h.chunk.text)
+        for original in re.split(r"(?<=[。；;！!？?\n])", h.chunk.text):
+            sent = _norm(original)
+            plain = _DATES_OUT.sub("", sent)
+            m = _FROM_TO.search(plain)
+            if not m:
+                continue
+            start = text.find(sent)
+            cover = coverage(term, text[max(0, start - 60) : start + len(sent)])
+            if cover < 0.5:
+                continue
+            x_unit = _UNIT_WORD.match(m.group("mid"))
+            y_unit = _UNIT_WORD.match(plain[m.end() :])
+            xu, yu = x_unit.group(0) if x_unit else "", y_unit.group(0) if y_unit else ""
+            x = float(m.group("x")) * _UNITS[m.group("xs") or ""]
+            y = float(m.group("y")) * _UNITS[m.group("ys") or ""]
+            if xu != yu and (xu or yu) and not (xu and not yu):
+                continue  # two different units: not one quantity's change
+            xq = Quantity(x, f"{m.group('x')}{m.group('xs') or ''}{xu}", h, original.strip())
+            yq = Quantity(y, f"{m.group('y')}{m.group('ys') or ''}{xu}", h, original.strip())
+            if op == "points":
+                if xu != "%":
+                    continue
+                value, unit = y - x, "个百分点"
+            elif op == "percent_change":
+                if x == 0:
+                    continue
+                value, unit = (y - x) / x * 100, "%"
+            else:
+                scale = _UNITS[m.group("xs") or ""]
+                value, unit = (y - x) / scale, (m.group("xs") or "") + xu
+            found = Derived(op, xq, yq, term, "", value, unit)
+            key = (-cover, h.rank)
+            if best is None or key < best[:2]:
+                best = (key[0], key[1], found)
+    return best[2] if best else None
+
+
+_STATED_RATE = re.compile(
+    r"(?:增幅|降幅|涨幅|跌幅|增速|增长|下降|减少|降低|提高|提升|上升)[^，,。；;\d]{0,8}?\d+(?:\.\d+)?%"
+)
+
+
+def _states_rate(term: str, hits: list[Hit]) -> bool:
+    """A passage already states the term's rate of change ("…平均增长245%"): nothing to compute."""
+    for h in hits:
+        for original in re.split(r"(?<=[。；;！!？?\n])", h.chunk.text):
+            sent = _norm(original)
+            if _STATED_RATE.search(_DATES_OUT.sub("", sent)) and coverage(term, sent) >= 1.0:
+                return True
+    return False
+
+
+def derive_from_passages(
+    op: str, a_term: str, b_term: str, hits: list[Hit], years: set[str]
+) -> Derived | None:
+    """The figure a question asks to derive (see understand.DerivedAsk) from the numbers next to its terms in
+    the passages; None when they are not both found (or do not share a unit)."""
+    if op in ("ratio", "difference"):
+        return _two_figures(op, a_term, b_term, hits, years)
+    if op == "percent_change" and _states_rate(a_term, hits):
+        return None
+    return _from_to(op, a_term, hits)
+
+
+def falls(derived: Derived) -> bool:
+    return derived.b.value < derived.a.value if derived.op != "difference" else derived.value < 0
+
+
+def derived_digits(derived: Derived) -> int:
+    """Decimals to state: two for ratios and percentages, else as many as the figures have."""
+    if derived.op in ("ratio", "percent_change"):
+        return 2
+    return _decimals(derived.a.text, derived.b.text)
 
 
 # -- enumerations ("可以归纳为以下三点。" followed by 首先…其次…最后…) -------------------------------------

@@ -14,7 +14,11 @@ from bot.answer.extract import (
     asks_amount,
     counted_unit,
     counts,
+    coverage,
+    derive_from_passages,
+    derived_digits,
     enumeration_size,
+    falls,
     inline_items_at,
     list_items,
     share_from_passages,
@@ -24,7 +28,15 @@ from bot.answer.extract import (
     years_in,
 )
 from bot.answer.route import route
-from bot.answer.understand import Intent, has_any, lexicon, normalise, understand, with_period_words
+from bot.answer.understand import (
+    Intent,
+    as_written,
+    has_any,
+    lexicon,
+    normalise,
+    understand,
+    with_period_words,
+)
 from bot.answer.verify import (
     anchor_fit,
     asked_clause,
@@ -276,11 +288,19 @@ def _why(reason: str) -> str:
         "subject": prompts.WHY_SUBJECT,
         "target": prompts.WHY_TARGET,
         "kind": prompts.WHY_KIND.format(kind=value),
+        "operands": prompts.WHY_OPERANDS,
     }.get(kind, "")
 
 
 _ASKS = re.compile(r"什么|哪|谁|多少|几|是否|吗|如何|怎么|怎样|为何|为什么|啥")
 _FOLLOW_UP_CLAUSE = re.compile(r"^(?:那么?|而|但|可|相比之下|相比)|呢[？?]?$")
+
+
+def _states_result(op: str, b_term: str, sentence: str) -> bool:
+    """The sentence states the derived figure itself ("…是中国的30倍", "…比B高出5个百分点")."""
+    if op == "ratio":
+        return re.search(r"[\d一二两三四五六七八九十]\s*倍", sentence) is not None
+    return op == "difference" and "比" in sentence and coverage(b_term, sentence) == 1
 
 
 class OfflineEngine:
@@ -300,9 +320,9 @@ class OfflineEngine:
         parts = _subquestions(q)
         if len(parts) > 1:
             # A compound table question is planned whole: a later part inherits the first part's subject.
-            routed = self._route(q, previous)
+            routed, open_parts = self._route(q, previous)
             if routed is not None and routed.answerable:
-                return routed
+                return self._with_open_parts(q, routed, open_parts, previous, parts[0])
             answers: list[Answer] = []
             for i, p in enumerate(parts):
                 lead = parts[0] if i else ""
@@ -315,9 +335,9 @@ class OfflineEngine:
         """`lead`: the first part of the compound question this one continues
         ("…？每个产品需要多长时间？"); `lead_answer`: what the engine answered to it (a later part may ask
         about the person it named: "…的作者是谁？他的职务是什么？")."""
-        routed = self._route(question, previous)
+        routed, open_parts = self._route(question, previous)
         if routed is not None:
-            return routed
+            return self._with_open_parts(question, routed, open_parts, previous, question)
         if understand(question).intent == Intent.AUTHOR:
             found = self._author(question) or self._essay_by(question)
             if found is not None:
@@ -454,15 +474,17 @@ class OfflineEngine:
         yield ans
 
     # -- structured questions -------------------------------------------------------------------
-    def _route(self, question: str, previous: list[str]) -> Answer | None:
+    def _route(self, question: str, previous: list[str]) -> tuple[Answer | None, list[str]]:
+        """The tables' answer (None when the question is not a table one) and the later parts of a
+        compound question they leave to the prose."""
         try:
             routed = route(question, previous)
         except (BotError, ToolError) as exc:
             # A table question with a name we do not know: say so (with the closest names).
-            return Answer(question=question, answer=str(exc), answerable=False, mode="offline")
+            return Answer(question=question, answer=str(exc), answerable=False, mode="offline"), []
         if routed is None:
-            return None
-        return Answer(
+            return None, []
+        answer = Answer(
             question=question,
             answer=routed.answer,
             answerable=routed.answerable,
@@ -471,6 +493,16 @@ class OfflineEngine:
             caveats=routed.caveats,
             mode="offline",
         )
+        return answer, routed.open_parts
+
+    def _with_open_parts(
+        self, question: str, routed: Answer, open_parts: list[str], previous: list[str], lead: str
+    ) -> Answer:
+        """A routed answer completed with the prose answers to the parts the tables do not hold."""
+        if not open_parts or not routed.answerable:
+            return routed
+        rest = [self._prose(p, previous + [lead], lead) for p in open_parts]
+        return self._combine(question, [routed, *rest])
 
     # -- prose questions ---------------------------------------------------------------------------
     def idf(self) -> dict[str, float]:
@@ -585,14 +617,20 @@ class OfflineEngine:
         def refuse(closest: tuple[float, float, Hit, str] | None = None, why: str = "") -> Answer:
             return self._refusal(question, hits, closest if helpful else None, why)
 
+        derived = self._derived(question, query, subject, hits)
+        if derived is not None:
+            return derived
         if not scored or critical or support < cfg.refuse_threshold:
             return refuse()
         best = scored[0]
+        terms = share_terms(question)
         share_hits = hits
-        if synonyms and share_terms(question):  # a share is computed from the passages of the asked words
-            share_hits = self.retriever.search(
-                f"{with_period_words(query)} {subject}".strip(), k=cfg.prose_hits
-            )
+        if terms:  # a share is computed from the passages of the asked words and of each term
+            if synonyms:
+                share_hits = self.retriever.search(
+                    f"{with_period_words(query)} {subject}".strip(), k=cfg.prose_hits
+                )
+            share_hits = self._term_pool(share_hits, list(terms), subject, query)
         computed = self._share(question, share_hits, best[3])
         if computed is not None:
             return computed
@@ -768,6 +806,10 @@ class OfflineEngine:
             reason = "subject"
         if not reason and excepted and only_the_excepted(question, sentence, excepted):
             reason = "excepted"
+        ask = understand(question).derived
+        if not reason and ask is not None and ask.b and not _states_result(ask.op, ask.b, sentence):
+            if min(coverage(t, sentence) for t in (ask.a, ask.b)) < 1:
+                reason = "operands"  # "A比B多多少" is not answered by a sentence about one of them
         if reason or not asks_amount(question):
             return reason
         # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…").
@@ -845,6 +887,75 @@ class OfflineEngine:
             answer=text,
             answerable=True,
             citations=unique,
+            tool_calls=[call],
+            mode="offline",
+        )
+
+    def _term_pool(self, hits: list[Hit], terms: list[str], subject: str, question: str) -> list[Hit]:
+        """The question's passages and each term's own (two figures may stand far apart; searched with the
+        question's years), ranked in that order."""
+        pool = list(hits)
+        years = " ".join(f"{y}年" for y in sorted(years_in(question)))
+        for term in filter(None, terms):
+            query = f"{with_period_words(term)} {years} {subject}".strip()
+            more = self.retriever.search(query, k=self.settings.engine.prose_hits)
+            pool += [h for h in more if all(h.chunk.chunk_id != p.chunk.chunk_id for p in pool)]
+        return [h.model_copy(update={"rank": i + 1}) for i, h in enumerate(pool)]
+
+    def _derived(self, question: str, query: str, subject: str, hits: list[Hit]) -> Answer | None:
+        """A ratio, difference or change of figures the prose states ("…是…的几倍", "…比…多多少",
+        "…从…降到…，降了百分之多少"), computed from the numbers next to the question's terms; None when
+        the question asks none or its figures are not both found."""
+        ask = understand(question).derived
+        if ask is None:
+            return None
+        pool = self._term_pool(hits, [ask.a, ask.b], subject, query)
+        found = derive_from_passages(ask.op, ask.a, ask.b, pool, years_in(query))
+        if found is None:
+            return None
+        ask = ask.model_copy(update={"a": as_written(question, ask.a), "b": as_written(question, ask.b)})
+        digits = derived_digits(found)
+        value = f"{abs(found.value):.{digits}f}{found.unit}"
+        down = falls(found)
+        if found.op == "ratio":
+            text = prompts.DERIVED_RATIO.format(
+                a=ask.a, b=ask.b, value=f"{found.value:.2f}", a_text=found.a.text, b_text=found.b.text
+            )
+        elif found.op == "difference":
+            text = prompts.DERIVED_DIFFERENCE.format(
+                a=ask.a,
+                b=ask.b,
+                more="少" if down else "多",
+                value=value,
+                a_text=found.a.text,
+                b_text=found.b.text,
+            )
+        else:
+            x, y = found.a.text, found.b.text
+            formula = f"{x} − {y}" if down else f"{y} − {x}"
+            formula = f"({formula}) ÷ {x}" if found.op == "percent_change" else formula
+            template = prompts.DERIVED_PERCENT if found.op == "percent_change" else prompts.DERIVED_CHANGE
+            verb = {
+                "percent_change": "降" if down else "增",
+                "points": "下降" if down else "提高",
+            }.get(found.op, "减少" if down else "增加")
+            text = template.format(a=ask.a, x_text=x, y_text=y, verb=verb, value=value, formula=formula)
+        sources = list(
+            {
+                (q.hit.chunk.chunk_id, q.sentence): (q.hit, q.sentence) for q in (found.a, found.b) if q.hit
+            }.values()
+        )
+        lines = [text] + [prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s) for h, s in sources]
+        call = ToolCall(
+            name="derive_from_text",
+            arguments={"op": found.op, "a": ask.a, "b": ask.b},
+            result={"a": found.a.value, "b": found.b.value, "value": round(found.value, 4)},
+        )
+        return Answer(
+            question=question,
+            answer="\n".join(dict.fromkeys(lines)),
+            answerable=True,
+            citations=[cite(h, s) for h, s in sources],
             tool_calls=[call],
             mode="offline",
         )

@@ -34,6 +34,7 @@ from bot.core import prompts
 from bot.core.schema import Citation, ToolCall
 from tools.errors import ToolError
 from tools.names import RANKED_INDUSTRIES
+from tools.question import REFERS_BACK as _REFERS_BACK
 from tools.question import CalcRequest, Frame, clean, cluster_of, parse, parse_calc, ranked_clusters
 from tools.registry import ToolResult, call_tool
 from tools.tables import report_source, source_line, tables_readonly
@@ -71,6 +72,11 @@ class RoutedAnswer(BaseModel):
         "(e.g. a cluster without city rankings, a value the report omits).",
     )
     caveats: list[str] = Field(default_factory=list, description="How the figures must be read.")
+    open_parts: list[str] = Field(
+        default_factory=list,
+        description="Later parts of a compound question the tables do not answer (a plan, a target, a "
+        "figure in the prose), their subject filled in from the part before; the prose answers them.",
+    )
 
 
 # ---------------------------------------------------------------- planning
@@ -540,6 +546,7 @@ class _Run:
     results: list[ToolResult] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
     answerable: bool = True
+    open_parts: list[str] = field(default_factory=list)
 
     def execute(self, p: Plan) -> list[ToolResult]:
         results = []
@@ -645,6 +652,9 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             if compared is not None:  # "…最快的是哪个？比深圳高多少": the answer against the named city
                 run.execute(compared)
                 continue
+        if i and _asks_beyond_tables(part):  # "…？这个城市的规划目标是多少": for the prose
+            run.open_parts.append(_with_subject(part, context))
+            continue
         f = _frame(part, context, same_question=i > 0)
         p = typed_table_plan(table_query(normalise(part), f), f)
         if p is None:
@@ -669,6 +679,35 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
                 run.texts[-1] = prompts.COUNT_PREFIX.format(n=n) + run.texts[-1]
         context = f
     return _answer(run)
+
+
+_FILLER = re.compile(r"多少|几[个位名项]?|哪[个些里]?|什么|谁|吗|呢|是|的|了|要|呀|啊|怎么样|如何")
+
+
+def _asks_beyond_tables(part: str) -> bool:
+    """A later clause that asks no table measure of its own (no rank, growth, period, order, membership,
+    industry) and says more than a bare follow-up ("那它呢"): what it asks is in the prose."""
+    own = parse(part)
+    if understand(part).measure is not None or _city_level_cue(own) or own.periods or own.member:
+        return False
+    if own.industries or own.provinces or own.value_request:
+        return False
+    rest = _REFERS_BACK.sub("", re.sub(r"[\ue000-\uf8ff]", "", own.text))
+    rest = _FILLER.sub("", re.sub(r"^(那么|那|还有|另外|再问)", "", rest))
+    return len(re.findall(r"[\u4e00-\u9fffa-z0-9]", rest)) >= 4
+
+
+def _with_subject(part: str, context: Frame | None) -> str:
+    """The clause with its pronoun replaced by the city the part before answered or named
+    ("它到2025年的目标" -> "重庆到2025年的目标"); a clause naming its own city stays as it is."""
+    if context is None or parse(part).cities:
+        return part
+    cities = context.answer_cities or context.cities
+    if len(cities) != 1:
+        return part
+    name = cities[0].removesuffix("市")
+    m = _REFERS_BACK.search(part)
+    return part[: m.start()] + name + part[m.end() :] if m else name + part
 
 
 def _compare_with_answer(part: str, answered: str) -> Plan | None:
@@ -725,6 +764,7 @@ def _answer(run: _Run) -> RoutedAnswer:
         intent="+".join(dict.fromkeys(run.intents)),
         answerable=run.answerable,
         caveats=caveats(run.results) if run.answerable else [],
+        open_parts=run.open_parts,
     )
 
 

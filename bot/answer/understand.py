@@ -89,6 +89,17 @@ class InlineData(BaseModel):
     )
 
 
+class DerivedAsk(BaseModel):
+    """A number the question asks to derive from figures the prose states."""
+
+    op: Literal["ratio", "difference", "change", "percent_change", "points"] = Field(
+        description="ratio: a ÷ b (几倍); difference: a − b (比…多多少); a change of one thing from one "
+        "figure to another: the amount, the percentage, or the percentage points."
+    )
+    a: str = Field(description="The first term; for a change, the thing that changed.")
+    b: str = Field("", description="The second term (none for a change).")
+
+
 class Query(BaseModel):
     """What a question asks, typed."""
 
@@ -105,6 +116,7 @@ class Query(BaseModel):
     scope: list[str] = Field(default_factory=list, description="Measures asked that the tables do not hold.")
     parts: list[Query] = Field(default_factory=list, description="One Query per part of a compound question.")
     refers_back: bool = Field(False, description="This part refers to what an earlier part selected.")
+    derived: DerivedAsk | None = Field(None, description="A figure to derive from two the prose states.")
     selector: str | None = Field(
         None,
         description="The clause that chooses the cities, when another clause "
@@ -641,6 +653,50 @@ def understand(question: str) -> Query:
         parts = split_parts(question)
         if len(parts) > 1:
             subs = [table_query(normalise(p)) for p in parts]
-            return subs[0].model_copy(update={"text": text, "parts": subs})
-        return table_query(text, frame)
-    return Query(text=text, intent=Intent.PROSE, entities=_entities(frame))
+            return subs[0].model_copy(update={"text": text, "parts": subs, "derived": derived_ask(text)})
+        return table_query(text, frame).model_copy(update={"derived": derived_ask(text)})
+    return Query(text=text, intent=Intent.PROSE, entities=_entities(frame), derived=derived_ask(text))
+
+
+_TERM_EDGE = re.compile(
+    r"^(?:那么|那|请问|其|它的|它|截至[^，,]*?日)|(?:大概|大约|约|差不多|大致|一共|总共|共|大幅|的)+$"
+)
+
+
+def _term(text: str) -> str:
+    return _TERM_EDGE.sub("", text.strip("，,、 ")).strip("，,、 ")
+
+
+def as_written(question: str, term: str) -> str:
+    """A term of the normalised question as the user wrote it ("线上GMV", not "线上gmv")."""
+    low = unicodedata.normalize("NFKC", question).lower()
+    at = low.find(term)
+    return unicodedata.normalize("NFKC", question)[at : at + len(term)] if term and at >= 0 else term
+
+
+def derived_ask(text: str) -> DerivedAsk | None:
+    """A ratio, difference or change of figures stated in the prose ("A是B的几倍", "A比B多多少",
+    "X从…降到…少了多少 / 降了百分之多少 / 提高了多少个百分点"), with its terms; None otherwise."""
+    for key, op in (("ratio_re", "ratio"), ("difference_re", "difference")):
+        for pattern in _patterns("derive", key):
+            m = pattern.search(text)
+            if m and len(_term(m.group("a"))) >= 2 and len(_term(m.group("b"))) >= 2:
+                return DerivedAsk(op=op, a=_term(m.group("a")), b=_term(m.group("b")))
+    for key, op in (
+        ("change_percent_re", "percent_change"),
+        ("change_points_re", "points"),
+        ("change_amount_re", "change"),
+    ):
+        m = next((m for p in _patterns("derive", key) if (m := p.search(text))), None)
+        if m is None:
+            continue
+        head = text[: m.start()]
+        if op == "change" and "从" not in head:
+            return None  # "增加了多少" alone asks a figure the prose states, not one to derive
+        head = head[: head.find("从")] if "从" in head else head
+        for verb in _patterns("derive", "change_verb_re"):
+            head = re.sub(f"(?:{verb.pattern})了?$", "", head)
+        clauses = [_term(c) for c in re.split(r"[，,；;]", head)]
+        subject = next((c for c in reversed(clauses) if len(c) >= 2), "")
+        return DerivedAsk(op=op, a=subject) if subject else None
+    return None

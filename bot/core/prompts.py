@@ -49,6 +49,7 @@ WHY_TARGET = "——这是规划目标，不是实际数字"
 WHY_SUBJECT = "——说的不是所问的对象"
 WHY_KIND = "——没有说是哪{kind}"
 WHY_PREMISE = "——这是问题里已经给出的数字，没有所问对象的"
+WHY_OPERANDS = "——没有同时给出计算所需的两个数字"
 
 # Table answers worded by the router (the tool layer returns rows and its own one-line text).
 NOT_RANKED_CLUSTER = (
@@ -79,6 +80,10 @@ ESSAY_BY = "{author}的文章是《{essay}》"
 ESSAY_AUTHOR = "《{essay}》的作者是{author}。"
 AUTHOR_ONLY = "作者是{author}。"
 SHARE_COMPUTED = "{part}占{total}的比例约为{pct}（{part_text} ÷ {total_text}，按语料中的数字计算）。"
+DERIVED_RATIO = "{a}约为{b}的{value}倍（{a_text} ÷ {b_text} ≈ {value}，按语料中的数字计算）。"
+DERIVED_DIFFERENCE = "{a}比{b}{more}{value}（{a_text} − {b_text}，按语料中的数字计算）。"
+DERIVED_CHANGE = "{a}从{x_text}{verb}到{y_text}，{verb}了{value}（{formula}，按语料中的数字计算）。"
+DERIVED_PERCENT = "{a}从{x_text}{verb}到{y_text}，{verb}幅约为{value}（{formula}，按语料中的数字计算）。"
 
 # LLM engine messages (shown to the user or returned to the model as a tool error).
 LLM_NOT_CONFIGURED = "没有配置语言模型：请设置 OPENAI_BASE_URL 和 OPENAI_MODEL。"
@@ -557,6 +562,7 @@ _EXPECTED_VARS = {
     "REFUSAL_SUGGEST": {"question"},
     "WHY_YEAR": {"year"},
     "WHY_PERIOD": set(),
+    "WHY_OPERANDS": set(),
     "WHY_MEASURE": set(),
     "WHY_PLACE": set(),
     "WHY_FLOW": set(),
@@ -659,6 +665,10 @@ _EXPECTED_VARS = {
     "ESSAY_AUTHOR": {"essay", "author"},
     "AUTHOR_ONLY": {"author"},
     "SHARE_COMPUTED": {"part", "total", "pct", "part_text", "total_text"},
+    "DERIVED_RATIO": {"a", "b", "value", "a_text", "b_text"},
+    "DERIVED_DIFFERENCE": {"a", "b", "more", "value", "a_text", "b_text"},
+    "DERIVED_CHANGE": {"a", "x_text", "y_text", "verb", "value", "formula"},
+    "DERIVED_PERCENT": {"a", "x_text", "y_text", "verb", "value", "formula"},
     "LLM_NOT_CONFIGURED": set(),
     "LLM_NEEDS_KEYS": set(),
     "LLM_BAD_RESPONSE": {"error"},

@@ -1,0 +1,133 @@
+"""Figures derived from numbers the prose states: ratios, differences and changes (the parse, the finder over
+hand-made passages, and the engine on the real corpus); compound questions whose later part the tables do
+not hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.extract import derive_from_passages
+from bot.answer.understand import derived_ask, normalise
+from bot.core.schema import Chunk, Hit
+
+
+def _hits(*texts: str) -> list[Hit]:
+    return [
+        Hit(
+            chunk=Chunk(chunk_id=f"d:{i}", doc_id="d", title="t", text=t, start=0, end=1),
+            score=1.0,
+            rank=i + 1,
+        )
+        for i, t in enumerate(texts)
+    ]
+
+
+@pytest.mark.parametrize(
+    "question,op,a,b",
+    [
+        ("甲公司的营收大约是乙公司营收的几倍？", "ratio", "甲公司的营收", "乙公司营收"),
+        ("去年出口额相当于进口额的多少倍", "ratio", "去年出口额", "进口额"),
+        ("甲厂产量比乙厂高出多少？", "difference", "甲厂产量", "乙厂"),
+        ("城镇网民和农村网民相差多少", "difference", "城镇网民", "农村网民"),
+        ("某市用电量从去年到今年，一共少了多少千瓦时？", "change", "某市用电量", ""),
+        ("某钢厂吨钢能耗降了百分之几？", "percent_change", "某钢厂吨钢能耗", ""),
+        ("某产品的良品率，从2020年到2021年提高了几个百分点", "points", "某产品的良品率", ""),
+        ("某产品的合格率降幅是多少", "percent_change", "某产品的合格率", ""),
+    ],
+)
+def test_derived_asks_and_their_terms(question, op, a, b):
+    ask = derived_ask(normalise(question))
+    assert ask is not None and (ask.op, ask.a, ask.b) == (op, a, b)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["数字经济规模是多少？", "腾讯的员工增加了多少", "平台指数的增幅是多少个", "哪个城市增速最快"],
+)
+def test_questions_asking_a_stated_figure_derive_nothing(question):
+    ask = derived_ask(normalise(question))
+    assert ask is None or ask.op == "percent_change"  # a stated rate is checked against the passages
+
+
+def test_ratio_of_two_figures_in_one_sentence():
+    hits = _hits("去年，甲公司营收为12.6亿元，净利润1.8亿元，同比增长10%。")
+    found = derive_from_passages("ratio", "甲公司营收", "净利润", hits, set())
+    assert found is not None and round(found.value, 2) == 7.0 and found.unit == "倍"
+
+
+def test_difference_reads_values_paired_by_respectively():
+    hits = _hits("截至年底，丙公司市值为2 100亿元，甲公司和乙公司的市值分别为5 400亿元和4 800亿元。")
+    first = derive_from_passages("difference", "乙公司市值", "丙公司", hits, set())
+    assert first is not None and first.value == 2700 and first.unit == "亿元"
+    second = derive_from_passages("difference", "甲公司市值", "丙公司", hits, set())
+    assert second is not None and second.value == 3300
+
+
+def test_changes_from_one_figure_to_another():
+    hits = _hits("改造后，某钢厂的吨钢能耗大幅降低，从 80kg 标准煤 / 吨减少到 60kg 标准煤 / 吨。")
+    pct = derive_from_passages("percent_change", "某钢厂吨钢能耗", "", hits, set())
+    assert pct is not None and pct.value == pytest.approx(-25.0) and pct.unit == "%"
+    amount = derive_from_passages("change", "某钢厂吨钢能耗", "", hits, set())
+    assert amount is not None and amount.value == pytest.approx(-20.0)
+    dated = _hits("某地的覆盖率从2020年的**40.5%**提升到21年Q1的**47.0%**。")
+    points = derive_from_passages("points", "某地的覆盖率", "", dated, set())
+    assert points is not None and points.value == pytest.approx(6.5) and points.unit == "个百分点"
+
+
+def test_nothing_derived_without_both_figures_or_a_shared_unit():
+    hits = _hits("甲公司营收为12.6亿元。", "乙公司员工有3000人。")
+    assert derive_from_passages("ratio", "甲公司营收", "乙公司员工", hits, set()) is None
+    assert derive_from_passages("difference", "甲公司营收", "丁公司营收", hits, set()) is None
+    other = _hits("某钢厂的吨钢能耗大幅降低，从 80kg 标准煤 / 吨减少到 60kg 标准煤 / 吨。")
+    assert derive_from_passages("percent_change", "某商场的客流量", "", other, set()) is None
+
+
+def test_a_stated_rate_is_quoted_not_recomputed():
+    hits = _hits("某钢厂的吨钢能耗从 80kg 降到 60kg，降幅达到25%。")
+    assert derive_from_passages("percent_change", "某钢厂吨钢能耗", "", hits, set()) is None
+
+
+# -- the engine on the real corpus (phrasings of our own) -----------------------------------------------
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("2021年上半年步步高的线上GMV相当于其净利润的多少倍", ["14.60倍"]),
+        ("格力电器的市值比青岛海尔高出多少亿元", ["2265亿元"]),
+        ("瑞泰马钢的单位产值能耗下降了百分之几", ["61.11%"]),
+        ("江苏平台指数占广东的比例从21年到22年Q1上升了几个百分点", ["6.0个百分点"]),
+        ("互联网投融资金额从最高点跌到2023年一季度的低点，缩水了多少亿美元", ["261亿美元"]),
+    ],
+)
+def test_engine_derives_from_prose_figures(engine, question, expected):
+    ans = engine.ask(question, use_llm=False)
+    assert ans.answerable and all(e in ans.answer for e in expected), ans.answer
+    assert any(t.name == "derive_from_text" for t in ans.tool_calls)
+    assert ans.citations  # the sentences the figures come from
+
+
+def test_engine_refuses_a_difference_whose_figures_the_corpus_lacks(engine):
+    ans = engine.ask("华为的市值比阿里巴巴多多少", use_llm=False)
+    assert not ans.answerable and not ans.tool_calls
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        (
+            "深圳在珠三角2022Q1排第几？这个城市规划2025年数字经济核心产业增加值占GDP比重预期多少",
+            ["第1", "31%"],
+        ),
+        ("长三角2022Q1排名第一的城市是哪个？它到2025年数字经济增加值要达到多少", ["上海", "3万亿"]),
+        ("京津冀增速最慢的城市是哪个？这个城市规划到2022年数字经济增加值占GDP比重达到多少", ["北京", "55%"]),
+    ],
+)
+def test_a_later_part_the_tables_do_not_hold_is_answered_from_the_prose(engine, question, expected):
+    ans = engine.ask(question, use_llm=False)
+    assert ans.answerable and all(e in ans.answer for e in expected), ans.answer
+    assert ans.tool_calls and len(ans.citations) >= 2
+
+
+def test_a_bare_follow_up_part_stays_with_the_tables(engine):
+    ans = engine.ask("珠三角2022Q1第一名是谁？那它的增速呢", use_llm=False)
+    assert "根据《" not in ans.answer and "增速" in ans.answer
+    assert {t.name for t in ans.tool_calls} >= {"city_at_rank"}
