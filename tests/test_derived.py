@@ -131,3 +131,48 @@ def test_a_bare_follow_up_part_stays_with_the_tables(engine):
     ans = engine.ask("珠三角2022Q1第一名是谁？那它的增速呢", use_llm=False)
     assert "根据《" not in ans.answer and "增速" in ans.answer
     assert {t.name for t in ans.tool_calls} >= {"city_at_rank"}
+
+
+# -- calculations on numbers typed into the question -------------------------------------------------------
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("某省数字经济规模2.5万亿元，其中产业数字化占比80%，算一下产业数字化规模多少", "2万亿元"),
+        ("假设全市GDP为1.6万亿元、数字经济占比要达到45%，估算数字经济规模", "0.72万亿元"),
+        ("总营收30亿，线上占比12.5%，折合线上营收多少", "3.75亿"),
+    ],
+)
+def test_part_of_a_typed_in_total(engine, question, expected):
+    ans = engine.ask(question, use_llm=False)
+    assert ans.answerable and expected in ans.answer, ans.answer
+
+
+def test_a_stated_share_with_its_total_is_not_recomputed(engine):
+    ans = engine.ask("2022年我国数字经济规模50.2万亿元，占GDP比重41.5%，这个比重是多少", use_llm=False)
+    assert "×" not in ans.answer
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("四位专家给这个指标打了5、4、4、3分，全部指标的评分总和是80分，它的权重是多少", "16/80 = 0.2"),
+        (
+            "两位专家对指标乙的评分为3和5，所有专家给所有指标的打分一共40分，指标乙权重？",
+            "指标乙：8/40 = 0.2",
+        ),
+    ],
+)
+def test_weight_of_one_indicator_from_its_scores_and_the_total(engine, question, expected):
+    ans = engine.ask(question, use_llm=False)
+    assert ans.answerable and expected in ans.answer, ans.answer
+
+
+def test_a_national_rank_the_prose_states_is_quoted(engine):
+    ans = engine.ask("2022年一季度东莞在全国排名多少", use_llm=False)
+    assert ans.answerable and "全国第15" in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize("question", ["杭州的全国排名是第几", "成都22年Q1在全国排第几"])
+def test_a_national_rank_the_corpus_does_not_give_is_refused(engine, question):
+    ans = engine.ask(question, use_llm=False)
+    assert not ans.answerable and "全国名次" in ans.answer

@@ -56,6 +56,7 @@ from bot.core.settings import Settings
 from bot.index.ingest import TEAM_AUTHOR, squash
 from bot.index.retrieve import Retriever, clean_query
 from tools.errors import ToolError
+from tools.result import ToolResult
 
 _SENT = re.compile(r"[^。！？；!?\n]+[。！？；!?]*[”」』）)]?")
 _STOP = {
@@ -336,6 +337,11 @@ class OfflineEngine:
         ("…？每个产品需要多长时间？"); `lead_answer`: what the engine answered to it (a later part may ask
         about the person it named: "…的作者是谁？他的职务是什么？")."""
         routed, open_parts = self._route(question, previous)
+        if routed is not None and not routed.answerable and routed.tool_calls:
+            # The tables do not hold it (a national rank, a city's index value): the prose may state it.
+            stated = self._stated_in_prose(question, previous, routed)
+            if stated is not None:
+                return stated
         if routed is not None:
             return self._with_open_parts(question, routed, open_parts, previous, question)
         if understand(question).intent == Intent.AUTHOR:
@@ -494,6 +500,30 @@ class OfflineEngine:
             mode="offline",
         )
         return answer, routed.open_parts
+
+    def _stated_in_prose(self, question: str, previous: list[str], routed: Answer) -> Answer | None:
+        """The prose answer to a question the tables cannot answer, when its quote names the city the
+        question is about ("东莞…排名全国第15"); None otherwise."""
+        names = {
+            str(row["city"]).removesuffix("市")
+            for call in routed.tool_calls
+            if isinstance(call.result, ToolResult)
+            for row in call.result.rows
+            if row.get("city")
+        }
+        if not names:
+            return None
+        scope = understand(question).scope
+        stated = [re.compile(p) for issue in scope for p in lexicon()["scope"]["stated_re"].get(issue, [])]
+        if not stated:
+            return None
+        prose = self._prose(question, previous, helpful=False)
+        quotes = [unicodedata.normalize("NFKC", c.quote) for c in prose.citations]
+        if prose.answerable and any(
+            any(n in q for n in names) and any(p.search(q) for p in stated) for q in quotes
+        ):
+            return prose
+        return None
 
     def _with_open_parts(
         self, question: str, routed: Answer, open_parts: list[str], previous: list[str], lead: str

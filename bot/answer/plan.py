@@ -271,6 +271,15 @@ def calc_plan(q: Query) -> Plan | None:
         return _weighted_plan(q)
     if op == "growth":
         return _growth_plan(q)
+    if op == "part_of_total":
+        total, share = data.scalars["total"], data.scalars["share"]
+        value = _round(total * share / 100, q.digits, 4)
+        text = prompts.CALC_PART_OF_TOTAL.format(
+            total=f"{fmt_number(total, 4)}{q.measure_unit}",
+            pct=fmt_number(share, 4),
+            value=f"{value}{q.measure_unit}",
+        )
+        return Plan("calc_part_of_total", [], message=text)
     return None
 
 
@@ -302,8 +311,8 @@ _TOTAL_LABEL = re.compile(r"加总|合计|总数|总和|总量|全国")
 
 def _weights_plan(q: Query) -> Plan | None:
     got = _score_vectors(q)
-    if got is None:
-        return _weight_from_sums(q)
+    if got is None or (q.inline is not None and q.inline.total is not None and len(q.inline.vectors) == 1):
+        return _weight_from_sums(q)  # one indicator's scores (or their sum) over the total of all scores
     rows, names = got
     scores = {name: [r[j] for r in rows] for j, name in enumerate(names)}
     values = totals = None
@@ -386,13 +395,20 @@ def _weight_from_sums(q: Query) -> Plan | None:
     data = q.inline
     if data is None or data.total is None or data.total <= 0:
         return None
-    body = _COUNT.sub(" ", q.text)
-    others = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", body) if float(x) != data.total]
+    if len(data.vectors) == 1 and data.total not in data.vectors[0].values:
+        others = [sum(data.vectors[0].values)]  # the experts' scores of the one indicator: their sum
+    else:
+        body = _COUNT.sub(" ", q.text)
+        others = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", body) if float(x) != data.total]
     if len(others) != 1 or not 0 < others[0] <= data.total:
         return None
     part, total = others[0], data.total
-    named = re.search(r"([\u4e00-\u9fff]{1,6}?)(?:指数|分指数)?的?权重", q.text)
-    name = data.focus or (named.group(1) if named else prompts.THIS_INDICATOR)
+    named = re.search(
+        r"([\u4e00-\u9fff]{2,6}?(?:分指数|指数)|指标[a-z\d甲乙丙丁]|(?<![a-z])[a-z]\d?)的?权重", q.text
+    )
+    labelled = [m.group(0) for v in data.vectors if (m := re.search(r"指标[a-z\d甲乙丙丁]", v.label))]
+    name = data.focus or (named.group(1) if named else labelled[0] if labelled else prompts.THIS_INDICATOR)
+    name = name.upper() if re.fullmatch(r"[a-z]\d?", name) else name
 
     def compose(results: list[ToolResult]) -> str:
         if q.percent:

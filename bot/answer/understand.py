@@ -117,6 +117,7 @@ class Query(BaseModel):
     parts: list[Query] = Field(default_factory=list, description="One Query per part of a compound question.")
     refers_back: bool = Field(False, description="This part refers to what an earlier part selected.")
     derived: DerivedAsk | None = Field(None, description="A figure to derive from two the prose states.")
+    measure_unit: str = Field("", description="The unit of a typed-in amount ('万亿元').")
     selector: str | None = Field(
         None,
         description="The clause that chooses the cities, when another clause "
@@ -497,9 +498,21 @@ def calc_operation(text: str) -> str | None:
         return "weighted"
     if has_any(text, "calc", "growth"):
         return "growth"
+    if has_any(text, "calc", "part_of_total") and _part_of_total(text) is not None:
+        return "part_of_total"
     if has_any(text, "calc", "share"):
         return "share"
     return None
+
+
+def _part_of_total(text: str) -> tuple[float, str, float] | None:
+    """(amount, its unit, percentage) when the question types exactly one of each."""
+    amounts = [m for p in _patterns("calc", "amount_re") for m in p.finditer(text)]
+    shares = [m for p in _patterns("calc", "part_share_re") for m in p.finditer(text)]
+    if len(amounts) != 1 or len(shares) != 1:
+        return None
+    unit = amounts[0].group(2) + (amounts[0].group(3) or "")
+    return float(amounts[0].group(1)), unit, float(shares[0].group(1))
 
 
 def digits_asked(text: str) -> int | None:
@@ -521,6 +534,18 @@ def calc_query(text: str) -> Query | None:
     if op is None:
         return None
     data = inline_data(text)
+    found = _part_of_total(text) if op == "part_of_total" else None
+    if found is not None:
+        total, unit, share = found
+        data = InlineData(scalars={"total": total, "share": share})
+        return Query(
+            text=text,
+            intent=Intent.CALCULATION,
+            operation=op,
+            inline=data,
+            digits=_digits(text),
+            measure_unit=unit,
+        )
     if not (data.vectors or data.periods or data.scalars or data.total is not None):
         return None
     return Query(
@@ -643,7 +668,7 @@ def understand(question: str) -> Query:
                 text=text, intent=Intent.CALCULATION, operation="shares", inline=data, digits=_digits(text)
             )
     frame = parse(question)
-    if not names_tables(frame):
+    if not names_tables(frame) or calc_operation(text) == "part_of_total":
         calc = calc_query(text)
         if calc is not None:
             return calc

@@ -334,6 +334,7 @@ CALC_SHARES = "按报告的占比定义（某行业在某地区的指数值 ÷ �
 SHARE_ITEM = "{name}{label}占比 = {part} ÷ {whole} = {pct}%"
 SHARES_COMPARE = "{top}的{label}占比更高，高{diff}个百分点。"
 CALC_GROWTH = "同比增速 = {v1} ÷ {v0} − 1（{p1}相对{p0}）= {value}%。"
+CALC_PART_OF_TOTAL = "按问题给出的数字：{total} × {pct}% = {value}。"
 CALC_TWO_YEAR = (
     "{p1}同比增速 = {v1} ÷ {v0} − 1 = {g1}%，{p2}同比增速 = {v2} ÷ {v1} − 1 = {g2}%；"
     "两年同比增速均值 = ({g1}% + {g2}%) ÷ 2 = {value}%。"
@@ -552,6 +553,7 @@ _EXPECTED_VARS = {
     "GROUPS_DIFF": {"a", "b", "side", "diff"},
     "REFUSAL_CLOSEST": {"title", "quote", "why"},
     "CALC_SHARES": {"items"},
+    "CALC_PART_OF_TOTAL": {"total", "pct", "value"},
     "SHARE_ITEM": {"name", "label", "part", "whole", "pct"},
     "SHARES_COMPARE": {"top", "label", "diff"},
     "CALC_OTHER_YEAR": {"other_period", "mean", "known", "known_period", "other"},
