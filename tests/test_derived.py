@@ -8,6 +8,7 @@ import pytest
 
 from bot.answer.extract import derive_from_passages
 from bot.answer.understand import derived_ask, normalise
+from bot.answer.verify import missing_duration, rate_conflict
 from bot.core.schema import Chunk, Hit
 
 
@@ -176,3 +177,37 @@ def test_a_national_rank_the_prose_states_is_quoted(engine):
 def test_a_national_rank_the_corpus_does_not_give_is_refused(engine, question):
     ans = engine.ask(question, use_llm=False)
     assert not ans.answerable and "全国名次" in ans.answer
+
+
+# -- what a sentence must state to answer "多久" and a level ------------------------------------------------
+@pytest.mark.parametrize(
+    "question,sentence,missing",
+    [
+        ("迁移一共用了多久", "双方配合下，仅历时6个月即完成了迁移。", False),
+        ("停机多长时间", "切换时停机时间不超过5分钟，用户几乎无感知。", False),
+        ("这个项目做了几年", "项目前后持续了三年多。", False),
+        ("迁移一共用了多久", "2018年8月，公司决定把数据中心迁上云。", True),
+        ("迁移一共用了多久", "上云后可以实现1∶1还原每一个零部件。", True),
+    ],
+)
+def test_a_length_of_time_must_be_stated(question, sentence, missing):
+    assert missing_duration(question, sentence) is missing
+
+
+@pytest.mark.parametrize(
+    "question,sentence,conflict",
+    [
+        ("某指数是多少", "某指数同比增长245%，增幅最大。", True),
+        ("1) 某指数的值是多少", "分三类看：1) 某指数同比平均增长245%。", True),
+        ("某指数是多少", "2022年一季度某指数达到299.2，维持高位。", False),
+        ("某指数增长了多少", "某指数同比增长245%。", False),
+        ("某地区数字经济占比是多少", "某地区数字经济占比为41.5%。", False),
+    ],
+)
+def test_a_level_is_not_answered_by_rates_alone(question, sentence, conflict):
+    assert rate_conflict(question, sentence) is conflict
+
+
+def test_engine_answers_how_long_with_the_length_of_time(engine):
+    ans = engine.ask("长安汽车的数据中心搬上腾讯云花了多长时间", use_llm=False)
+    assert ans.answerable and "6个月" in ans.answer, ans.answer

@@ -128,7 +128,7 @@ _STOP = {
     "我国",
 }
 _QWORD = re.compile(
-    r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长|多高|什么样?|怎样|如何|"
+    r"^(第几|哪[家几一个些类种年天位座项条]+.*|几[类个种项条]|多少.*|多大|多长(?:时间)?|多久|多高|什么样?|怎样|如何|"
     r"分别|具体|数值|是否|有没有|占多大|职务|职位|头衔|[一二三四五六七八九十两\d]+[个种类项条方点名]|前[一二三四五六七八九十\d]+名?)$"
 )
 # An essay heading as ingestion labels it: "题目（作者）", the author a person, several, or a team.
@@ -774,6 +774,8 @@ class OfflineEngine:
             return states_amount(clause) and bool(found) and not found <= asked
 
         pool = [c for c in clauses if new_figure(c)] if amount else clauses
+        if has_any(normalise(question), "prose_period", "asks_duration_re"):  # "多久": the length of time
+            pool = [c for c in pool if has_any(normalise(c), "prose_period", "duration_re")] or pool
         if not pool:
             return ""
         best = max(pool, key=score)

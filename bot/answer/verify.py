@@ -7,7 +7,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from bot.answer.understand import lexicon
+from bot.answer.understand import has_any, lexicon
 from tools.tables import known_names
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
@@ -147,6 +147,27 @@ def missing_count(question: str, sentence: str) -> str | None:
     return unit + noun
 
 
+def missing_duration(question: str, sentence: str) -> bool:
+    """'用了多久 / 多长时间': the sentence must state a length of time ('6个月', '不超过5分钟', '半年')."""
+    asks = has_any(_norm(question), "prose_period", "asks_duration_re")
+    return asks and not has_any(_norm(sentence), "prose_period", "duration_re")
+
+
+def rate_conflict(question: str, sentence: str) -> bool:
+    """A level asked ('指数是多少', '规模多大') and the sentence gives only rates of change ('增长245%')."""
+    q = _norm(question)
+    if has_any(q, "rate", "asks"):
+        return False
+    text = _DATE_FIGURE.sub("", _norm(sentence))
+    figures = re.findall(r"\d+(?:\.\d+)?\s*(%?)", text)
+    return bool(figures) and all(unit == "%" for unit in figures)
+
+
+_DATE_FIGURE = re.compile(
+    r"(?:19|20)\d\d\s*年?(?:q[1-4]|[一二三四]季度)?|\d{1,2}月|\d{1,2}日|[第前]\d+|(?<![\d.])\d{1,2}[)）、](?!\d)"
+)
+
+
 def unsupported(question: str, sentence: str, context: str, amount: bool) -> str:
     """Why the sentence (read with the heading `context` above it) does not answer the question; "" when it
     does. `amount`: the question asks for a number, so the number's measure and counted thing must match."""
@@ -181,6 +202,10 @@ def unsupported(question: str, sentence: str, context: str, amount: bool) -> str
     counted = missing_count(question, sentence) if amount else None
     if counted:
         return f"count:{counted}"
+    if missing_duration(question, sentence):
+        return "duration"
+    if amount and rate_conflict(question, sentence):
+        return "rate"
     return ""
 
 
