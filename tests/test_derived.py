@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer.extract import derive_from_passages
+from bot.answer.extract import asks_amount, derive_from_passages
 from bot.answer.understand import derived_ask, normalise
 from bot.answer.verify import missing_duration, rate_conflict
 from bot.core.schema import Chunk, Hit
@@ -211,3 +211,9 @@ def test_a_level_is_not_answered_by_rates_alone(question, sentence, conflict):
 def test_engine_answers_how_long_with_the_length_of_time(engine):
     ans = engine.ask("长安汽车的数据中心搬上腾讯云花了多长时间", use_llm=False)
     assert ans.answerable and "6个月" in ans.answer, ans.answer
+
+
+def test_an_ordinal_question_is_not_a_how_many_question(engine):
+    assert not asks_amount("这是公司成立以来第几次调整") and asks_amount("公司调整了几次")
+    ans = engine.ask("2018年腾讯那次组织架构调整算成立以来的第几次战略升级", use_llm=False)
+    assert ans.answerable and "第三次" in ans.answer, ans.answer
