@@ -20,7 +20,8 @@ from evals.metrics import answer_correct
 
 TYPES = ("ranking", "calc", "fact", "multi", "unanswerable")
 DATASETS_DIR = REPO_ROOT / "evals" / "datasets"
-BUILTIN = ("dev", "blind", "heldout", "blind2", "blind3", "blind4")  # the committed sets, addressable by name
+# the committed sets, addressable by name
+BUILTIN = ("dev", "blind", "heldout", "blind2", "blind3", "blind4", "blind5")
 CSV_COLUMNS = ("id", "question", "type", "answer", "accept", "evidence", "source")
 ALT_SEP, ALL_SEP = (
     "|",

@@ -30,6 +30,7 @@ DATASETS = {
     "blind2.jsonl": 80,
     "blind3.jsonl": 80,
     "blind4.jsonl": 80,
+    "blind5.jsonl": 80,
 }  # file -> minimum size
 CORPUS = ROOT / "corpus"
 
