@@ -7,8 +7,14 @@ from __future__ import annotations
 import pytest
 
 from bot.answer.extract import asks_amount, derive_from_passages
-from bot.answer.understand import derived_ask, normalise
-from bot.answer.verify import missing_duration, rate_conflict
+from bot.answer.understand import derived_ask, normalise, understand
+from bot.answer.verify import (
+    missing_duration,
+    missing_person,
+    organisation_conflict,
+    quarter_conflict,
+    rate_conflict,
+)
 from bot.core.schema import Chunk, Hit
 
 
@@ -217,3 +223,64 @@ def test_an_ordinal_question_is_not_a_how_many_question(engine):
     assert not asks_amount("这是公司成立以来第几次调整") and asks_amount("公司调整了几次")
     ans = engine.ask("2018年腾讯那次组织架构调整算成立以来的第几次战略升级", use_llm=False)
     assert ans.answerable and "第三次" in ans.answer, ans.answer
+
+
+# -- what the quoted sentence must say about who, where and when -------------------------------------------
+@pytest.mark.parametrize(
+    "question,sentence,conflict",
+    [
+        ("某县和百度签的协议是哪天", "1月5日，某县与腾讯云签署战略合作协议。", True),
+        ("某县和腾讯签的协议是哪天", "1月5日，某县与腾讯云签署战略合作协议。", False),
+        ("某县签的协议是哪天", "1月5日，某县与腾讯云签署战略合作协议。", False),
+    ],
+)
+def test_a_question_about_one_company_is_not_answered_about_another(question, sentence, conflict):
+    assert organisation_conflict(question, sentence, "") is conflict
+
+
+@pytest.mark.parametrize(
+    "question,sentence,conflict",
+    [
+        ("2021年三季度的出货量是多少", "出货量从2019年三季度的高点降到2021年二季度的低点。", True),
+        ("21年Q3的出货量是多少", "2021年三季度出货量为5万台。", False),
+        ("2021年的出货量是多少", "出货量从2019年三季度的高点降到2021年二季度的低点。", False),
+    ],
+)
+def test_a_quarter_is_a_quarter_of_the_year_asked(question, sentence, conflict):
+    assert quarter_conflict(question, sentence) is conflict
+
+
+@pytest.mark.parametrize(
+    "question,sentence,missing",
+    [
+        ("报告编写组里王某某是什么职务", "王某某，某研究院副院长。", ""),
+        ("报告编写组里王某某是什么职务", "张某，某研究院副院长。", "王某某"),
+        ("写序言的王某某，当时在公司是什么身份", "王某某，公司高级副总裁。", ""),
+        ("他的职务是什么", "张某，某研究院副院长。", ""),
+    ],
+)
+def test_a_role_question_needs_the_person_named(question, sentence, missing):
+    assert bool(missing_person(question, sentence)) is bool(missing)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["宁波在全国城市的数字化转型榜单上排第几", "全国范围内合肥排名多少", "在全国所有城市里苏州排第几"],
+)
+def test_national_ranks_are_out_of_the_tables_scope(question):
+    assert "national_rank" in understand(question).scope
+
+
+def test_an_answer_format_is_part_of_its_question(engine):
+    ans = engine.ask("2022年产业数字化规模占整个数字经济规模的比例是多少？保留两位小数", use_llm=False)
+    assert ans.answerable and "81.67%" in ans.answer, ans.answer
+
+
+def test_a_continuing_part_keeps_the_first_parts_quarter(engine):
+    ans = engine.ask("2022年三季度的数字化转型指数是多少？环比是正还是负", use_llm=False)
+    assert not ans.answerable, ans.answer
+
+
+def test_a_sentences_own_place_counts_before_its_heading(engine):
+    ans = engine.ask("浙江提出到2025年数字经济核心产业增加值占比达到多少", use_llm=False)
+    assert "江苏" not in ans.answer or not ans.answerable, ans.answer

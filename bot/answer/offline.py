@@ -31,6 +31,7 @@ from bot.answer.route import route
 from bot.answer.understand import (
     Intent,
     as_written,
+    digits_asked,
     has_any,
     lexicon,
     normalise,
@@ -45,6 +46,8 @@ from bot.answer.verify import (
     measure_groups,
     missing_years,
     only_the_excepted,
+    organisations,
+    person_candidates,
     place_conflict,
     places_in,
     unsupported,
@@ -195,10 +198,21 @@ def expand_abbreviations(question: str) -> str:
     return re.sub(rf"([{chars}]{{2,4}})(?:两地|三地|四地|两省市?|三省市?|两市|三市)", expand, question)
 
 
+_INSTRUCTION = re.compile(
+    r"(?:请|要|需要)?(?:保留|精确到|四舍五入到?|取)[\d一二两三四五六]*位?(?:小数|有效数字)?(?:点后\w+位)?"
+    r"|(?:请|要)?(?:用|以)(?:百分比|百分数|%)(?:表示|给出|作答)?"
+)
+
+
 def _subquestions(question: str) -> list[str]:
     """A compound question ("…？…？", "A和B…分别…") split into its parts; a single question stays whole."""
     question = expand_abbreviations(question)
-    parts = [p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4]
+    parts: list[str] = []
+    for p in (p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4):
+        if parts and _INSTRUCTION.fullmatch(squash(unicodedata.normalize("NFKC", p)).rstrip("？?。.")):
+            parts[-1] += p  # "…多少？保留两位小数": how to state the answer, not another question
+        else:
+            parts.append(p)
     if len(parts) > 1:
         return parts
     # "…标题是什么，他在哪个机构任职？": a clause that starts with a pronoun and asks again is a second part
@@ -290,6 +304,8 @@ def _why(reason: str) -> str:
         "target": prompts.WHY_TARGET,
         "kind": prompts.WHY_KIND.format(kind=value),
         "operands": prompts.WHY_OPERANDS,
+        "rate": prompts.WHY_RATE,
+        "duration": prompts.WHY_DURATION,
     }.get(kind, "")
 
 
@@ -302,6 +318,28 @@ def _states_result(op: str, b_term: str, sentence: str) -> bool:
     if op == "ratio":
         return re.search(r"[\d一二两三四五六七八九十]\s*倍", sentence) is not None
     return op == "difference" and "比" in sentence and coverage(b_term, sentence) == 1
+
+
+_PERIOD = re.compile(
+    r"(?:19|20)\d\d\s*年?(?:第?[一二三四]季度|q[1-4]|上半年|下半年|全年)?|[一二三四]季度|q[1-4]", re.I
+)
+
+
+def _with_lead_period(question: str, lead: str) -> str:
+    """A later part that continues the first part's subject ("…？环比转正了没") and names no period of its
+    own, read with the period the first part named. A part about a person or a company may be about
+    another time ("…？他又如何评价…")."""
+    text = unicodedata.normalize("NFKC", question)
+    if (
+        not lead
+        or _PERIOD.search(text)
+        or re.search(r"他|她|又", text)
+        or places_in(text)
+        or organisations(text)
+    ):
+        return question
+    periods = _PERIOD.findall(unicodedata.normalize("NFKC", lead))
+    return f"{''.join(periods)}，{question}" if periods else question
 
 
 class OfflineEngine:
@@ -367,6 +405,9 @@ class OfflineEngine:
         candidates = [
             n[i:j] for n in names for i in range(len(n)) for j in range(i + 2, min(len(n), i + 4) + 1)
         ]
+        asked = person_candidates(q)
+        if asked:  # "X是什么职务": X, not any other run of the question's characters
+            candidates = asked
         for name in sorted(dict.fromkeys(candidates), key=len, reverse=True):
             after = re.compile(rf"{re.escape(name)}[，,（(][^。；\n]{{0,60}}?(?:{roles})[^。；\n]{{0,20}}")
             before = re.compile(rf"[^。；，,\n]{{2,40}}(?:{roles}){re.escape(name)}")
@@ -531,7 +572,7 @@ class OfflineEngine:
         """A routed answer completed with the prose answers to the parts the tables do not hold."""
         if not open_parts or not routed.answerable:
             return routed
-        rest = [self._prose(p, previous + [lead], lead) for p in open_parts]
+        rest = [self._prose(p, previous + [lead]) for p in open_parts]  # subjects already filled in
         return self._combine(question, [routed, *rest])
 
     # -- prose questions ---------------------------------------------------------------------------
@@ -628,10 +669,13 @@ class OfflineEngine:
 
     def _prose(self, question: str, previous: list[str], lead: str = "", helpful: bool = True) -> Answer:
         """`helpful`: a refusal names the closest sentence and suggests a question the corpus answers."""
-        query = unicodedata.normalize("NFKC", self._search_query(question, previous))  # "２０２２" = "2022"
+        # "２０２２" = "2022"; "保留两位小数" says how to state the answer, it is not searched for
+        core = _INSTRUCTION.sub("", question)
+        checked = _with_lead_period(question, lead)  # "…2023年二季度…？环比呢": checked against that quarter
+        query = unicodedata.normalize("NFKC", self._search_query(core, previous))
         # A later part of a compound question searches with the lead's subject; its sentences are scored on
         # its own words, the subject's at half weight.
-        subject = self._subject(question, lead) if lead and query == question else ""
+        subject = self._subject(question, lead) if lead and query == core else ""
         excepted = excepted_by_lead(question, lead) if lead else ""  # "另设的一个部叫什么"
         cfg = self.settings.engine
         # "2022Q1" is also searched and matched as prose writes it ("2022年一季度"); support counts the
@@ -667,7 +711,7 @@ class OfflineEngine:
         amount = asks_amount(question)
         if not amount and self._chart_only(scored):
             return refuse()
-        years = years_in(question)
+        years = years_in(checked)
         # A Latin-lettered metric asked about ("线上GMV是多少") must be named where the number is stated.
         metrics = asked_metrics(question)
 
@@ -683,7 +727,7 @@ class OfflineEngine:
             numeric = [c for c in scored[1 : cfg.sentence_candidates] if fits(c[3])]
             if not numeric or numeric[0][1] < cfg.numeric_ratio * best[1]:
                 return refuse(
-                    numeric[0] if numeric else best, self._unsupported(question, best, excepted) or "amount"
+                    numeric[0] if numeric else best, self._unsupported(checked, best, excepted) or "amount"
                 )
             scored = numeric
             best = scored[0]
@@ -702,7 +746,7 @@ class OfflineEngine:
             if exact is not None:
                 scored = [exact] + [c for c in scored if c is not exact]
                 best = exact
-        if self._unsupported(question, best, excepted):
+        if self._unsupported(checked, best, excepted):
             # The best sentence is about the subject but not the asked measure, period or count: quote the
             # next one that is, if it is nearly as relevant, else say the corpus does not answer.
             alt = next(
@@ -711,12 +755,12 @@ class OfflineEngine:
                     for c in scored[1 : cfg.sentence_candidates]
                     if c[1] >= cfg.numeric_ratio * best[1]
                     and (not amount or fits(c[3]))
-                    and not self._unsupported(question, c, excepted)
+                    and not self._unsupported(checked, c, excepted)
                 ),
                 None,
             )
             if alt is None:
-                return refuse(best, self._unsupported(question, best, excepted))
+                return refuse(best, self._unsupported(checked, best, excepted))
             scored = [alt] + [c for c in scored if c is not alt]
             best = alt
         amount_line = amount and fits(best[3])  # a slide's bullet "每个产品质检仅需4秒"
@@ -736,7 +780,7 @@ class OfflineEngine:
                 cand[3] != best[3]
                 and cand[1] >= cfg.second_quote_ratio * best[1]
                 and not cand[3].endswith(("？", "?"))
-                and not self._unsupported(question, cand, excepted)
+                and not self._unsupported(checked, cand, excepted)
                 and len(best[3]) + len(cand[3]) <= cfg.max_quote_chars
             ):
                 picks.append(cand)
@@ -844,8 +888,9 @@ class OfflineEngine:
                 reason = "operands"  # "A比B多多少" is not answered by a sentence about one of them
         if reason or not asks_amount(question):
             return reason
-        # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…").
-        place = place_conflict(question, heading + sentence)
+        # A number must be stated about the asked place, not a neighbour's ("深圳…" answered by "江苏…"); a
+        # place the sentence names itself counts before the heading's.
+        place = place_conflict(question, sentence if places_in(sentence) - {"中国"} else heading + sentence)
         return f"place:{place}" if place else ""
 
     def _speaker(
@@ -899,7 +944,8 @@ class OfflineEngine:
         share = share_from_passages(question, hits)
         if share is None:
             return None
-        pct = f"{share.percent:.1f}%"
+        digits = digits_asked(normalise(question))
+        pct = f"{share.percent:.{1 if digits is None else digits}f}%"
         text = prompts.SHARE_COMPUTED.format(
             part=share.part_term,
             total=share.total_term,
@@ -946,12 +992,13 @@ class OfflineEngine:
         if found is None:
             return None
         ask = ask.model_copy(update={"a": as_written(question, ask.a), "b": as_written(question, ask.b)})
-        digits = derived_digits(found)
+        asked = digits_asked(normalise(question))
+        digits = derived_digits(found) if asked is None else asked
         value = f"{abs(found.value):.{digits}f}{found.unit}"
         down = falls(found)
         if found.op == "ratio":
             text = prompts.DERIVED_RATIO.format(
-                a=ask.a, b=ask.b, value=f"{found.value:.2f}", a_text=found.a.text, b_text=found.b.text
+                a=ask.a, b=ask.b, value=f"{found.value:.{digits}f}", a_text=found.a.text, b_text=found.b.text
             )
         elif found.op == "difference":
             text = prompts.DERIVED_DIFFERENCE.format(

@@ -66,6 +66,20 @@ def period_conflict(question: str, sentence: str) -> bool:
     return (whole_q and part_s and not whole_s) or (bool(parts_q) and whole_s and not part_s)
 
 
+_YEAR_QUARTER = re.compile(r"((?:19|20)?\d\d)年?(?:第)?([一二三四])季度")
+
+
+def _year_quarters(text: str) -> set[tuple[str, str]]:
+    return {(y if len(y) == 4 else "20" + y, q) for y, q in _YEAR_QUARTER.findall(_quarters(_norm(text)))}
+
+
+def quarter_conflict(question: str, sentence: str) -> bool:
+    """A quarter of a year asked ("2023年二季度") and the sentence dates its quarters otherwise ("2018年二季度
+    …2023年一季度"): the asked pair is not among them."""
+    asked, stated = _year_quarters(question), _year_quarters(sentence)
+    return bool(asked and stated and not asked & stated)
+
+
 def missing_part(question: str, evidence: str) -> bool:
     """A part of a year asked ("二季度", "Q3") that the evidence does not name."""
     q, e = _quarters(_norm(question)), _quarters(_norm(evidence))
@@ -154,18 +168,71 @@ def missing_duration(question: str, sentence: str) -> bool:
 
 
 def rate_conflict(question: str, sentence: str) -> bool:
-    """A level asked ('指数是多少', '规模多大') and the sentence gives only rates of change ('增长245%')."""
+    """A level asked ("指数是多少", "规模多大") and the sentence gives only rates of change ("增长245%") or
+    ranks."""
     q = _norm(question)
     if has_any(q, "rate", "asks"):
         return False
-    text = _DATE_FIGURE.sub("", _norm(sentence))
-    figures = re.findall(r"\d+(?:\.\d+)?\s*(%?)", text)
-    return bool(figures) and all(unit == "%" for unit in figures)
+    stated = _norm(sentence)
+    figures = re.findall(r"\d+(?:\.\d+)?\s*(%?)", _DATE_FIGURE.sub("", stated))
+    if figures:
+        return all(unit == "%" for unit in figures)
+    return re.search(r"[第前]\d", stated) is not None  # only ranks
 
 
 _DATE_FIGURE = re.compile(
-    r"(?:19|20)\d\d\s*年?(?:q[1-4]|[一二三四]季度)?|\d{1,2}月|\d{1,2}日|[第前]\d+|(?<![\d.])\d{1,2}[)）、](?!\d)"
+    r"(?:19|20)\d\d\s*年?(?:q[1-4]|[一二三四]季度)?|\d{1,2}月|\d{1,2}日|[第前]\d+(?:[、,，和]\d+)*"
+    r"|(?<![\d.])\d{1,2}[)）、](?!\d)"
 )
+
+
+def organisations(text: str) -> set[str]:
+    """The companies (lexicon [organisations] groups) a text names."""
+    low = _norm(text)
+    return {group for group, names in lexicon()["organisations"].items() if any(n in low for n in names)}
+
+
+def organisation_conflict(question: str, sentence: str, context: str) -> bool:
+    """The question is about one company and the sentence about another, the asked one named neither in
+    the sentence nor above it."""
+    asked = organisations(asked_clause(question)) or organisations(question)
+    stated = organisations(sentence)
+    return bool(asked and stated and not asked & stated and not asked & organisations(context))
+
+
+_ROLE_WORD = re.compile(
+    r"(?:是|的|担任|在|现在|目前|当时)*(?:什么|哪个|哪家|何|啥)?(?:身份|职务|职位|头衔|单位|机构|来头)"
+)
+_PRONOUN_NAME = re.compile(r"^(?:他|她|其|该|这|此|那|作者|文章)")
+
+
+def person_candidates(question: str) -> list[str]:
+    """Who 'X是什么职务' asks about: the ends (longest first) of the run of characters before the role word,
+    and of the clause before it ("…的汤道生，当时在腾讯是什么职务"); [] when not such a question."""
+    q = _norm(question)
+    if not has_any(q, "person", "role_question"):
+        return []
+    m = _ROLE_WORD.search(q)
+    if not m:
+        return []
+    clauses = re.split(r"[，,。；;:：？?《》“”\s]", q[: m.start()])
+    if not clauses[-1] or _PRONOUN_NAME.match(clauses[-1]):
+        return []  # "他的职务": the person an earlier part named
+    runs = [c for c in clauses[-2:] if len(c) >= 2]
+    found: list[str] = []
+    for n in (4, 3, 2):
+        for run in reversed(runs):
+            for part in (run[-n:], run[:n]):
+                if len(part) == n and not _PRONOUN_NAME.match(part) and part not in found:
+                    found.append(part)
+    return found
+
+
+def missing_person(question: str, evidence: str) -> str:
+    """'X是什么职务': the evidence must name X (a name of three or four characters, or a shorter run)."""
+    names = [n for n in person_candidates(question) if len(n) >= 3] or person_candidates(question)
+    low = _norm(evidence)
+    return names[0] if names and not any(n in low for n in names) else ""
 
 
 def unsupported(question: str, sentence: str, context: str, amount: bool) -> str:
@@ -179,12 +246,15 @@ def unsupported(question: str, sentence: str, context: str, amount: bool) -> str
         return f"year:{years[0]}"
     if (
         period_conflict(question, sentence)
+        or quarter_conflict(question, sentence)
         or missing_part(question, sentence + context)
         or missing_months(question, sentence + context)
     ):
         return "period"
     if flow_conflict(question, sentence):
         return "flow"
+    if organisation_conflict(question, sentence, context) or missing_person(question, sentence + context):
+        return "subject"
     if amount and target_conflict(question, sentence):
         return "target"
     ordinal = missing_ordinal(question, sentence)

@@ -50,6 +50,8 @@ WHY_SUBJECT = "——说的不是所问的对象"
 WHY_KIND = "——没有说是哪{kind}"
 WHY_PREMISE = "——这是问题里已经给出的数字，没有所问对象的"
 WHY_OPERANDS = "——没有同时给出计算所需的两个数字"
+WHY_RATE = "——说的是增幅或名次，不是所问的数值"
+WHY_DURATION = "——没有说用了多长时间"
 
 # Table answers worded by the router (the tool layer returns rows and its own one-line text).
 NOT_RANKED_CLUSTER = (
@@ -565,6 +567,8 @@ _EXPECTED_VARS = {
     "WHY_YEAR": {"year"},
     "WHY_PERIOD": set(),
     "WHY_OPERANDS": set(),
+    "WHY_RATE": set(),
+    "WHY_DURATION": set(),
     "WHY_MEASURE": set(),
     "WHY_PLACE": set(),
     "WHY_FLOW": set(),
