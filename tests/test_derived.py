@@ -284,3 +284,15 @@ def test_a_continuing_part_keeps_the_first_parts_quarter(engine):
 def test_a_sentences_own_place_counts_before_its_heading(engine):
     ans = engine.ask("浙江提出到2025年数字经济核心产业增加值占比达到多少", use_llm=False)
     assert "江苏" not in ans.answer or not ans.answerable, ans.answer
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("今年营收12亿元，同比下降20%，反推去年营收是多少", "15亿元"),
+        ("某公司上半年利润3.3亿，同比增长10%，倒推去年同期利润多少", "3亿"),
+    ],
+)
+def test_last_periods_value_from_this_periods_and_its_growth(engine, question, expected):
+    ans = engine.ask(question, use_llm=False)
+    assert ans.answerable and expected in ans.answer and "÷ (1" in ans.answer, ans.answer

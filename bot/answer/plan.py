@@ -271,15 +271,24 @@ def calc_plan(q: Query) -> Plan | None:
         return _weighted_plan(q)
     if op == "growth":
         return _growth_plan(q)
-    if op == "part_of_total":
-        total, share = data.scalars["total"], data.scalars["share"]
-        value = _round(total * share / 100, q.digits, 4)
-        text = prompts.CALC_PART_OF_TOTAL.format(
-            total=f"{fmt_number(total, 4)}{q.measure_unit}",
-            pct=fmt_number(share, 4),
-            value=f"{value}{q.measure_unit}",
-        )
-        return Plan("calc_part_of_total", [], message=text)
+    if op in ("part_of_total", "base_from_growth"):
+        given, pct, unit = data.scalars["value"], data.scalars["pct"], q.measure_unit
+        if op == "part_of_total":
+            value = _round(given * pct / 100, q.digits, 4)
+            text = prompts.CALC_PART_OF_TOTAL.format(
+                total=f"{fmt_number(given, 4)}{unit}", pct=fmt_number(pct, 4), value=f"{value}{unit}"
+            )
+        else:
+            if pct <= -100:
+                return None
+            value = _round(given / (1 + pct / 100), q.digits, 2)
+            text = prompts.CALC_BASE_FROM_GROWTH.format(
+                value=f"{fmt_number(given, 4)}{unit}",
+                sign="+" if pct >= 0 else "−",
+                pct=fmt_number(abs(pct), 4),
+                base=f"{value}{unit}",
+            )
+        return Plan(f"calc_{op}", [], message=text)
     return None
 
 
@@ -403,9 +412,9 @@ def _weight_from_sums(q: Query) -> Plan | None:
     if len(others) != 1 or not 0 < others[0] <= data.total:
         return None
     part, total = others[0], data.total
-    named = re.search(
-        r"([\u4e00-\u9fff]{2,6}?(?:分指数|指数)|指标[a-z\d甲乙丙丁]|(?<![a-z])[a-z]\d?)的?权重", q.text
-    )
+    named = re.search(r"([\u4e00-\u9fff]{1,6}?|指标[a-z\d甲乙丙丁]|(?<![a-z])[a-z]\d?)的?权重", q.text)
+    if named and re.search(r"它|其|这|该|此|方法|报告|公式|是|多少", named.group(1)):
+        named = None  # "按报告方法它的权重": no name
     labelled = [m.group(0) for v in data.vectors if (m := re.search(r"指标[a-z\d甲乙丙丁]", v.label))]
     name = data.focus or (named.group(1) if named else labelled[0] if labelled else prompts.THIS_INDICATOR)
     name = name.upper() if re.fullmatch(r"[a-z]\d?", name) else name

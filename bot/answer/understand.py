@@ -496,6 +496,8 @@ def calc_operation(text: str) -> str | None:
         return "normalise"
     if has_any(text, "calc", "weighted") and "权重" in text:
         return "weighted"
+    if has_any(text, "calc", "base_from_growth") and _base_from_growth(text) is not None:
+        return "base_from_growth"
     if has_any(text, "calc", "growth"):
         return "growth"
     if has_any(text, "calc", "part_of_total") and _part_of_total(text) is not None:
@@ -503,6 +505,19 @@ def calc_operation(text: str) -> str | None:
     if has_any(text, "calc", "share"):
         return "share"
     return None
+
+
+def _base_from_growth(text: str) -> tuple[float, str, float] | None:
+    """(value, its unit, growth %) when the question types one value with a unit and one growth rate."""
+    rates = [m for p in _patterns("calc", "growth_rate_re") for m in p.finditer(text)]
+    amounts = [m for p in _patterns("calc", "amount_re") for m in p.finditer(text)]
+    if len(rates) != 1 or len(amounts) != 1:
+        return None
+    rate = float(rates[0].group(1))
+    if re.search(r"下降|降|减少|下滑", rates[0].group(0)) and rate > 0:
+        rate = -rate
+    unit = amounts[0].group(2) + (amounts[0].group(3) or "")
+    return float(amounts[0].group(1)), unit, rate
 
 
 def _part_of_total(text: str) -> tuple[float, str, float] | None:
@@ -534,10 +549,12 @@ def calc_query(text: str) -> Query | None:
     if op is None:
         return None
     data = inline_data(text)
-    found = _part_of_total(text) if op == "part_of_total" else None
+    found = {"part_of_total": _part_of_total, "base_from_growth": _base_from_growth}.get(op, lambda _: None)(
+        text
+    )
     if found is not None:
-        total, unit, share = found
-        data = InlineData(scalars={"total": total, "share": share})
+        value, unit, pct = found
+        data = InlineData(scalars={"value": value, "pct": pct})
         return Query(
             text=text,
             intent=Intent.CALCULATION,
@@ -668,7 +685,7 @@ def understand(question: str) -> Query:
                 text=text, intent=Intent.CALCULATION, operation="shares", inline=data, digits=_digits(text)
             )
     frame = parse(question)
-    if not names_tables(frame) or calc_operation(text) == "part_of_total":
+    if not names_tables(frame) or calc_operation(text) in ("part_of_total", "base_from_growth"):
         calc = calc_query(text)
         if calc is not None:
             return calc

@@ -174,10 +174,16 @@ def rate_conflict(question: str, sentence: str) -> bool:
     if has_any(q, "rate", "asks"):
         return False
     stated = _norm(sentence)
-    figures = re.findall(r"\d+(?:\.\d+)?\s*(%?)", _DATE_FIGURE.sub("", stated))
-    if figures:
-        return all(unit == "%" for unit in figures)
+    text = _DATE_FIGURE.sub("", stated)
+    figures = list(re.finditer(r"\d+(?:\.\d+)?\s*(%?)", text))
+    if figures:  # every figure a percentage stated as a change ("增长245%", "同比提高3%")
+        return all(
+            m.group(1) == "%" and _CHANGE.search(text[max(0, m.start() - 8) : m.start()]) for m in figures
+        )
     return re.search(r"[第前]\d", stated) is not None  # only ranks
+
+
+_CHANGE = re.compile(r"增长|增幅|增速|增加|下降|降幅|提高|提升|上升|降低|减少|同比|环比|涨|跌")
 
 
 _DATE_FIGURE = re.compile(

@@ -337,6 +337,9 @@ SHARE_ITEM = "{name}{label}占比 = {part} ÷ {whole} = {pct}%"
 SHARES_COMPARE = "{top}的{label}占比更高，高{diff}个百分点。"
 CALC_GROWTH = "同比增速 = {v1} ÷ {v0} − 1（{p1}相对{p0}）= {value}%。"
 CALC_PART_OF_TOTAL = "按问题给出的数字：{total} × {pct}% = {value}。"
+CALC_BASE_FROM_GROWTH = (
+    "按问题给出的数字：上一期 = 本期 ÷ (1 + 增速) = {value} ÷ (1 {sign} {pct}%) ≈ {base}。"
+)
 CALC_TWO_YEAR = (
     "{p1}同比增速 = {v1} ÷ {v0} − 1 = {g1}%，{p2}同比增速 = {v2} ÷ {v1} − 1 = {g2}%；"
     "两年同比增速均值 = ({g1}% + {g2}%) ÷ 2 = {value}%。"
@@ -556,6 +559,7 @@ _EXPECTED_VARS = {
     "REFUSAL_CLOSEST": {"title", "quote", "why"},
     "CALC_SHARES": {"items"},
     "CALC_PART_OF_TOTAL": {"total", "pct", "value"},
+    "CALC_BASE_FROM_GROWTH": {"value", "sign", "pct", "base"},
     "SHARE_ITEM": {"name", "label", "part", "whole", "pct"},
     "SHARES_COMPARE": {"top", "label", "diff"},
     "CALC_OTHER_YEAR": {"other_period", "mean", "known", "known_period", "other"},
