@@ -135,7 +135,7 @@ STAT_WORDS = (
 TOP_WORD = re.compile(r"最快|最高|最靠前|第一名|首位|榜首|居首|最好|最前|冠军|排名最高|最强")
 BOTTOM_WORD = re.compile(r"最慢|最低|最靠后|末位|垫底|最后|最差|最末|最弱|倒数第一")
 INDUSTRY_WORD = re.compile(r"行业|产业|top3|no\.?\d", re.IGNORECASE)
-PROVINCE_WORD = re.compile(r"省份|哪个省|哪些省|省区|本省|各省|哪一省|省级")
+PROVINCE_WORD = re.compile(r"省份|哪个省|哪些省|省区|本省|各省|哪一省|省级|哪省|的省(?![会内])")
 WH_CITY = re.compile(r"哪个城市|哪些城市|哪座城市|什么城市|哪一个城市|哪个市|哪两个城市|哪几个城市|哪一座")
 LIST_WORD = re.compile(
     r"有哪些城市|包括哪些|包含哪些|哪些城市组成|有几个城市|有多少个城市|多少个城市|城市数量|城市名单|"
@@ -222,6 +222,7 @@ class Frame:
     pronoun: bool = False
     refers_back: bool = False
     answer_cities: list[str] = field(default_factory=list)  # cities the answer to this question selected
+    from_answer: bool = False  # `cities` are those an earlier clause's answer selected ("它们的平均增速")
     refers_industry: bool = False  # "这个行业": the industry an earlier clause answered
     answer_industries: list[str] = field(default_factory=list)  # industries the answer selected
     text: str = ""
@@ -285,6 +286,7 @@ class Frame:
             answer_cities=[],
             refers_industry=self.refers_industry,
             answer_industries=[],
+            from_answer=False,
         )
         subject = ("cities", "clusters", "provinces", "ambiguous", "unknown_clusters", "unknown_cities")
         if any(getattr(self, name) for name in subject):
@@ -329,6 +331,8 @@ class Frame:
                 setattr(out, s, getattr(self, s))
         if self.periods or self.growth:
             out.periods, out.growth = list(self.periods), self.growth
+        if self.share != self.growth:  # "占比第一的省是哪个，增速第一呢": the measure this one names
+            out.share, out.growth = self.share, self.growth
         for f in fields(self):
             if f.name in (
                 *self.ENTITY_FIELDS,
