@@ -193,7 +193,7 @@ def word_city_query(q: Query, where: str, res: ToolResult, chosen: str | None = 
 
 def city_plan(q: Query, cluster: str | None, among: list[str] | None = None) -> Plan:
     """The composed table question as one city_query call; `among`: the cities an earlier clause answered,
-    which this clause chooses from or aggregates ("它们的平均增速", "其中最高的")."""
+    which this clause chooses from or aggregates ("这几座城市增速的均值", "当中最低的")."""
     sel = q.selection
     args: dict[str, Any] = {
         "cluster": cluster,
@@ -231,7 +231,7 @@ def city_plan(q: Query, cluster: str | None, among: list[str] | None = None) -> 
 def among_plan(q: Query, cities: list[str], inherited: str | None) -> Plan | None:
     """A clause about the cities the previous clause answered: a statistic of them, or the one of them that
     is highest / lowest by a measure (`inherited`, the previous clause's, when the clause names none); their
-    move ("掉了几位"). None for one value of each: the slot router words those."""
+    move ("退了几名"). None for one value of each: the slot router words those."""
     sel = q.selection
     if q.aggregate not in ("value", "mean", "sum", "range") or q.selector is not None:
         return None

@@ -492,7 +492,7 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
         and _lacks_place(f)
         and _province_table(context)
     ):
-        # "…占比第一的是哪个省？工业增速第一又是哪个": the province table the earlier clause asked
+        # "…零售占比排第二的省？医疗增速排第二的呢": the province table the earlier clause asked
         f.provinces, f.province_word = list(context.provinces), context.province_word
     if context is not None and f.refers_industry and not f.industries and context.answer_industries:
         # "这个行业的省份榜首是谁": the industry the previous clause answered
@@ -504,9 +504,9 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
         and context.answer_cities
         and (f.refers_back or same_question and asks_of_answer(question))
     ):
-        # "它在本群增速表上第几" / "它们平均增速多少" / "掉了几位": the cities the previous clause answered
+        # "它在本群增速表上第几" / "这几座城市增速的均值" / "退了几名": the cities the previous clause answered
         f.cities, f.refers_back, f.from_answer = list(context.answer_cities), True, True
-        if not (f.growth or f.periods or f.rank_word or f.direction):  # "其中最高的": by the same measure
+        if not (f.growth or f.periods or f.rank_word or f.direction):  # "当中最低的": by the same measure
             f.growth, f.periods = context.growth, list(context.periods)
         return f
     if context is not None and not _standalone(f) and (f.is_follow_up or same_question):
@@ -645,7 +645,7 @@ def typed_table_plan(q: Query, f: Frame) -> Plan | None:
         sel.kind in ("top", "bottom") or _condition_op(q) in ("changed", "swapped")
     )
     if moved and not composed and q.aggregate in ("value", "count") and (cluster or _all_ranked(f, q)):
-        return movers_plan(q, cluster)  # "谁的名次掉得最多" / "哪两个城市位次对调了"
+        return movers_plan(q, cluster)  # "名次滑落最多的是谁" / "哪几座城市互换了名次"
     if cluster and (composed or q.aggregate == "range" or sel.kind == "filter"):
         return city_plan(q, cluster)
     if len(clusters) == 2 and not f.cities and q.aggregate == "difference":

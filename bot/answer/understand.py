@@ -226,7 +226,7 @@ def selection_of(clause: str, frame: Frame) -> Selection:
         if cond.op in ("swapped", "changed") or _WHICH_K.search(clause):
             return Selection(kind="filter", by="rank_change", condition=cond)  # "哪两个…对调了": no top 2
         if has_any(clause, "measure", "change_amount_re") and not _CHOOSES_CITIES.search(clause):
-            cond = None  # "掉了几位" asks the amount of a move; "降了几位的城市有哪些" chooses cities
+            cond = None  # "退了几名" asks the amount of a move; "降了几位的城市有哪些" chooses cities
     if frame.top_k:
         return Selection(kind="top_k", by=_order_measure(by), n=frame.top_k)
     if frame.bottom_k:
@@ -684,8 +684,8 @@ def _follow_ups(clause: str) -> list[str]:
 
 
 def asks_of_answer(text: str) -> bool:
-    """A clause with no subject and no selection of its own that asks a value or a statistic ("掉了几位",
-    "2021年排第几", "平均增速多少"): in a compound question it asks about the cities the clause before
+    """A clause with no subject and no selection of its own that asks a value or a statistic ("退了几名",
+    "2021年第几", "增速均值多少"): in a compound question it asks about the cities the clause before
     it answered."""
     frame = parse(text)
     if frame.has_entity or frame.all_clusters:
