@@ -504,7 +504,7 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
         and context.answer_cities
         and (f.refers_back or same_question and asks_of_answer(question))
     ):
-        # "它在本群增速表上第几" / "这几座城市增速的均值" / "退了几名": the cities the previous clause answered
+        # "它在本群增速表上第几" / "这几座城市增速的均值" / "退了几名": the cities answered before
         f.cities, f.refers_back, f.from_answer = list(context.answer_cities), True, True
         if not (f.growth or f.periods or f.rank_word or f.direction):  # "当中最低的": by the same measure
             f.growth, f.periods = context.growth, list(context.periods)
