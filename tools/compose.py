@@ -18,7 +18,7 @@ from tools.tables import table_title, tables_readonly
 
 CityMeasure = Literal["rank_2021", "rank_2022Q1", "rank_change", "growth", "growth_rank"]
 Select = Literal["all", "named", "nth", "top", "bottom", "top_k", "bottom_k", "filter", "extremes"]
-Condition = Literal["rose", "fell", "unchanged", "gt", "lt"]
+Condition = Literal["rose", "fell", "unchanged", "changed", "gt", "lt"]
 Aggregate = Literal["list", "count", "mean", "sum", "difference", "range"]
 
 # Which source table (and its line column) each measure is read from.
@@ -72,13 +72,15 @@ def _select(
             return ordered[ordered["rank_change"] < 0]
         if condition == "unchanged":
             return ordered[ordered["rank_change"] == 0]
+        if condition == "changed":
+            return ordered[ordered["rank_change"] != 0]
         if condition in ("gt", "lt") and threshold is not None:
             return (
                 ordered[ordered["growth"] > threshold]
                 if condition == "gt"
                 else ordered[ordered["growth"] < threshold]
             )
-        raise ToolError("筛选条件不完整：请给出“上升/下降/不变”，或增速高于/低于多少。")
+        raise ToolError("筛选条件不完整：请给出“上升/下降/不变/有变化”，或增速高于/低于多少。")
     raise ToolError(f"不认识的选择方式：{select}。")
 
 
@@ -105,7 +107,8 @@ def city_query(
         select: all | named | nth | top | bottom | top_k | bottom_k | filter | extremes (top and bottom).
         by: Measure the cities are chosen by: rank_2021, rank_2022Q1, rank_change, growth, growth_rank.
         n: Position for nth (negative = from the end) or k for top_k / bottom_k.
-        condition: For select=filter: rose / fell / unchanged (rank change), gt / lt (growth threshold).
+        condition: For select=filter: rose / fell / unchanged / changed (rank change), gt / lt (growth
+            threshold).
         threshold: Growth threshold in percent for gt / lt.
         report: Measure reported for the chosen cities (default: the `by` measure).
         aggregate: list | count | mean | sum | difference (first minus second) | range (max minus min).

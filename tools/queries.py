@@ -337,8 +337,8 @@ def rank_movers(
         text = f"{scope}2022Q1排名与2021年相同的城市共{len(sel)}个：{'、'.join(sel['city'])}。"
     else:
         items = "、".join(
-            f"{r['city']}（第{int(r['rank_2021'])}→第{int(r['rank_2022Q1'])}，"
-            f"{change_text(int(r['rank_change']))}）"
+            f"{r['city']}（{'' if name else r['cluster'] + '，'}"  # across clusters: ranks are within one
+            f"第{int(r['rank_2021'])}→第{int(r['rank_2022Q1'])}，{change_text(int(r['rank_change']))}）"
             for r in _records(sel)
         )
         most = {"rose": "上升最多", "fell": "下降最多", "changed": "变化最大"}[direction]

@@ -124,7 +124,10 @@ ROSE_WORD = re.compile(r"上升|提升|提高|进步|前进|上涨|升了|上移
 FELL_WORD = re.compile(r"下降|下滑|下跌|后退|退步|降了|下移")
 CHANGED_WORD = re.compile(r"变化|变动|改变|升降")
 LARGEST_WORD = re.compile(r"最多|最大(?!值)|最明显|最快|幅度最|最猛|最厉害")
-COUNT_WORD = re.compile(r"(?<!哪)几个(?!百分点)|多少个(?!百分点)|多少座|几座|多少家|数量|多少城市")
+# "哪几个" asks which, "这几座" points back: neither counts
+COUNT_WORD = re.compile(
+    r"(?<![哪这那])几个(?!百分点)|多少个(?!百分点)|多少座|(?<![哪这那])几座|多少家|数量|多少城市"
+)
 STAT_WORDS = (
     ("median", re.compile(r"中位数|中位值")),
     ("mean", re.compile(r"平均|均值")),
@@ -135,7 +138,7 @@ STAT_WORDS = (
 TOP_WORD = re.compile(r"最快|最高|最靠前|第一名|首位|榜首|居首|最好|最前|冠军|排名最高|最强")
 BOTTOM_WORD = re.compile(r"最慢|最低|最靠后|末位|垫底|最后|最差|最末|最弱|倒数第一")
 INDUSTRY_WORD = re.compile(r"行业|产业|top3|no\.?\d", re.IGNORECASE)
-PROVINCE_WORD = re.compile(r"省份|哪个省|哪些省|省区|本省|各省|哪一省|省级")
+PROVINCE_WORD = re.compile(r"省份|哪个省|哪些省|省区|本省|各省|哪一省|省级|哪省|的省(?![会内])")
 WH_CITY = re.compile(r"哪个城市|哪些城市|哪座城市|什么城市|哪一个城市|哪个市|哪两个城市|哪几个城市|哪一座")
 LIST_WORD = re.compile(
     r"有哪些城市|包括哪些|包含哪些|哪些城市组成|有几个城市|有多少个城市|多少个城市|城市数量|城市名单|"
@@ -149,7 +152,9 @@ VALUE_WORD = re.compile(
 PART_WORD = re.compile(r"占|比重|份额|规模|增加值|gdp", re.IGNORECASE)
 EACH_WORD = re.compile(r"分别|各自|各是|各为")
 REFERS_INDUSTRY = re.compile(r"这个行业|该行业|此行业|这一行业|这些行业|上述行业")
-REFERS_BACK = re.compile(r"它|其|该城市|这个城市|这座城市|他们|这些城市|这几个城市|这两个城市|上述城市")
+REFERS_BACK = re.compile(
+    r"它|其|该城市|这个城市|这座城市|他们|这些城市|这几个城市|这几座城市|这两个城市|上述城市|^[这那]?(?:当中|里面|之中)"
+)
 PRONOUN = re.compile(
     r"^(那|那么|那末|还有|再问|另外)|它|其|该城市|这个城市|这座城市|他们|它们|这些城市|这几个|呢[?？]?$"
 )
@@ -222,6 +227,7 @@ class Frame:
     pronoun: bool = False
     refers_back: bool = False
     answer_cities: list[str] = field(default_factory=list)  # cities the answer to this question selected
+    from_answer: bool = False  # `cities` are those an earlier clause's answer selected ("它们的平均增速")
     refers_industry: bool = False  # "这个行业": the industry an earlier clause answered
     answer_industries: list[str] = field(default_factory=list)  # industries the answer selected
     text: str = ""
@@ -285,6 +291,7 @@ class Frame:
             answer_cities=[],
             refers_industry=self.refers_industry,
             answer_industries=[],
+            from_answer=False,
         )
         subject = ("cities", "clusters", "provinces", "ambiguous", "unknown_clusters", "unknown_cities")
         if any(getattr(self, name) for name in subject):
@@ -329,6 +336,8 @@ class Frame:
                 setattr(out, s, getattr(self, s))
         if self.periods or self.growth:
             out.periods, out.growth = list(self.periods), self.growth
+        if self.share != self.growth:  # "零售占比第二的省？增速呢": the measure this one names
+            out.share, out.growth = self.share, self.growth
         for f in fields(self):
             if f.name in (
                 *self.ENTITY_FIELDS,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answer.understand import Query, asked_name, has_any
+from bot.answer.understand import Query, asked_name, has_any, measure_of
 from bot.core import prompts
-from tools.queries import change_text, pct
+from tools.queries import INCONSISTENT_NOTE, change_text, pct
 from tools.result import ToolResult, fmt_number
 
 
@@ -83,22 +83,38 @@ def _cities(rows: list[dict]) -> str:
     return "、".join(r["city"] for r in rows)
 
 
-def _listing(rows: list[dict], measure: str) -> str:
-    return "、".join(f"{r['city']}（{say_value(measure, r[measure])}）" for r in rows)
+def _value_of(row: dict, measure: str) -> str:
+    """A row's value; a rank change with the two ranks it is between (as the tables state them)."""
+    if measure == "rank_change":
+        change, before, after = int(row["rank_change"]), row["rank_2021"], row["rank_2022Q1"]
+        if change == 0 and before == after:
+            return prompts.CHANGE_NONE.format(change=change_text(change), after=after)
+        return prompts.CHANGE_WITH_RANKS.format(change=change_text(change), before=before, after=after)
+    return say_value(measure, row[measure])
+
+
+def _listing(rows: list[dict], measure: str, ranks: bool = True) -> str:
+    """'城市（值）、…'; a rank change with its two ranks unless `ranks` is False."""
+    say = _value_of if ranks else (lambda r, m: say_value(m, r[m]))
+    return "、".join(f"{r['city']}（{say(r, measure)}）" for r in rows)
 
 
 def _with_change(row: dict) -> str:
     return prompts.WITH_CHANGE.format(change=change_text(row["rank_change"]))
 
 
-def word_city_query(q: Query, where: str, res: ToolResult) -> str:
-    """One sentence for a city_query result."""
+def word_city_query(q: Query, where: str, res: ToolResult, chosen: str | None = None) -> str:
+    """One sentence for a city_query result (`chosen` words the selection when the question's own words do
+    not: the cities an earlier clause answered and listed)."""
     data, rows = res.data, res.rows
     report, by = data["report"], data["by"]
-    label = MEASURE_LABEL[report]
-    chosen = _selection_words(q)
-    note = prompts.GROWTH_READING if "growth" in (report, by) else ""
     agg, value = data["aggregate"], data["value"]
+    if by == "rank_change" and report in ("rank_2021", "rank_2022Q1") and agg in ("list", "count"):
+        report = by  # the move is stated with both ranks
+    label = MEASURE_LABEL[report]
+    among = chosen is not None
+    chosen = chosen or _selection_words(q)
+    note = prompts.GROWTH_READING if "growth" in (report, by) else ""
     if not rows:
         moves, n = data.get("moves") or {}, data.get("n_total", 0)
         context = ""
@@ -120,9 +136,18 @@ def word_city_query(q: Query, where: str, res: ToolResult) -> str:
             shown = f"{value:.{q.digits}f}" + ("%" if report == "growth" else "")
         else:
             shown = pct(value) if report == "growth" else fmt_number(value, 2)
+        if among:  # the cities were listed by the clause before: the statistic alone
+            return prompts.STAT_OF_THESE.format(
+                chosen=chosen, n=len(rows), label=label, stat=word, value=shown
+            )
         return (
             prompts.STAT_RESULT.format(
-                where=where, chosen=chosen, label=label, stat=word, value=shown, items=_listing(rows, report)
+                where=where,
+                chosen=chosen,
+                label=label,
+                stat=word,
+                value=shown,
+                items=_listing(rows, report, ranks=False),
             )
             + note
         )
@@ -166,8 +191,9 @@ def word_city_query(q: Query, where: str, res: ToolResult) -> str:
     return prompts.SELECTED_THEN.format(where=where, chosen=chosen, items=items) + note
 
 
-def city_plan(q: Query, cluster: str | None) -> Plan:
-    """The composed table question as one city_query call."""
+def city_plan(q: Query, cluster: str | None, among: list[str] | None = None) -> Plan:
+    """The composed table question as one city_query call; `among`: the cities an earlier clause answered,
+    which this clause chooses from or aggregates ("这几座城市增速的均值", "当中最低的")."""
     sel = q.selection
     args: dict[str, Any] = {
         "cluster": cluster,
@@ -175,25 +201,117 @@ def city_plan(q: Query, cluster: str | None) -> Plan:
         "by": sel.by or "rank_2022Q1",
         "report": q.measure or sel.by or "rank_2022Q1",
     }
-    if sel.kind == "named":
-        args["cities"] = q.entities.cities
+    if sel.kind == "named" or among:
+        args["cities"] = among or q.entities.cities
         args["cluster"] = None
     if sel.n is not None:
         args["n"] = sel.n
     if sel.condition is not None:
-        args["condition"] = sel.condition.op
+        args["condition"] = "changed" if sel.condition.op == "swapped" else sel.condition.op
         args["threshold"] = sel.condition.value
     agg = q.aggregate
     args["aggregate"] = "list" if agg == "value" else agg
     where = cluster or ""
+    chosen = None
+    if among:
+        where = "" if sel.kind == "named" else prompts.AMONG_THEM
+        chosen = prompts.SELECT_THESE if sel.kind == "named" else ""
+        if agg in ("mean", "sum") and q.digits is None:
+            q = q.model_copy(update={"digits": 2})  # a statistic of a few table values: two decimals
 
     def compose(results: list[ToolResult]) -> str:
-        return word_city_query(q, where, results[0])
+        return word_city_query(q, where, results[0], chosen)
 
     caveats = [prompts.CAVEAT_GROWTH] if "growth" in (args["by"], args["report"]) else []
     if cluster:
         caveats.append(prompts.CAVEAT_RANK_IN_CLUSTER)
     return Plan("city_query", [("city_query", args)], compose, caveats=caveats)
+
+
+def among_plan(q: Query, cities: list[str], inherited: str | None) -> Plan | None:
+    """A clause about the cities the previous clause answered: a statistic of them, or the one of them that
+    is highest / lowest by a measure (`inherited`, the previous clause's, when the clause names none); their
+    move ("退了几名"). None for one value of each: the slot router words those."""
+    sel = q.selection
+    if q.aggregate not in ("value", "mean", "sum", "range") or q.selector is not None:
+        return None
+    if sel.kind in ("named", "all"):
+        if q.aggregate == "value":
+            if q.measure != "rank_change":
+                return None
+            return Plan("city_rank", [("city_rank", {"city": c, "measure": "2022Q1"}) for c in cities])
+        sel = sel.model_copy(update={"kind": "named"})
+    elif sel.kind not in ("top", "bottom", "top_k", "bottom_k", "nth"):
+        return None
+    if measure_of(q.text) is None and inherited is not None:
+        sel = sel.model_copy(update={"by": inherited})
+    return city_plan(q.model_copy(update={"selection": sel, "measure": q.measure or sel.by}), None, cities)
+
+
+def movers_plan(q: Query, cluster: str | None) -> Plan:
+    """Cities chosen by the 排名变化 column, each with its 2021 and 2022Q1 ranks and the move the column
+    states: the largest rise or fall (ties kept), every city that moved, or the pairs that exchanged
+    places. `cluster` None: all seven ranked clusters (ranks are within each cluster)."""
+    sel = q.selection
+    if sel.kind in ("top", "bottom"):
+        args: dict[str, Any] = {
+            "cluster": cluster,
+            "direction": "rose" if sel.kind == "top" else "fell",
+            "largest_only": True,
+        }
+        return Plan("rank_movers", [("rank_movers", args)])
+    swapped = sel.condition is not None and sel.condition.op == "swapped"
+    where = cluster or prompts.ALL_RANKED_CLUSTERS
+
+    def compose(results: list[ToolResult]) -> str:
+        res = results[0]
+        if not swapped:
+            return res.text
+        pairs = swapped_pairs(res.rows)
+        if not pairs:  # say so, with every city that moved
+            return prompts.NO_SWAPPED_PAIRS.format(where=where) + res.text
+        items = "；".join(
+            prompts.SWAPPED_PAIR.format(a=a["city"], b=b["city"], a_move=_move(a), b_move=_move(b))
+            for a, b in pairs
+        )
+        text = prompts.SWAPPED_PAIRS.format(where=where, pairs=items)
+        odd = [
+            r["cluster"]
+            for pair in pairs
+            for r in pair
+            if r["rank_2021"] - r["rank_2022Q1"] != r["rank_change"]
+        ]
+        if odd:  # the report's change column disagrees with its two ranks: stated as printed
+            text = (
+                text.removesuffix("。")
+                + f"（{INCONSISTENT_NOTE.format(clusters='、'.join(dict.fromkeys(odd)))}）。"
+            )
+        return text
+
+    return Plan("rank_movers", [("rank_movers", {"cluster": cluster, "direction": "changed"})], compose)
+
+
+def _move(row: dict) -> str:
+    return prompts.MOVE.format(
+        before=row["rank_2021"], after=row["rank_2022Q1"], change=change_text(int(row["rank_change"]))
+    )
+
+
+def swapped_pairs(rows: list[dict]) -> list[tuple[dict, dict]]:
+    """Pairs of rows of one cluster that exchanged places by the 排名变化 column: each city holds in 2022Q1
+    the place the column says the other held before (2022Q1 rank + change)."""
+    before = {(r["cluster"], r["rank_2022Q1"] + r["rank_change"]): r for r in rows if r["rank_change"]}
+    pairs: list[tuple[dict, dict]] = []
+    for r in rows:
+        other = before.get((r["cluster"], r["rank_2022Q1"]))
+        if (
+            other is not None
+            and other["city"] != r["city"]
+            and r["rank_2022Q1"] + r["rank_change"] == other["rank_2022Q1"]
+            and not any(other is a and r is b for a, b in pairs)
+        ):
+            pairs.append((r, other))
+    return pairs
 
 
 def clusters_stat_plan(q: Query, clusters: list[str], stat: str) -> Plan:

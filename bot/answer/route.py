@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 
 from bot.answer.plan import (
     Plan,
+    among_plan,
     calc_plan,
     city_plan,
     clusters_stat_plan,
     mean_from_table_plan,
+    movers_plan,
     other_year_plan,
     province_industries_plan,
     scope_plan,
@@ -23,6 +25,7 @@ from bot.answer.plan import (
 from bot.answer.understand import (
     Intent,
     Query,
+    asks_of_answer,
     has_any,
     names_tables,
     normalise,
@@ -483,13 +486,28 @@ def _standalone(f: Frame) -> bool:
 def _frame(question: str, context: Frame | None, same_question: bool = False) -> Frame:
     """Parse; a follow-up (or a later clause of the same question) without its own subject borrows it."""
     f = parse(question)
+    if (
+        context is not None
+        and (same_question or f.is_follow_up)
+        and _lacks_place(f)
+        and _province_table(context)
+    ):
+        # "…零售占比排第二的省？医疗增速排第二的呢": the province table the earlier clause asked
+        f.provinces, f.province_word = list(context.provinces), context.province_word
     if context is not None and f.refers_industry and not f.industries and context.answer_industries:
         # "这个行业的省份榜首是谁": the industry the previous clause answered
         f.industries = list(context.answer_industries)
         return f
-    if context is not None and f.refers_back and not f.cities and context.answer_cities:
-        # "它在本群增速表上第几": the city the previous clause answered, in the cluster it names
-        f.cities = list(context.answer_cities)
+    if (
+        context is not None
+        and not f.cities
+        and context.answer_cities
+        and (f.refers_back or same_question and asks_of_answer(question))
+    ):
+        # "它在本群增速表上第几" / "这几座城市增速的均值" / "退了几名": the cities answered before
+        f.cities, f.refers_back, f.from_answer = list(context.answer_cities), True, True
+        if not (f.growth or f.periods or f.rank_word or f.direction):  # "当中最低的": by the same measure
+            f.growth, f.periods = context.growth, list(context.periods)
         return f
     if context is not None and not _standalone(f) and (f.is_follow_up or same_question):
         own = f
@@ -497,6 +515,16 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
         if own.refers_back and context.answer_cities:
             f.wh_city = own.wh_city  # "它的…" names the city the previous answer chose; it asks no new one
     return f
+
+
+def _lacks_place(f: Frame) -> bool:
+    """Names an industry of the province tables but no province, city or cluster."""
+    places = f.provinces or f.province_word or f.cities or f.clusters or f.ambiguous
+    return bool([i for i in f.industries if i in RANKED_INDUSTRIES]) and not places
+
+
+def _province_table(f: Frame) -> bool:
+    return bool(f.provinces or f.province_word) and not (f.cities or f.clusters)
 
 
 def _context(history: list[str] | None) -> Frame | None:
@@ -605,12 +633,19 @@ def typed_table_plan(q: Query, f: Frame) -> Plan | None:
     _resolve_ambiguous(f)
     if q.scope and (f.cities or f.clusters or f.provinces):
         return scope_plan(q, f.cities[0] if f.cities else None)
+    if f.from_answer and not (f.clusters or f.industries or f.provinces or f.member or f.compare):
+        return among_plan(q, f.cities, _frame_measure(f))
     if q.intent != Intent.TABLE_AGGREGATE or f.industries or f.provinces:
         return None
     clusters = [c for c in f.clusters if c in ranked_clusters()]
     cluster = clusters[0] if len(clusters) == 1 else None
     sel = q.selection
     composed = q.selector is not None and q.measure is not None and q.measure != sel.by
+    moved = sel.by == "rank_change" and (
+        sel.kind in ("top", "bottom") or _condition_op(q) in ("changed", "swapped")
+    )
+    if moved and not composed and q.aggregate in ("value", "count") and (cluster or _all_ranked(f, q)):
+        return movers_plan(q, cluster)  # "名次滑落最多的是谁" / "哪几座城市互换了名次"
     if cluster and (composed or q.aggregate == "range" or sel.kind == "filter"):
         return city_plan(q, cluster)
     if len(clusters) == 2 and not f.cities and q.aggregate == "difference":
@@ -618,6 +653,26 @@ def typed_table_plan(q: Query, f: Frame) -> Plan | None:
         if stat is not None:
             return clusters_stat_plan(q, clusters, stat)
     return None
+
+
+def _condition_op(q: Query) -> str | None:
+    return q.selection.condition.op if q.selection.condition is not None else None
+
+
+def _all_ranked(f: Frame, q: Query) -> bool:
+    """Asks about the ranks of cities of no cluster in particular: all seven ranked clusters ("哪座城市位次
+    上升最多"); a rank word is needed ("哪个城市的消费下降最多" is about something else)."""
+    named = f.clusters or f.unknown_clusters or f.cities or f.unknown_cities or f.provinces or f.ambiguous
+    return not named and f.rank_word and bool(f.wh_city or f.all_clusters or "城市" in q.text)
+
+
+def _frame_measure(f: Frame) -> str | None:
+    """The measure a frame asks, as the typed parse names it (rank_change when it names both periods)."""
+    if f.growth and not f.periods:
+        return "growth"
+    if len(f.periods) == 1:
+        return "rank_2021" if f.periods[0] == "2021" else "rank_2022Q1"
+    return "rank_change" if f.direction or len(f.periods) > 1 else None
 
 
 def route(question: str, history: list[str] | None = None) -> RoutedAnswer | None:
@@ -666,7 +721,7 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
         if p is None:
             return None
         results = run.execute(p)
-        if p.intent in ("city_at_rank", "top_cities"):  # "…？它的增速呢": a later clause asks about these
+        if p.intent in ("city_at_rank", "top_cities", "city_query", "rank_movers"):  # "…？它的增速呢"
             f.answer_cities = [r["city"] for res in results for r in res.rows if "city" in r]
         if p.intent == "cluster_industries" and f.ordinal:  # "…NO.1的行业？这个行业…"
             f.answer_industries = [

@@ -37,10 +37,11 @@ class Intent(StrEnum):
 
 
 class Condition(BaseModel):
-    """A filter on one measure: rank rose / fell / unchanged, or growth above / below a threshold."""
+    """A filter on one measure: rank rose / fell / unchanged / changed (either way) / swapped (exchanged
+    places with another city), or growth above / below a threshold."""
 
     measure: Measure
-    op: Literal["rose", "fell", "unchanged", "gt", "lt"]
+    op: Literal["rose", "fell", "unchanged", "changed", "swapped", "gt", "lt"]
     value: float | None = None
 
 
@@ -181,11 +182,15 @@ def with_period_words(text: str) -> str:
 def measure_of(text: str) -> Measure | None:
     """The measure a clause asks about, or None."""
     for key in ("rank_change", "growth_rank", "growth", "rank"):
-        if has_any(text, "measure", key):
+        if has_any(text, "measure", key) or key == "rank_change" and _asks_change(text):
             if key == "rank":
                 return "rank_2021" if _period_of(text) == "2021" else "rank_2022Q1"
             return key  # type: ignore[return-value]
     return None
+
+
+def _asks_change(text: str) -> bool:
+    return has_any(text, "measure", "rank_change_re") or has_any(text, "measure", "change_amount_re")
 
 
 def _period_of(text: str) -> str | None:
@@ -200,7 +205,7 @@ def _condition(text: str) -> Condition | None:
             m = p.search(text)
             if m:
                 return Condition(measure="growth", op=op, value=float(m.group(1)))  # type: ignore[arg-type]
-    for key in ("unchanged", "rose", "fell"):
+    for key in ("unchanged", "swapped", "changed", "rose", "fell"):
         if has_any(text, "condition", key):
             return Condition(measure="rank_change", op=key)  # type: ignore[arg-type]
     return None
@@ -211,10 +216,17 @@ def selection_of(clause: str, frame: Frame) -> Selection:
     by = measure_of(clause)
     if any(p.search(clause) for p in _patterns("aggregate", "range_re")):
         return Selection(kind="extremes", by=by or "growth")
-    if has_any(clause, "selection", "most_rose"):
+    if has_any(clause, "selection", "most_rose_re"):
         return Selection(kind="top", by="rank_change")
-    if has_any(clause, "selection", "most_fell"):
+    if has_any(clause, "selection", "most_fell_re"):
         return Selection(kind="bottom", by="rank_change")
+    named = bool(frame.cities) and not frame.wh_city  # "商丘排名上升了几位": the named city's move
+    cond = None if named else _condition(clause)
+    if cond is not None and cond.measure == "rank_change":
+        if cond.op in ("swapped", "changed") or _WHICH_K.search(clause):
+            return Selection(kind="filter", by="rank_change", condition=cond)  # "哪两个…对调了": no top 2
+        if has_any(clause, "measure", "change_amount_re") and not _CHOOSES_CITIES.search(clause):
+            cond = None  # "退了几名" asks the amount of a move; "降了几位的城市有哪些" chooses cities
     if frame.top_k:
         return Selection(kind="top_k", by=_order_measure(by), n=frame.top_k)
     if frame.bottom_k:
@@ -227,12 +239,15 @@ def selection_of(clause: str, frame: Frame) -> Selection:
         return Selection(kind="top", by=_order_measure(by))
     if has_any(clause, "selection", "bottom"):
         return Selection(kind="bottom", by=_order_measure(by))
-    cond = _condition(clause)
     if cond is not None:
         return Selection(kind="filter", by=cond.measure, condition=cond)
     if frame.cities:
         return Selection(kind="named")
     return Selection(kind="all")
+
+
+_WHICH_K = re.compile(r"哪(?:\d+|[一二两三四五六七八九十]+)个")
+_CHOOSES_CITIES = re.compile(r"(?:城市|地市)(?!群)|哪|谁")
 
 
 def _order_measure(by: Measure | None) -> Measure:
@@ -651,9 +666,13 @@ _FORMAT_ONLY = re.compile(
 _CLAUSE_END = re.compile(r"[？?；;。！!]+")
 
 
+_COMMA = re.compile(r"([，,])")
+
+
 def split_parts(question: str) -> list[str]:
     """The clauses of a question, as written; a clause that only says how to write the result ("保留2位小数",
-    "用百分比") belongs to the clause before it."""
+    "用百分比") belongs to the clause before it; a clause after a comma that asks again with another measure
+    ("…是哪个，增速呢") is a part of its own."""
     parts: list[str] = []
     for p in _CLAUSE_END.split(question):
         if not p.strip():
@@ -661,8 +680,39 @@ def split_parts(question: str) -> list[str]:
         if parts and _FORMAT_ONLY.fullmatch(normalise(p)):
             parts[-1] += "，" + p
         else:
-            parts.append(p)
+            parts.extend(_follow_ups(p))
     return parts
+
+
+def _follow_ups(clause: str) -> list[str]:
+    pieces = _COMMA.split(clause)
+    out = [pieces[0]]
+    for comma, piece in zip(pieces[1::2], pieces[2::2], strict=True):
+        tail = normalise(piece)
+        if (
+            tail
+            and has_any(tail, "reference", "follow_up_re")
+            and has_any(normalise(out[-1]), "reference", "asks_re")
+        ):
+            out.append(piece)
+        else:
+            out[-1] += comma + piece
+    return out
+
+
+def asks_of_answer(text: str) -> bool:
+    """A clause with no subject and no selection of its own that asks a value or a statistic ("退了几名",
+    "2021年第几", "增速均值多少"): in a compound question it asks about the cities the clause before
+    it answered."""
+    frame = parse(text)
+    if frame.has_entity or frame.all_clusters:
+        return False
+    q = table_query(normalise(text), frame)
+    if q.selector is not None or q.selection.kind != "all":
+        return False
+    if q.aggregate in ("mean", "sum", "range"):
+        return True
+    return q.aggregate == "value" and q.measure is not None and has_any(q.text, "reference", "asks_value_re")
 
 
 def names_tables(frame: Frame) -> bool:

@@ -280,7 +280,24 @@ SELECT_ROSE = "2022Q1排名较2021年上升的城市"
 SELECT_FELL = "2022Q1排名较2021年下降的城市"
 SELECT_UNCHANGED = "2022Q1排名与2021年相同的城市"
 SELECT_ALL = "各城市"
-SELECT_CHANGE = {"rose": SELECT_ROSE, "fell": SELECT_FELL, "unchanged": SELECT_UNCHANGED}
+SELECT_CHANGED = "2022Q1排名较2021年有变化的城市"
+SELECT_CHANGE = {
+    "rose": SELECT_ROSE,
+    "fell": SELECT_FELL,
+    "unchanged": SELECT_UNCHANGED,
+    "changed": SELECT_CHANGED,
+    "swapped": SELECT_CHANGED,
+}
+SELECT_THESE = "上述城市"
+AMONG_THEM = "其中"
+CHANGE_WITH_RANKS = "{change}，2021年第{before}→2022Q1第{after}"
+CHANGE_NONE = "{change}，两期均为第{after}"
+STAT_OF_THESE = "{chosen}（{n}个）的{label}{stat}为{value}。"
+ALL_RANKED_CLUSTERS = "七大城市群"
+SWAPPED_PAIRS = "{where}2022Q1与2021年相比互换了位次的城市：{pairs}。"
+SWAPPED_PAIR = "{a}与{b}（{a}{a_move}，{b}{b_move}）"
+MOVE = "第{before}→第{after}、{change}"
+NO_SWAPPED_PAIRS = "{where}没有两两互换位次的城市。"
 NONE_SELECTED = "{where}没有{chosen}。"
 MOVES = "（{n}个城市中排名上升{rose}个、下降{fell}个、不变{unchanged}个）"
 ALL_UNCHANGED = "（{n}个城市排名均没有变化）"
@@ -628,6 +645,17 @@ _EXPECTED_VARS = {
     "SELECT_ROSE": set(),
     "SELECT_FELL": set(),
     "SELECT_UNCHANGED": set(),
+    "SELECT_CHANGED": set(),
+    "SELECT_THESE": set(),
+    "AMONG_THEM": set(),
+    "CHANGE_WITH_RANKS": {"change", "before", "after"},
+    "CHANGE_NONE": {"change", "after"},
+    "STAT_OF_THESE": {"chosen", "n", "label", "stat", "value"},
+    "ALL_RANKED_CLUSTERS": set(),
+    "SWAPPED_PAIRS": {"where", "pairs"},
+    "SWAPPED_PAIR": {"a", "b", "a_move", "b_move"},
+    "MOVE": {"before", "after", "change"},
+    "NO_SWAPPED_PAIRS": {"where"},
     "SELECT_ALL": set(),
     "NONE_SELECTED": {"chosen", "where"},
     "COUNT_RESULT": {"chosen", "cities", "n", "where"},
