@@ -358,3 +358,14 @@ def test_two_deployments_share_a_chroma_server(tmp_path, settings):
     # The server is down: `index` says so in one sentence instead of "索引已是最新".
     with pytest.raises(StoreError, match="Chroma"):
         build_index(a, progress=False)
+
+
+def test_primed_query_vectors_equal_the_ones_asked_alone(retriever):
+    """Evals prime many questions at once; the vectors must be those the chat page computes for one."""
+    queries = ["产业互联网的三个阶段", "深圳5G基站累计多少个", "数字经济核心产业增加值"]
+    retriever.forget_queries()
+    retriever.prime_queries(queries)
+    primed = {q: list(retriever._vectors[q]) for q in queries}
+    for q in queries:
+        alone = retriever.embedder.get_query_embedding(q)
+        assert primed[q] == pytest.approx(alone, abs=1e-6)
