@@ -296,3 +296,28 @@ def test_a_sentences_own_place_counts_before_its_heading(engine):
 def test_last_periods_value_from_this_periods_and_its_growth(engine, question, expected):
     ans = engine.ask(question, use_llm=False)
     assert ans.answerable and expected in ans.answer and "÷ (1" in ans.answer, ans.answer
+
+
+# -- table questions: a ratio of two cities, a premise before the question, a follow-up word alone ---------
+def test_a_ratio_of_two_cities_values(engine):
+    ans = engine.ask("成渝里成都的增速是重庆的多少倍，保留三位小数", use_llm=False)
+    rows = {r["city"]: r["growth"] for t in ans.tool_calls for r in t.result.rows}
+    expected = f"{rows['成都市'] / rows['重庆市']:.3f}倍"
+    assert expected in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("珠三角第一是深圳，那京津冀里排第一的是哪个？", "北京"),
+        ("长江中游增速最快的是黄冈，那中原城市群增速最慢的是哪座城市", "增速排名第"),
+    ],
+)
+def test_a_stated_premise_then_the_question(engine, question, expected):
+    ans = engine.ask(question, use_llm=False)
+    assert ans.answerable and expected in ans.answer and "深圳市（" not in ans.answer, ans.answer
+
+
+def test_a_follow_up_word_does_not_make_a_prose_question_a_table_one(engine):
+    ans = engine.ask("那杭州的5G基站建了多少个？", use_llm=False)
+    assert not any(t.name == "city_profile" for t in ans.tool_calls), ans.answer

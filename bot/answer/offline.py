@@ -159,15 +159,14 @@ _LEFT_STOP = {"的", "让", "对", "在", "，", ",", "使", "把", "将", "从"
 
 
 def _split_respectively(question: str) -> list[str]:
-    """ "A和B的X分别是多少" -> ["A的X是多少", "B的X是多少"]; other questions stay whole."""
+    """ "A和B的X分别是多少 / 各是多少" -> ["A的X是多少", "B的X是多少"]; other questions stay whole."""
     import rjieba
 
-    if "分别" not in question:
+    if not re.search(r"分别|各自|各(?:是|为|有|达到|定)", question):
         return [question]
     toks = list(rjieba.cut(question))
-    try:
-        at = toks.index("分别")
-    except ValueError:
+    at = next((i for i, t in enumerate(toks) if t in ("分别", "各自") or t.startswith("各")), -1)
+    if at < 0:
         return [question]
     conj = max((i for i in range(at) if toks[i] in _CONJ), default=-1)
     if conj <= 0:
@@ -182,7 +181,9 @@ def _split_respectively(question: str) -> list[str]:
     if a_start == conj or b_end == conj + 1:
         return [question]
     head, left, right = "".join(toks[:a_start]), "".join(toks[a_start:conj]), "".join(toks[conj + 1 : b_end])
-    tail = "".join(toks[b_end:at]) + "".join(toks[at + 1 :])
+    marker = toks[at]
+    rest = marker[1:] if marker.startswith("各") and marker != "各自" else ""  # "各是" -> "是"
+    tail = "".join(toks[b_end:at]) + rest + "".join(toks[at + 1 :])
     return [head + left + tail, head + right + tail]
 
 
@@ -214,7 +215,7 @@ def _subquestions(question: str) -> list[str]:
         else:
             parts.append(p)
     if len(parts) > 1:
-        return parts
+        return [sub for p in parts for sub in _split_respectively(p)]
     # "…标题是什么，他在哪个机构任职？": a clause that starts with a pronoun and asks again is a second part
     m = _PRONOUN_PART.search(question)
     if m and len(squash(question[: m.start()])) >= 4 and _ASKS.search(question[: m.start()]):

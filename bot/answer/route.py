@@ -682,6 +682,10 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
     ("那2021年呢？", "第六呢？") takes it from them. Raises ToolError for a table question naming something
     the tables do not know (the message lists the closest names).
     """
+    premise = _PREMISE.match(question)
+    if premise and not _ASKS_WORD.search(premise.group("premise")):
+        # "长三角增速第一是泰州，那成渝…呢": the first clause states, the second asks (in its light)
+        return route(premise.group("asked"), [*(history or []), premise.group("premise")])
     parts = split_parts(question)
     if not parts:
         return None
@@ -710,6 +714,8 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
         if i and _asks_beyond_tables(part):  # "…？这个城市的规划目标是多少": for the prose
             run.open_parts.append(_with_subject(part, context))
             continue
+        if not i and parse(part).pronoun and _asks_beyond_tables(part):
+            return None  # "那广州的5G基站建了多少": a follow-up word, but nothing the tables hold
         f = _frame(part, context, same_question=i > 0)
         p = typed_table_plan(table_query(normalise(part), f), f)
         if p is None:
@@ -733,7 +739,30 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             if n:
                 run.texts[-1] = prompts.COUNT_PREFIX.format(n=n) + run.texts[-1]
         context = f
+    if q.derived is not None and q.derived.op == "ratio":  # "…是…的几倍": the compared values' ratio
+        _add_ratio(run, q.digits)
     return _answer(run)
+
+
+_PREMISE = re.compile(r"^(?P<premise>[^，,。？?；;]{4,})[，,]\s*(?:那么|那)(?P<asked>[^，,]{4,}[？?]?)$")
+_ASKS_WORD = re.compile(r"什么|哪|谁|多少|几|吗|呢|如何|怎么|怎样|[？?]")
+
+
+def _add_ratio(run: _Run, digits: int | None) -> None:
+    """The first value over the second, for a comparison of two cities asked as a ratio."""
+    for call in run.calls:
+        if call.name != "compare_cities" or not isinstance(call.result, ToolResult):
+            continue
+        rows, measure = call.result.rows, call.arguments.get("measure", "")
+        key = "growth" if measure == "growth" else None
+        if key is None or len(rows) != 2 or not rows[1].get(key):
+            return
+        a, b = float(rows[0][key]), float(rows[1][key])
+        ratio = f"{a / b:.{2 if digits is None else digits}f}"
+        run.texts.append(
+            prompts.RATIO_OF_VALUES.format(a=rows[0]["city"], b=rows[1]["city"], ratio=ratio, va=a, vb=b)
+        )
+        return
 
 
 _FILLER = re.compile(r"多少|几[个位名项]?|哪[个些里]?|什么|谁|吗|呢|是|的|了|要|呀|啊|怎么样|如何")
