@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from bot.answer.extract import asks_amount, derive_from_passages
+from bot.answer.offline import _closed_quote, _subquestions, _year_resolved
 from bot.answer.understand import derived_ask, normalise, understand
 from bot.answer.verify import (
+    missing_count,
     missing_duration,
     missing_person,
     organisation_conflict,
@@ -321,3 +323,35 @@ def test_a_stated_premise_then_the_question(engine, question, expected):
 def test_a_follow_up_word_does_not_make_a_prose_question_a_table_one(engine):
     ans = engine.ask("那杭州的5G基站建了多少个？", use_llm=False)
     assert not any(t.name == "city_profile" for t in ans.tool_calls), ans.answer
+
+
+# -- compound prose questions ------------------------------------------------------------
+def test_this_year_is_the_year_named_before():
+    text = "早在2016年下半年，公司开始转型。\n当年10月，公司成立了新部门。"
+    assert _year_resolved(text, "当年10月，公司成立了新部门。", "当年10月，公司成立了新部门。").startswith(
+        "2016年10月"
+    )
+    assert _year_resolved(text, "早在2016年下半年，公司开始转型。", "公司开始转型") == ""
+
+
+def test_clauses_that_each_ask_are_parts():
+    assert len(_subquestions("甲报道说接入了多少台设备；乙报告说包含多少台机械？")) == 2
+    assert len(_subquestions("按报告口径；某市的排名是多少？")) == 1
+
+
+def test_a_count_may_leave_its_unit_out_after_wan():
+    assert missing_count("包含多少台机械", "包含90万机械的千亿数据") is None
+    assert missing_count("包含多少台机械", "包含大量机械的数据") is not None
+
+
+def test_engine_answers_each_source_of_a_two_source_question(engine):
+    ans = engine.ask(
+        "三一重工的案例里，科技日报说接入了多少台设备；指数报告里说下游包含多少机械？", use_llm=False
+    )
+    assert "58万台" in ans.answer and "90万" in ans.answer, ans.answer
+
+
+def test_a_quotation_is_quoted_to_its_end():
+    text = "他在会上感慨，“这一年很难。但我们做到了。”随后离开。"
+    assert _closed_quote(text, "他在会上感慨，“这一年很难。") == "他在会上感慨，“这一年很难。但我们做到了。”"
+    assert _closed_quote(text, "随后离开。") == "随后离开。"

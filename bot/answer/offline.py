@@ -205,11 +205,20 @@ _INSTRUCTION = re.compile(
 )
 
 
+def _asking_clauses(text: str) -> list[str]:
+    """A piece split at "；" when each side asks something ("A说了多少；B说了多少？")."""
+    pieces = [p for p in re.split(r"(?<=[；;])", text) if p.strip()]
+    if len(pieces) > 1 and all(_ASKS.search(p) for p in pieces):
+        return pieces
+    return [text]
+
+
 def _subquestions(question: str) -> list[str]:
     """A compound question ("…？…？", "A和B…分别…") split into its parts; a single question stays whole."""
     question = expand_abbreviations(question)
     parts: list[str] = []
-    for p in (p.strip() for p in re.findall(r"[^？?]+[？?]?", question) if len(squash(p)) >= 4):
+    pieces = [p for q in re.findall(r"[^？?]+[？?]?", question) for p in _asking_clauses(q)]
+    for p in (p.strip() for p in pieces if len(squash(p)) >= 4):
         if parts and _INSTRUCTION.fullmatch(squash(unicodedata.normalize("NFKC", p)).rstrip("？?。.")):
             parts[-1] += p  # "…多少？保留两位小数": how to state the answer, not another question
         else:
@@ -341,6 +350,32 @@ def _with_lead_period(question: str, lead: str) -> str:
         return question
     periods = _PERIOD.findall(unicodedata.normalize("NFKC", lead))
     return f"{''.join(periods)}，{question}" if periods else question
+
+
+def _closed_quote(text: str, sentence: str, limit: int = 160) -> str:
+    """A sentence that opens a quotation ("…感慨，“三年来，…。") continued to where the quotation closes,
+    so a speaker's words are quoted whole."""
+    if sentence.count("“") <= sentence.count("”"):
+        return sentence
+    at = text.find(sentence)
+    if at < 0:
+        return sentence
+    end = text.find("”", at + len(sentence))
+    if end < 0 or end - at > limit + len(sentence) or "\n\n" in text[at + len(sentence) : end]:
+        return sentence
+    return text[at : end + 1]
+
+
+_THIS_YEAR = re.compile(r"当年|同年|这一年|那一年")
+
+
+def _year_resolved(text: str, sentence: str, line: str) -> str:
+    """The line with "当年/同年" replaced by the year the text names last before the sentence; "" when it says
+    neither."""
+    m = _THIS_YEAR.search(line)
+    at = text.find(sentence)
+    years = re.findall(r"((?:19|20)\d\d)\s*年", text[max(0, at - 300) : at]) if m and at > 0 else []
+    return line[: m.start()] + f"{years[-1]}年" + line[m.end() :] if m and years else ""
 
 
 class OfflineEngine:
@@ -787,9 +822,12 @@ class OfflineEngine:
                 picks.append(cand)
                 break
         direct = self._direct(content, best[3], amount)
+        if has_any(normalise(question), "prose_period", "when"):  # "当年9月" -> "2018年9月"
+            direct = _year_resolved(best[2].chunk.text, best[3], direct or best[3]) or direct
         parts = [prompts.DIRECT_ANSWER.format(answer=direct)] if direct else []
         citations = []
         for _, _, h, s in picks:
+            s = _closed_quote(h.chunk.text, s)
             parts.append(prompts.OFFLINE_QUOTE.format(title=h.chunk.title, quote=s))
             citations.append(cite(h, s))
         return Answer(

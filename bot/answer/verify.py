@@ -158,6 +158,8 @@ def missing_count(question: str, sentence: str) -> str | None:
         return None
     if re.search(rf"[一二两三四五六七八九十百千万]+{unit}{re.escape(noun)}", low):
         return None
+    if re.search(rf"\d+(?:\.\d+)?(?:多|余)?(?:万|亿){re.escape(noun)}", low):
+        return None  # "90万机械": the unit left out after 万/亿
     return unit + noun
 
 
