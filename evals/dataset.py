@@ -21,7 +21,7 @@ from evals.metrics import answer_correct
 TYPES = ("ranking", "calc", "fact", "multi", "unanswerable")
 DATASETS_DIR = REPO_ROOT / "evals" / "datasets"
 # the committed sets, addressable by name
-BUILTIN = ("dev", "blind", "heldout", "blind2", "blind3", "blind4", "blind5")
+BUILTIN = ("dev", "blind", "heldout", "blind2", "blind3", "blind4", "blind5", "blind6")
 CSV_COLUMNS = ("id", "question", "type", "answer", "accept", "evidence", "source")
 ALT_SEP, ALL_SEP = (
     "|",

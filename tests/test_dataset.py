@@ -31,6 +31,7 @@ DATASETS = {
     "blind3.jsonl": 80,
     "blind4.jsonl": 80,
     "blind5.jsonl": 80,
+    "blind6.jsonl": 80,
 }  # file -> minimum size
 CORPUS = ROOT / "corpus"
 

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dataset",
         default=None,
-        help="评测集：dev、heldout、blind、blind2 至 blind5，或 .jsonl / .csv 文件路径（默认 dev；"
+        help="评测集：dev、heldout、blind、blind2 至 blind6，或 .jsonl / .csv 文件路径（默认 dev；"
         "--gate 与 --update-baseline 默认 dev 和 blind）",
     )
     p.add_argument("--k", type=int, default=5, help="检索命中率统计的深度（默认 5）")

@@ -410,7 +410,7 @@ DATASET_MORE = "\n  ……另有 {n} 处问题未列出。"
 DATASET_NOT_UTF8 = "评测集 {name} 不是 UTF-8 编码：请用 UTF-8 另存后再上传。"
 DATASET_EMPTY = "评测集 {name} 是空的：每行写一道题（格式见 README 的“评测”一节）。"
 DATASET_MISSING = (
-    "找不到评测集 {name}：请写 dev、heldout、blind、blind2 至 blind5，或一个 .jsonl / .csv 文件的路径。"
+    "找不到评测集 {name}：请写 dev、heldout、blind、blind2 至 blind6，或一个 .jsonl / .csv 文件的路径。"
 )
 DATASET_BAD_NAME = (
     "评测集名称“{name}”不可用：只能用中文、字母、数字、- 和 _（最多 40 个字），且不能是 {builtin}。"

@@ -35,6 +35,7 @@ BUILTIN_LABELS = {
     "blind3": "blind3（第三盲测集）",
     "blind4": "blind4（第四盲测集）",
     "blind5": "blind5（第五盲测集）",
+    "blind6": "blind6（第六盲测集）",
 }
 POLL_S = 0.25
 NO_UPLOAD = "请先上传一个 .jsonl 或 .csv 评测集文件（格式见上方“题集格式与判分规则”）。"
