@@ -13,6 +13,7 @@ from bot.answer.verify import (
     missing_count,
     missing_duration,
     missing_person,
+    missing_years,
     organisation_conflict,
     quarter_conflict,
     rate_conflict,
@@ -355,3 +356,28 @@ def test_a_quotation_is_quoted_to_its_end():
     text = "他在会上感慨，“这一年很难。但我们做到了。”随后离开。"
     assert _closed_quote(text, "他在会上感慨，“这一年很难。") == "他在会上感慨，“这一年很难。但我们做到了。”"
     assert _closed_quote(text, "随后离开。") == "随后离开。"
+
+
+# -- later fixes: the whole from a part, a rate asked after the change, a pronoun clause, work titles -------
+def test_the_whole_from_a_typed_in_part_and_its_share(engine):
+    ans = engine.ask("某市数字经济规模预计900亿元、占GDP 45%，照这个算该市GDP多少", use_llm=False)
+    assert ans.answerable and "2000亿元" in ans.answer, ans.answer
+    ans = engine.ask("全省GDP 5万亿元，数字经济占GDP 40%，两者一乘是多少", use_llm=False)
+    assert ans.answerable and "2万亿元" in ans.answer, ans.answer
+
+
+def test_a_rate_asked_after_the_change_is_about_the_same_thing(engine):
+    ans = engine.ask("瑞泰马钢的单位产值能耗由多少降到了多少？降幅有多大", use_llm=False)
+    assert "61.11%" in ans.answer, ans.answer
+
+
+def test_a_pronoun_clause_the_tables_do_not_hold(engine):
+    ans = engine.ask("长三角2022Q1排名第一的城市，它到2025年数字经济增加值要达到多少？", use_llm=False)
+    assert "上海" in ans.answer and "3万亿" in ans.answer, ans.answer
+
+
+def test_a_year_in_a_works_title_dates_the_work_not_its_facts():
+    evidence = "《某行业发展报告（2023年）》指出，2022年该行业规模达到10万亿元。"
+    assert missing_years("2023年该行业规模是多少", evidence) == ["2023"]
+    assert missing_years("按2023年的那份报告，2022年该行业规模是多少", evidence) == []
+    assert missing_count("截至去年，公司开源了多少个项目", "公司开源的项目总数已经增长至98个") is None

@@ -31,6 +31,7 @@ from bot.answer.route import route
 from bot.answer.understand import (
     Intent,
     as_written,
+    changed_subject,
     digits_asked,
     has_any,
     lexicon,
@@ -727,7 +728,7 @@ class OfflineEngine:
         def refuse(closest: tuple[float, float, Hit, str] | None = None, why: str = "") -> Answer:
             return self._refusal(question, hits, closest if helpful else None, why)
 
-        derived = self._derived(question, query, subject, hits)
+        derived = self._derived(question, query, subject, hits, lead)
         if derived is not None:
             return derived
         if not scored or critical or support < cfg.refuse_threshold:
@@ -1019,12 +1020,17 @@ class OfflineEngine:
             pool += [h for h in more if all(h.chunk.chunk_id != p.chunk.chunk_id for p in pool)]
         return [h.model_copy(update={"rank": i + 1}) for i, h in enumerate(pool)]
 
-    def _derived(self, question: str, query: str, subject: str, hits: list[Hit]) -> Answer | None:
+    def _derived(
+        self, question: str, query: str, subject: str, hits: list[Hit], lead: str = ""
+    ) -> Answer | None:
         """A ratio, difference or change of figures the prose states ("…是…的几倍", "…比…多多少",
         "…从…降到…，降了百分之多少"), computed from the numbers next to the question's terms; None when
-        the question asks none or its figures are not both found."""
+        the question asks none or its figures are not both found. A later part asking only the rate
+        ("…？降幅是多少") is about what the part before (`lead`) said changed."""
         ask = understand(question).derived
-        if ask is None:
+        if ask is not None and not ask.a and lead:
+            ask = ask.model_copy(update={"a": changed_subject(normalise(lead))})
+        if ask is None or len(ask.a) < 2:
             return None
         pool = self._term_pool(hits, [ask.a, ask.b], subject, query)
         found = derive_from_passages(ask.op, ask.a, ask.b, pool, years_in(query))

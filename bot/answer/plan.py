@@ -389,9 +389,16 @@ def calc_plan(q: Query) -> Plan | None:
         return _weighted_plan(q)
     if op == "growth":
         return _growth_plan(q)
-    if op in ("part_of_total", "base_from_growth"):
+    if op in ("part_of_total", "whole_from_part", "base_from_growth"):
         given, pct, unit = data.scalars["value"], data.scalars["pct"], q.measure_unit
-        if op == "part_of_total":
+        if op == "whole_from_part":
+            if pct <= 0:
+                return None
+            value = _round(given / (pct / 100), q.digits, 4)
+            text = prompts.CALC_WHOLE_FROM_PART.format(
+                part=f"{fmt_number(given, 4)}{unit}", pct=fmt_number(pct, 4), value=f"{value}{unit}"
+            )
+        elif op == "part_of_total":
             value = _round(given * pct / 100, q.digits, 4)
             text = prompts.CALC_PART_OF_TOTAL.format(
                 total=f"{fmt_number(given, 4)}{unit}", pct=fmt_number(pct, 4), value=f"{value}{unit}"

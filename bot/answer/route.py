@@ -685,6 +685,9 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
     premise = _PREMISE.match(question)
     if premise and not _ASKS_WORD.search(premise.group("premise")):
         # "长三角增速第一是泰州，那成渝…呢": the first clause states, the second asks (in its light)
+        first = re.split(r"[？?]", premise.group("asked"))[0]
+        if _context([premise.group("premise")]) is None and not _standalone(parse(first)):
+            return None  # "武汉的规划目标是14%，那长沙呢": the prose's premise, the prose's follow-up
         return route(premise.group("asked"), [*(history or []), premise.group("premise")])
     parts = split_parts(question)
     if not parts:
@@ -716,6 +719,9 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             continue
         if not i and parse(part).pronoun and _asks_beyond_tables(part):
             return None  # "那广州的5G基站建了多少": a follow-up word, but nothing the tables hold
+        later = _PRONOUN_TAIL.search(part)
+        if later and _asks_beyond_tables(later.group("tail")):  # "…第二的城市，它的规划目标是多少"
+            part = part[: later.start()]
         f = _frame(part, context, same_question=i > 0)
         p = typed_table_plan(table_query(normalise(part), f), f)
         if p is None:
@@ -739,11 +745,14 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             if n:
                 run.texts[-1] = prompts.COUNT_PREFIX.format(n=n) + run.texts[-1]
         context = f
+        if later and _asks_beyond_tables(later.group("tail")):
+            run.open_parts.append(_with_subject(later.group("tail"), f))
     if q.derived is not None and q.derived.op == "ratio":  # "…是…的几倍": the compared values' ratio
         _add_ratio(run, q.digits)
     return _answer(run)
 
 
+_PRONOUN_TAIL = re.compile(r"[，,]\s*(?P<tail>(?:它|其|该市|这个城市|这座城市)[^，,]{4,})$")
 _PREMISE = re.compile(r"^(?P<premise>[^，,。？?；;]{4,})[，,]\s*(?:那么|那)(?P<asked>[^，,]{4,}[？?]?)$")
 _ASKS_WORD = re.compile(r"什么|哪|谁|多少|几|吗|呢|如何|怎么|怎样|[？?]")
 

@@ -545,6 +545,17 @@ def _part_of_total(text: str) -> tuple[float, str, float] | None:
     return float(amounts[0].group(1)), unit, float(shares[0].group(1))
 
 
+def _asks_the_whole(text: str) -> bool:
+    """ "…1800亿元、占GDP 30%，照这个算GDP多少": the question asks for what the share is of (the typed
+    amount is the part)."""
+    share = next((m for p in _patterns("calc", "part_share_re") for m in p.finditer(text)), None)
+    if share is None:
+        return False
+    whole = re.sub(r"[\d.%]|的|比重|占比|比例", "", text[share.start() + 1 : share.start(1)])
+    cue = max((text.rfind(w) for w in _words("calc", "part_of_total")), default=-1)
+    return len(whole) >= 2 and cue >= 0 and whole in text[cue:]
+
+
 def digits_asked(text: str) -> int | None:
     """The decimals a question asks for ("保留2位小数", "两位小数"), or None."""
     return _digits(text)
@@ -570,6 +581,8 @@ def calc_query(text: str) -> Query | None:
     if found is not None:
         value, unit, pct = found
         data = InlineData(scalars={"value": value, "pct": pct})
+        if op == "part_of_total" and _asks_the_whole(text):
+            op = "whole_from_part"
         return Query(
             text=text,
             intent=Intent.CALCULATION,
@@ -790,5 +803,11 @@ def derived_ask(text: str) -> DerivedAsk | None:
             head = re.sub(f"(?:{verb.pattern})了?$", "", head)
         clauses = [_term(c) for c in re.split(r"[，,；;]", head)]
         subject = next((c for c in reversed(clauses) if len(c) >= 2), "")
-        return DerivedAsk(op=op, a=subject) if subject else None
+        return DerivedAsk(op=op, a=subject)  # no subject: a later part's, taken from the part before
     return None
+
+
+def changed_subject(text: str) -> str:
+    """What a question says changed ("X从多少降到多少" -> "X"), for a later part that asks only the rate."""
+    head = re.split(r"从|是|有|的?(?:变化|降幅|增幅)|多少|几", text, maxsplit=1)[0]
+    return _term(re.split(r"[，,；;]", head)[-1])

@@ -34,9 +34,19 @@ def missing_measure(question: str, evidence: str) -> list[str] | None:
 
 
 def missing_years(question: str, evidence: str) -> list[str]:
-    """Years the question asks about that the evidence does not state."""
-    low = _norm(evidence)
-    return [y for y in dict.fromkeys(_YEAR.findall(_norm(question))) if y not in low]
+    """Years the question asks about that the evidence does not state. A year in a work's title ("《…报告
+    （2023年）》") dates that work, not the facts in it: it counts only when the question dates a work
+    ("2023年的报告")."""
+    q, full = _norm(question), _norm(evidence)
+    low = re.sub(r"《[^》]*》", "", full)
+
+    def stated(y: str) -> bool:
+        return y in low or (
+            y in full
+            and re.search(rf"{y}年?(?:的|版|发布的?)?[^，,。？?]{{0,6}}(?:报告|研究|白皮书)", q) is not None
+        )
+
+    return [y for y in dict.fromkeys(_YEAR.findall(re.sub(r"《[^》]*》", "", q))) if not stated(y)]
 
 
 _Q = re.compile(r"q([1-4])")
@@ -150,9 +160,11 @@ def missing_count(question: str, sentence: str) -> str | None:
     m = _COUNTED.search(_norm(question))
     if not m:
         return None
-    unit, noun = m.group(1), m.group(2)[:2]
+    unit, noun = m.group(1), re.sub(r"[了呢吗啊呀的]", "", m.group(2))[:2]
     low = _norm(sentence)
-    if re.search(rf"{re.escape(noun)}[\u4e00-\u9fff]{{0,4}}\d+(?:\.\d+)?(?:多|余)?(?:万|亿)?{unit}", low):
+    if not noun:  # "拓展到多少项了": the unit alone
+        return None if re.search(rf"\d+(?:\.\d+)?(?:多|余)?(?:万|亿)?{unit}", low) else unit
+    if re.search(rf"{re.escape(noun)}[\u4e00-\u9fff]{{0,8}}\d+(?:\.\d+)?(?:多|余)?(?:万|亿)?{unit}", low):
         return None  # "亮码260亿次"
     if re.search(rf"\d+(?:\.\d+)?(?:多|余)?(?:万|亿)?{unit}(?:[\u4e00-\u9fff]{{0,4}}){re.escape(noun)}", low):
         return None

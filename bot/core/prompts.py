@@ -354,6 +354,7 @@ SHARE_ITEM = "{name}{label}占比 = {part} ÷ {whole} = {pct}%"
 SHARES_COMPARE = "{top}的{label}占比更高，高{diff}个百分点。"
 CALC_GROWTH = "同比增速 = {v1} ÷ {v0} − 1（{p1}相对{p0}）= {value}%。"
 RATIO_OF_VALUES = "{a}是{b}的{ratio}倍（{va}% ÷ {vb}%）。"
+CALC_WHOLE_FROM_PART = "按问题给出的数字：{part} ÷ {pct}% = {value}。"
 CALC_PART_OF_TOTAL = "按问题给出的数字：{total} × {pct}% = {value}。"
 CALC_BASE_FROM_GROWTH = (
     "按问题给出的数字：上一期 = 本期 ÷ (1 + 增速) = {value} ÷ (1 {sign} {pct}%) ≈ {base}。"
@@ -577,6 +578,7 @@ _EXPECTED_VARS = {
     "REFUSAL_CLOSEST": {"title", "quote", "why"},
     "CALC_SHARES": {"items"},
     "CALC_PART_OF_TOTAL": {"total", "pct", "value"},
+    "CALC_WHOLE_FROM_PART": {"part", "pct", "value"},
     "RATIO_OF_VALUES": {"a", "b", "ratio", "va", "vb"},
     "CALC_BASE_FROM_GROWTH": {"value", "sign", "pct", "base"},
     "SHARE_ITEM": {"name", "label", "part", "whole", "pct"},
