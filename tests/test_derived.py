@@ -105,7 +105,7 @@ def test_a_stated_rate_is_quoted_not_recomputed():
         ("格力电器的市值比青岛海尔高出多少亿元", ["2265亿元"]),
         ("瑞泰马钢的单位产值能耗下降了百分之几", ["61.11%"]),
         ("江苏平台指数占广东的比例从21年到22年Q1上升了几个百分点", ["6.0个百分点"]),
-        ("互联网投融资金额从最高点跌到2023年一季度的低点，缩水了多少亿美元", ["261亿美元"]),
+        ("中国互联网投融资额由2018年二季度的高点降到2023年一季度，减少了多少亿美元", ["261亿美元"]),
     ],
 )
 def test_engine_derives_from_prose_figures(engine, question, expected):
@@ -127,8 +127,11 @@ def test_engine_refuses_a_difference_whose_figures_the_corpus_lacks(engine):
             "深圳在珠三角2022Q1排第几？这个城市规划2025年数字经济核心产业增加值占GDP比重预期多少",
             ["第1", "31%"],
         ),
-        ("长三角2022Q1排名第一的城市是哪个？它到2025年数字经济增加值要达到多少", ["上海", "3万亿"]),
-        ("京津冀增速最慢的城市是哪个？这个城市规划到2022年数字经济增加值占GDP比重达到多少", ["北京", "55%"]),
+        ("2022年一季度长三角排头名的是哪座城市？它的数字经济增加值规划2025年达到多少", ["上海", "3万亿"]),
+        (
+            "京津冀城市群里增速排最后一名的是谁？这座城市的数字经济增加值占地区GDP比重计划在2022年达到多少",
+            ["北京", "55%"],
+        ),
     ],
 )
 def test_a_later_part_the_tables_do_not_hold_is_answered_from_the_prose(engine, question, expected):
@@ -280,7 +283,7 @@ def test_an_answer_format_is_part_of_its_question(engine):
 
 
 def test_a_continuing_part_keeps_the_first_parts_quarter(engine):
-    ans = engine.ask("2022年三季度的数字化转型指数是多少？环比是正还是负", use_llm=False)
+    ans = engine.ask("数字化转型指数在2022年第三季度达到多少？环比为正吗", use_llm=False)
     assert not ans.answerable, ans.answer
 
 
@@ -347,7 +350,7 @@ def test_a_count_may_leave_its_unit_out_after_wan():
 
 def test_engine_answers_each_source_of_a_two_source_question(engine):
     ans = engine.ask(
-        "三一重工的案例里，科技日报说接入了多少台设备；指数报告里说下游包含多少机械？", use_llm=False
+        "腾讯和三一重工合作物联接入了多少台设备；指数报告讲三一下游互联有多少机械？", use_llm=False
     )
     assert "58万台" in ans.answer and "90万" in ans.answer, ans.answer
 
@@ -372,7 +375,9 @@ def test_a_rate_asked_after_the_change_is_about_the_same_thing(engine):
 
 
 def test_a_pronoun_clause_the_tables_do_not_hold(engine):
-    ans = engine.ask("长三角2022Q1排名第一的城市，它到2025年数字经济增加值要达到多少？", use_llm=False)
+    ans = engine.ask(
+        "长三角一季度（2022）排名首位的城市，它的数字经济增加值2025年规划达到多少？", use_llm=False
+    )
     assert "上海" in ans.answer and "3万亿" in ans.answer, ans.answer
 
 

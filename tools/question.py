@@ -135,7 +135,7 @@ STAT_WORDS = (
     ("max", re.compile(r"最大值|最高值")),
     ("min", re.compile(r"最小值|最低值")),
 )
-TOP_WORD = re.compile(r"最快|最高|最靠前|第一名|首位|榜首|居首|最好|最前|冠军|排名最高|最强")
+TOP_WORD = re.compile(r"最快|最高|最靠前|第一名|首位|榜首|居首|头名|头把交椅|最好|最前|冠军|排名最高|最强")
 BOTTOM_WORD = re.compile(r"最慢|最低|最靠后|末位|垫底|最后|最差|最末|最弱|倒数第一")
 INDUSTRY_WORD = re.compile(r"行业|产业|top3|no\.?\d", re.IGNORECASE)
 PROVINCE_WORD = re.compile(r"省份|哪个省|哪些省|省区|本省|各省|哪一省|省级|哪省|的省(?![会内])")

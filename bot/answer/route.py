@@ -684,7 +684,7 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
     """
     premise = _PREMISE.match(question)
     if premise and not _ASKS_WORD.search(premise.group("premise")):
-        # "长三角增速第一是泰州，那成渝…呢": the first clause states, the second asks (in its light)
+        # "甲城市群第一是A市，那乙城市群呢": the first clause states, the second asks (in its light)
         first = re.split(r"[？?]", premise.group("asked"))[0]
         if _context([premise.group("premise")]) is None and not _standalone(parse(first)):
             return None  # "武汉的规划目标是14%，那长沙呢": the prose's premise, the prose's follow-up

@@ -546,7 +546,7 @@ def _part_of_total(text: str) -> tuple[float, str, float] | None:
 
 
 def _asks_the_whole(text: str) -> bool:
-    """ "…1800亿元、占GDP 30%，照这个算GDP多少": the question asks for what the share is of (the typed
+    """ "…规模900亿元、占GDP 45%，照这个算GDP多少": the question asks for what the share is of (the typed
     amount is the part)."""
     share = next((m for p in _patterns("calc", "part_share_re") for m in p.finditer(text)), None)
     if share is None:
@@ -796,9 +796,10 @@ def derived_ask(text: str) -> DerivedAsk | None:
         if m is None:
             continue
         head = text[: m.start()]
-        if op == "change" and "从" not in head:
+        start = re.search(r"从|由(?=[^，,]*?(?:到|至))", head)  # "从X降到Y" / "由X降到Y"
+        if op == "change" and start is None:
             return None  # "增加了多少" alone asks a figure the prose states, not one to derive
-        head = head[: head.find("从")] if "从" in head else head
+        head = head[: start.start()] if start else head
         for verb in _patterns("derive", "change_verb_re"):
             head = re.sub(f"(?:{verb.pattern})了?$", "", head)
         clauses = [_term(c) for c in re.split(r"[，,；;]", head)]
@@ -809,5 +810,5 @@ def derived_ask(text: str) -> DerivedAsk | None:
 
 def changed_subject(text: str) -> str:
     """What a question says changed ("X从多少降到多少" -> "X"), for a later part that asks only the rate."""
-    head = re.split(r"从|是|有|的?(?:变化|降幅|增幅)|多少|几", text, maxsplit=1)[0]
+    head = re.split(r"从|由|是|有|的?(?:变化|降幅|增幅)|多少|几", text, maxsplit=1)[0]
     return _term(re.split(r"[，,；;]", head)[-1])

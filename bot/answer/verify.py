@@ -34,9 +34,9 @@ def missing_measure(question: str, evidence: str) -> list[str] | None:
 
 
 def missing_years(question: str, evidence: str) -> list[str]:
-    """Years the question asks about that the evidence does not state. A year in a work's title ("《…报告
-    （2023年）》") dates that work, not the facts in it: it counts only when the question dates a work
-    ("2023年的报告")."""
+    """Years the question asks about that the evidence does not state. A year in a work's title ("《某某白皮书
+    （2030年版）》") dates that work, not the facts in it: it counts only when the question dates a work
+    ("2030年的那份白皮书")."""
     q, full = _norm(question), _norm(evidence)
     low = re.sub(r"《[^》]*》", "", full)
 
@@ -228,7 +228,7 @@ _PRONOUN_NAME = re.compile(r"^(?:他|她|其|该|这|此|那|作者|文章)")
 
 def person_candidates(question: str) -> list[str]:
     """Who 'X是什么职务' asks about: the ends (longest first) of the run of characters before the role word,
-    and of the clause before it ("…的汤道生，当时在腾讯是什么职务"); [] when not such a question."""
+    and of the clause before it ("…写序的那位张某，如今在公司是什么职务"); [] when not such a question."""
     q = _norm(question)
     if not has_any(q, "person", "role_question"):
         return []
