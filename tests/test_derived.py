@@ -386,3 +386,23 @@ def test_a_year_in_a_works_title_dates_the_work_not_its_facts():
     assert missing_years("2023年该行业规模是多少", evidence) == ["2023"]
     assert missing_years("按2023年的那份报告，2022年该行业规模是多少", evidence) == []
     assert missing_count("截至去年，公司开源了多少个项目", "公司开源的项目总数已经增长至98个") is None
+
+
+@pytest.mark.parametrize(
+    "question,industry,first,then",
+    [
+        ("金融业占比排名第一的省是哪个？它的金融业增速排第几", "金融", "share", "growth"),
+        ("工业数字化增速第一的是哪个省？它的占比排名呢", "工业", "growth", "share"),
+    ],
+)
+def test_a_province_answered_then_referred_to(engine, question, industry, first, then):
+    from tools.registry import call_tool
+
+    top = call_tool("province_at_rank", {"industry": industry, "rank": 1, "measure": first}).rows[0][
+        "province"
+    ]
+    rank = call_tool("province_rank", {"province": top, "industry": industry, "measure": then}).rows[0][
+        "rank"
+    ]
+    ans = engine.ask(question, use_llm=False)
+    assert top in ans.answer and f"第{rank}" in ans.answer.split(top, 2)[-1], ans.answer

@@ -230,6 +230,7 @@ class Frame:
     from_answer: bool = False  # `cities` are those an earlier clause's answer selected ("它们的平均增速")
     refers_industry: bool = False  # "这个行业": the industry an earlier clause answered
     answer_industries: list[str] = field(default_factory=list)  # industries the answer selected
+    answer_provinces: list[str] = field(default_factory=list)  # the province the answer selected
     text: str = ""
 
     ENTITY_FIELDS = (
@@ -291,6 +292,7 @@ class Frame:
             answer_cities=[],
             refers_industry=self.refers_industry,
             answer_industries=[],
+            answer_provinces=[],
             from_answer=False,
         )
         subject = ("cities", "clusters", "provinces", "ambiguous", "unknown_clusters", "unknown_cities")
@@ -350,6 +352,7 @@ class Frame:
                 "answer_cities",
                 "refers_industry",
                 "answer_industries",
+                "answer_provinces",
             ):
                 continue
             value = getattr(self, f.name)

@@ -494,6 +494,11 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
     ):
         # "…零售占比排第二的省？医疗增速排第二的呢": the province table the earlier clause asked
         f.provinces, f.province_word = list(context.provinces), context.province_word
+    if context is not None and f.refers_back and not (f.cities or f.provinces) and context.answer_provinces:
+        # "…占比最高的是哪个省？它在增速榜排第几": the province the previous clause answered
+        f.provinces = list(context.answer_provinces)
+        f.industries = f.industries or list(context.industries)
+        return f
     if context is not None and f.refers_industry and not f.industries and context.answer_industries:
         # "这个行业的省份榜首是谁": the industry the previous clause answered
         f.industries = list(context.answer_industries)
@@ -735,6 +740,11 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
         results = run.execute(p)
         if p.intent in ("city_at_rank", "top_cities", "city_query", "rank_movers"):  # "…？它的增速呢"
             f.answer_cities = [r["city"] for res in results for r in res.rows if "city" in r]
+        if p.intent == "province_at_rank":  # "…哪个省？它…": the province answered, when one
+            provinces = list(
+                dict.fromkeys(r["province"] for res in results for r in res.rows if "province" in r)
+            )
+            f.answer_provinces = provinces if len(provinces) == 1 else []
         if p.intent == "cluster_industries" and f.ordinal:  # "…NO.1的行业？这个行业…"
             f.answer_industries = [
                 r["industry"] for res in results for r in res.rows if r.get("position") == f.ordinal
