@@ -18,18 +18,7 @@ from bot.answer.verify import (
     quarter_conflict,
     rate_conflict,
 )
-from bot.core.schema import Chunk, Hit
-
-
-def _hits(*texts: str) -> list[Hit]:
-    return [
-        Hit(
-            chunk=Chunk(chunk_id=f"d:{i}", doc_id="d", title="t", text=t, start=0, end=1),
-            score=1.0,
-            rank=i + 1,
-        )
-        for i, t in enumerate(texts)
-    ]
+from tests.test_extract import _hits  # hand-made passages
 
 
 @pytest.mark.parametrize(

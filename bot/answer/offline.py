@@ -32,6 +32,7 @@ from bot.answer.understand import (
     Intent,
     as_written,
     changed_subject,
+    derived_ask,
     digits_asked,
     has_any,
     lexicon,
@@ -708,7 +709,7 @@ class OfflineEngine:
         """`helpful`: a refusal names the closest sentence and suggests a question the corpus answers."""
         # "２０２２" = "2022"; "保留两位小数" says how to state the answer, it is not searched for
         core = _INSTRUCTION.sub("", question)
-        checked = _with_lead_period(question, lead)  # "…2023年二季度…？环比呢": checked against that quarter
+        checked = _with_lead_period(question, lead)  # "…2031年三季度…？环比呢": checked against that quarter
         query = unicodedata.normalize("NFKC", self._search_query(core, previous))
         # A later part of a compound question searches with the lead's subject; its sentences are scored on
         # its own words, the subject's at half weight.
@@ -922,8 +923,8 @@ class OfflineEngine:
             reason = "subject"
         if not reason and excepted and only_the_excepted(question, sentence, excepted):
             reason = "excepted"
-        ask = understand(question).derived
-        if not reason and ask is not None and ask.b and not _states_result(ask.op, ask.b, sentence):
+        ask = derived_ask(normalise(question)) if not reason else None  # per candidate: not the whole parse
+        if ask is not None and ask.b and not _states_result(ask.op, ask.b, sentence):
             if min(coverage(t, sentence) for t in (ask.a, ask.b)) < 1:
                 reason = "operands"  # "A比B多多少" is not answered by a sentence about one of them
         if reason or not asks_amount(question):

@@ -495,7 +495,7 @@ def _frame(question: str, context: Frame | None, same_question: bool = False) ->
         # "…零售占比排第二的省？医疗增速排第二的呢": the province table the earlier clause asked
         f.provinces, f.province_word = list(context.provinces), context.province_word
     if context is not None and f.refers_back and not (f.cities or f.provinces) and context.answer_provinces:
-        # "…占比最高的是哪个省？它在增速榜排第几": the province the previous clause answered
+        # "…哪个省排第一？它在另一张表上第几": the province the previous clause answered
         f.provinces = list(context.answer_provinces)
         f.industries = f.industries or list(context.industries)
         return f
@@ -724,9 +724,10 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             continue
         if not i and parse(part).pronoun and _asks_beyond_tables(part):
             return None  # "那广州的5G基站建了多少": a follow-up word, but nothing the tables hold
-        later = _PRONOUN_TAIL.search(part)
-        if later and _asks_beyond_tables(later.group("tail")):  # "…第二的城市，它的规划目标是多少"
-            part = part[: later.start()]
+        tail = _PRONOUN_TAIL.search(part)
+        later = tail.group("tail") if tail and _asks_beyond_tables(tail.group("tail")) else ""
+        if tail and later:  # "…第二的城市，它的规划目标是多少": the clause goes to the prose
+            part = part[: tail.start()]
         f = _frame(part, context, same_question=i > 0)
         p = typed_table_plan(table_query(normalise(part), f), f)
         if p is None:
@@ -755,8 +756,8 @@ def route(question: str, history: list[str] | None = None) -> RoutedAnswer | Non
             if n:
                 run.texts[-1] = prompts.COUNT_PREFIX.format(n=n) + run.texts[-1]
         context = f
-        if later and _asks_beyond_tables(later.group("tail")):
-            run.open_parts.append(_with_subject(later.group("tail"), f))
+        if later:
+            run.open_parts.append(_with_subject(later, f))
     if q.derived is not None and q.derived.op == "ratio":  # "…是…的几倍": the compared values' ratio
         _add_ratio(run, q.digits)
     return _answer(run)
@@ -772,11 +773,10 @@ def _add_ratio(run: _Run, digits: int | None) -> None:
     for call in run.calls:
         if call.name != "compare_cities" or not isinstance(call.result, ToolResult):
             continue
-        rows, measure = call.result.rows, call.arguments.get("measure", "")
-        key = "growth" if measure == "growth" else None
-        if key is None or len(rows) != 2 or not rows[1].get(key):
+        rows = call.result.rows  # growth is the only measure a ratio makes sense of (ranks are positions)
+        if call.arguments.get("measure") != "growth" or len(rows) != 2 or not rows[1].get("growth"):
             return
-        a, b = float(rows[0][key]), float(rows[1][key])
+        a, b = float(rows[0]["growth"]), float(rows[1]["growth"])
         ratio = f"{a / b:.{2 if digits is None else digits}f}"
         run.texts.append(
             prompts.RATIO_OF_VALUES.format(a=rows[0]["city"], b=rows[1]["city"], ratio=ratio, va=a, vb=b)

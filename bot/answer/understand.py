@@ -522,27 +522,31 @@ def calc_operation(text: str) -> str | None:
     return None
 
 
-def _base_from_growth(text: str) -> tuple[float, str, float] | None:
-    """(value, its unit, growth %) when the question types one value with a unit and one growth rate."""
-    rates = [m for p in _patterns("calc", "growth_rate_re") for m in p.finditer(text)]
+def _amount_and_rate(text: str, rate_key: str) -> tuple[float, str, re.Match[str]] | None:
+    """(amount, its unit, the rate's match) when the question types exactly one amount with a unit and one
+    rate of the kind `rate_key` names."""
     amounts = [m for p in _patterns("calc", "amount_re") for m in p.finditer(text)]
-    if len(rates) != 1 or len(amounts) != 1:
+    rates = [m for p in _patterns("calc", rate_key) for m in p.finditer(text)]
+    if len(amounts) != 1 or len(rates) != 1:
         return None
-    rate = float(rates[0].group(1))
-    if re.search(r"下降|降|减少|下滑", rates[0].group(0)) and rate > 0:
-        rate = -rate
-    unit = amounts[0].group(2) + (amounts[0].group(3) or "")
-    return float(amounts[0].group(1)), unit, rate
+    return float(amounts[0].group(1)), amounts[0].group(2) + (amounts[0].group(3) or ""), rates[0]
+
+
+def _base_from_growth(text: str) -> tuple[float, str, float] | None:
+    """(value, its unit, growth %; negative for a fall) for '本期X、同比增长g%，倒推上期'."""
+    found = _amount_and_rate(text, "growth_rate_re")
+    if found is None:
+        return None
+    value, unit, rate = found
+    pct = float(rate.group(1))
+    falling = re.search(r"下降|降|减少|下滑", rate.group(0)) is not None
+    return value, unit, -pct if falling and pct > 0 else pct
 
 
 def _part_of_total(text: str) -> tuple[float, str, float] | None:
-    """(amount, its unit, percentage) when the question types exactly one of each."""
-    amounts = [m for p in _patterns("calc", "amount_re") for m in p.finditer(text)]
-    shares = [m for p in _patterns("calc", "part_share_re") for m in p.finditer(text)]
-    if len(amounts) != 1 or len(shares) != 1:
-        return None
-    unit = amounts[0].group(2) + (amounts[0].group(3) or "")
-    return float(amounts[0].group(1)), unit, float(shares[0].group(1))
+    """(amount, its unit, share %) for '总量X、占比p%，算一下…'."""
+    found = _amount_and_rate(text, "part_share_re")
+    return (found[0], found[1], float(found[2].group(1))) if found else None
 
 
 def _asks_the_whole(text: str) -> bool:
@@ -574,24 +578,15 @@ def calc_query(text: str) -> Query | None:
     op = calc_operation(text)
     if op is None:
         return None
-    data = inline_data(text)
-    found = {"part_of_total": _part_of_total, "base_from_growth": _base_from_growth}.get(op, lambda _: None)(
-        text
-    )
-    if found is not None:
+    data, unit = inline_data(text), ""
+    reader = {"part_of_total": _part_of_total, "base_from_growth": _base_from_growth}.get(op)
+    found = reader(text) if reader else None
+    if found is not None:  # one amount and one rate: the data is those two
         value, unit, pct = found
         data = InlineData(scalars={"value": value, "pct": pct})
         if op == "part_of_total" and _asks_the_whole(text):
             op = "whole_from_part"
-        return Query(
-            text=text,
-            intent=Intent.CALCULATION,
-            operation=op,
-            inline=data,
-            digits=_digits(text),
-            measure_unit=unit,
-        )
-    if not (data.vectors or data.periods or data.scalars or data.total is not None):
+    elif not (data.vectors or data.periods or data.scalars or data.total is not None):
         return None
     return Query(
         text=text,
@@ -600,6 +595,7 @@ def calc_query(text: str) -> Query | None:
         inline=data,
         digits=_digits(text),
         percent=has_any(text, "calc", "percent"),
+        measure_unit=unit,
     )
 
 
@@ -781,7 +777,7 @@ def as_written(question: str, term: str) -> str:
 
 def derived_ask(text: str) -> DerivedAsk | None:
     """A ratio, difference or change of figures stated in the prose ("A是B的几倍", "A比B多多少",
-    "X从…降到…少了多少 / 降了百分之多少 / 提高了多少个百分点"), with its terms; None otherwise."""
+    "X从…降到…少了多少 / 降了百分之多少 / 升了几个百分点"), with its terms; None otherwise."""
     for key, op in (("ratio_re", "ratio"), ("difference_re", "difference")):
         for pattern in _patterns("derive", key):
             m = pattern.search(text)

@@ -84,8 +84,8 @@ def _year_quarters(text: str) -> set[tuple[str, str]]:
 
 
 def quarter_conflict(question: str, sentence: str) -> bool:
-    """A quarter of a year asked ("2023年二季度") and the sentence dates its quarters otherwise ("2018年二季度
-    …2023年一季度"): the asked pair is not among them."""
+    """A quarter of a year asked ("2031年三季度") and the sentence dates its quarters otherwise ("2029年三季度
+    …2031年一季度"): the asked pair is not among them."""
     asked, stated = _year_quarters(question), _year_quarters(sentence)
     return bool(asked and stated and not asked & stated)
 
