@@ -720,6 +720,7 @@ def test_phone_input_on_first_screen_sources_folded_and_passage_sheet(browser, s
         fold.locator("summary").click()
         link = fold.locator("a[href*='#ref-c-']").first
         expect(link).to_be_visible()
+        link.scroll_into_view_if_needed()  # a click scrolls to its target first: not the page's jump
         y_before = page.evaluate("window.scrollY")
         link.click()
         mark = page.locator("#context mark")
